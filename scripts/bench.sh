@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs the SSB-flat benchmark (bench/cmd/ssbflat) against a fresh Strata
+# server: builds strata, starts it on free local ports with a temporary data
+# directory, generates and loads SF ${SF:-1}, runs the 13 queries, prints the
+# Markdown table and stops the server.
+#
+#   scripts/bench.sh                       # SF 1
+#   SF=10 scripts/bench.sh -runs 5         # extra flags go to ssbflat
+#   KEEP=1 scripts/bench.sh                # keep the data directory and log
+#   STRATA_BIN=/path/strata scripts/bench.sh  # use a prebuilt binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SF=${SF:-1}
+if [ -n "${STRATA_BIN:-}" ]; then
+	bin=$STRATA_BIN
+else
+	bin=/tmp/strata
+	go build -o "$bin" ./cmd/strata
+fi
+
+data=$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")
+log="$data/server.log"
+
+# port_busy P succeeds when something listens on 127.0.0.1:P.
+port_busy() { (: <>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+ports=()
+p=$((20000 + RANDOM % 30000))
+while [ ${#ports[@]} -lt 6 ]; do
+	p=$((p + 1))
+	if ! port_busy "$p"; then ports+=("$p"); fi
+done
+query_port=${ports[0]} http_port=${ports[1]} be_http_port=${ports[2]}
+be_rpc_port=${ports[3]} etcd_client_port=${ports[4]} etcd_peer_port=${ports[5]}
+
+"$bin" server --data-dir "$data" \
+	--query-port "$query_port" --http-port "$http_port" \
+	--be-http-port "$be_http_port" --be-rpc-port "$be_rpc_port" \
+	--etcd-client-port "$etcd_client_port" --etcd-peer-port "$etcd_peer_port" \
+	>"$log" 2>&1 &
+pid=$!
+
+cleanup() {
+	status=$?
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	if [ "$status" != 0 ]; then
+		echo "bench.sh: failed; last lines of the server log ($log):" >&2
+		tail -n 40 "$log" >&2 || true
+	fi
+	if [ -z "${KEEP:-}" ] && [ "$status" = 0 ]; then
+		rm -rf "$data"
+	else
+		echo "bench.sh: data directory kept: $data" >&2
+	fi
+	exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+echo "bench.sh: strata pid $pid, mysql 127.0.0.1:$query_port, http 127.0.0.1:$http_port, data $data"
+for _ in $(seq 1 600); do
+	if port_busy "$query_port"; then break; fi
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "bench.sh: strata exited during start-up" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+if ! port_busy "$query_port"; then
+	echo "bench.sh: strata did not open port $query_port within 60 s" >&2
+	exit 1
+fi
+
+go run ./bench/cmd/ssbflat -addr "127.0.0.1:$query_port" -http "127.0.0.1:$http_port" \
+	-sf "$SF" -user root "$@"
