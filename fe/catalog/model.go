@@ -3,7 +3,7 @@
 // talk about columns.
 //
 // The model types here are plain values: they are encoded as JSON into etcd
-// by [Store] and decoded into immutable snapshots. Nothing in a snapshot is
+// by [Catalog] and decoded into immutable snapshots. Nothing in a snapshot is
 // changed in place; a DDL statement builds a new value and writes it with a
 // compare-and-swap on the etcd revision it read.
 package catalog

@@ -1,0 +1,238 @@
+package txn
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/strata-db/strata/fe/catalog"
+)
+
+// checkPrecommit: only PREPARE may precommit. done is true when the txn is
+// already PRECOMMITTED (precommit is idempotent).
+func checkPrecommit(t *Txn) (done bool, err error) {
+	switch t.Status {
+	case StatusPrepare:
+		return false, nil
+	case StatusPrecommitted:
+		return true, nil
+	}
+	return false, &StateError{TxnID: t.ID, Op: OpPrecommit, Status: t.Status, Reason: t.Reason}
+}
+
+// checkCommit: PRECOMMITTED may commit; so may PREPARE unless the load asked
+// for two-phase commit (then the client's commit must wait for precommit).
+func checkCommit(t *Txn) error {
+	switch {
+	case t.Status == StatusPrecommitted:
+		return nil
+	case t.Status == StatusPrepare && !t.TwoPhaseCommit:
+		return nil
+	}
+	return &StateError{TxnID: t.ID, Op: OpCommit, Status: t.Status, Reason: t.Reason}
+}
+
+// checkAbort: only PREPARE and PRECOMMITTED may abort. COMMITTED never
+// becomes ABORTED.
+func checkAbort(t *Txn) error {
+	if t.Status == StatusPrepare || t.Status == StatusPrecommitted {
+		return nil
+	}
+	return &StateError{TxnID: t.ID, Op: OpAbort, Status: t.Status, Reason: t.Reason}
+}
+
+// normalizeParts sorts and de-duplicates partition references.
+func normalizeParts(parts []PartitionRef) []PartitionRef {
+	out := slices.Clone(parts)
+	slices.SortFunc(out, func(a, b PartitionRef) int {
+		if a.TableID != b.TableID {
+			return cmpInt(a.TableID, b.TableID)
+		}
+		return cmpInt(a.PartitionID, b.PartitionID)
+	})
+	return slices.Compact(out)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// tableSet is the version state of the tables a transaction touches, as
+// read from etcd: the stored versions value (nil when absent) and the
+// defaults of partitions that value does not mention yet.
+type tableSet map[int64]*tableVersions
+
+type tableVersions struct {
+	dbID, tableID int64
+	name          string
+	modRev        int64 // of the versions key; 0 when absent
+	stored        *catalog.TableVersions
+	defaults      map[int64]catalog.PartitionVersion // partitions of the table definition
+}
+
+func (tv *tableVersions) get(partID int64) (catalog.PartitionVersion, bool) {
+	if tv.stored != nil {
+		if v, ok := tv.stored.Partitions[partID]; ok {
+			return v, true
+		}
+	}
+	v, ok := tv.defaults[partID]
+	return v, ok
+}
+
+// assignVersions gives each partition its next version and returns the
+// assignment and the new versions values of the touched tables. It fails on
+// an unknown table or partition.
+func assignVersions(txnID int64, parts []PartitionRef, ts tableSet) ([]PartitionVersion, map[int64]*catalog.TableVersions, error) {
+	out := make([]PartitionVersion, 0, len(parts))
+	updated := map[int64]*catalog.TableVersions{}
+	for _, p := range parts {
+		tv, ok := ts[p.TableID]
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: transaction [%d]: table %d does not exist", ErrInvalid, txnID, p.TableID)
+		}
+		cur, ok := tv.get(p.PartitionID)
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: transaction [%d]: partition %d of table %d does not exist", ErrInvalid, txnID, p.PartitionID, p.TableID)
+		}
+		if cur.Next <= cur.Visible {
+			panic(fmt.Sprintf("BUG: txn: partition %d has next version %d <= visible %d", p.PartitionID, cur.Next, cur.Visible))
+		}
+		nv := updated[p.TableID]
+		if nv == nil {
+			nv = cloneVersions(tv.stored)
+			updated[p.TableID] = nv
+		}
+		out = append(out, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID, Version: cur.Next})
+		cur.Next++
+		nv.Partitions[p.PartitionID] = cur
+	}
+	return out, updated, nil
+}
+
+func cloneVersions(v *catalog.TableVersions) *catalog.TableVersions {
+	c := &catalog.TableVersions{Partitions: map[int64]catalog.PartitionVersion{}}
+	if v != nil {
+		maps.Copy(c.Partitions, v.Partitions)
+	}
+	return c
+}
+
+// publishOrder says whether a committed transaction may be made visible:
+// ready when, in every partition, the version below its own is visible;
+// done when its versions are visible already. A partition or table that is
+// gone (dropped since commit) does not hold anything up.
+func publishOrder(parts []PartitionVersion, ts tableSet) (ready, done bool) {
+	ready, done = true, true
+	for _, p := range parts {
+		tv, ok := ts[p.TableID]
+		if !ok {
+			continue
+		}
+		cur, ok := tv.get(p.PartitionID)
+		if !ok {
+			continue
+		}
+		if cur.Visible < p.Version {
+			done = false
+		}
+		if cur.Visible < p.Version-1 {
+			ready = false
+		}
+	}
+	return ready, done
+}
+
+// makeVisible returns the versions values with each partition's visible
+// version raised to the transaction's version (never lowered).
+func makeVisible(parts []PartitionVersion, ts tableSet, nowMs int64) map[int64]*catalog.TableVersions {
+	updated := map[int64]*catalog.TableVersions{}
+	for _, p := range parts {
+		tv, ok := ts[p.TableID]
+		if !ok {
+			continue
+		}
+		cur, ok := tv.get(p.PartitionID)
+		if !ok || cur.Visible >= p.Version {
+			continue
+		}
+		nv := updated[p.TableID]
+		if nv == nil {
+			nv = cloneVersions(tv.stored)
+			updated[p.TableID] = nv
+		}
+		cur.Visible = p.Version
+		cur.VisibleTime = nowMs
+		if cur.Next <= cur.Visible {
+			panic(fmt.Sprintf("BUG: txn: making version %d of partition %d visible, next is %d", p.Version, p.PartitionID, cur.Next))
+		}
+		nv.Partitions[p.PartitionID] = cur
+	}
+	return updated
+}
+
+// RecoveryConfig is what recovery decides by.
+type RecoveryConfig struct {
+	Self      Coordinator
+	LabelKeep time.Duration
+}
+
+// actionKind is what recovery does with one transaction.
+type actionKind uint8
+
+const (
+	actPublish actionKind = iota + 1
+	actAbort
+	actExpire
+)
+
+type action struct {
+	kind   actionKind
+	txnID  int64
+	reason string
+}
+
+// planRecovery decides, from the stored transactions, what to do at startup
+// (and periodically): publish every COMMITTED txn (in commit order), abort
+// PREPARE txns whose coordinator was an earlier incarnation of this process
+// or whose timeout passed, and expire final txns older than the label
+// retention. PRECOMMITTED txns wait for the client's 2PC decision.
+func planRecovery(now time.Time, cfg RecoveryConfig, txns []*Txn) []action {
+	nowMs := now.UnixMilli()
+	var publish []*Txn
+	var out []action
+	for _, t := range txns {
+		switch t.Status {
+		case StatusCommitted:
+			publish = append(publish, t)
+		case StatusPrepare:
+			switch {
+			case t.Coordinator.Node == cfg.Self.Node && t.Coordinator.Incarnation != cfg.Self.Incarnation:
+				out = append(out, action{actAbort, t.ID, "coordinator restarted"})
+			case t.TimeoutMs > 0 && t.PrepareTime+t.TimeoutMs < nowMs:
+				out = append(out, action{actAbort, t.ID, "timeout"})
+			}
+		case StatusVisible, StatusAborted:
+			if t.FinishTime+cfg.LabelKeep.Milliseconds() < nowMs {
+				out = append(out, action{actExpire, t.ID, ""})
+			}
+		}
+	}
+	slices.SortFunc(publish, func(a, b *Txn) int {
+		if a.CommitTime != b.CommitTime {
+			return cmpInt(a.CommitTime, b.CommitTime)
+		}
+		return cmpInt(a.ID, b.ID)
+	})
+	for _, t := range publish {
+		out = append(out, action{actPublish, t.ID, ""})
+	}
+	return out
+}

@@ -1,0 +1,615 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/meta"
+)
+
+// Publisher makes committed versions visible on the backends.
+//
+// Publish asks every live replica of each tablet to make version v (the map
+// value) of that tablet visible, and returns nil when they all did. It must
+// be idempotent: recovery and retries publish the same txn again, and a
+// replica that already has the version visible answers success. The manager
+// calls Publish for a txn only after the previous version of each touched
+// partition is visible, so a backend sees versions in order.
+type Publisher interface {
+	Publish(ctx context.Context, txnID int64, tabletVersions map[int64]int64) error
+}
+
+// Config configures a Manager.
+type Config struct {
+	// Self identifies this process; Begin records it, and Recover aborts
+	// PREPARE txns of the same Node with another Incarnation.
+	Self Coordinator
+	// DefaultTimeout bounds PREPARE when BeginRequest.Timeout is 0
+	// (stream_load_default_timeout_second, 259200 s).
+	DefaultTimeout time.Duration
+	// LabelKeep is how long final txns and their labels are kept
+	// (streaming_label_keep_max_second, 43200 s).
+	LabelKeep time.Duration
+	Clock     Clock     // nil: SystemClock
+	Publisher Publisher // nil: Publish only finishes (no backends)
+	// IDs allocates txn ids; nil: the "txn" counter in blocks of 16.
+	IDs    *meta.IDAllocator
+	Logger *slog.Logger
+}
+
+// Defaults from Doris (STREAMLOAD.md §4.2).
+const (
+	DefaultTimeout   = 259200 * time.Second
+	DefaultLabelKeep = 43200 * time.Second
+)
+
+// Manager runs load transactions. It is safe for concurrent use; every
+// state change is one etcd transaction conditioned on what it read, so
+// several managers over one etcd never corrupt each other (the FE leader is
+// meant to be the only one).
+type Manager struct {
+	store *meta.Store
+	cat   *catalog.Catalog
+	cfg   Config
+	ids   *meta.IDAllocator
+}
+
+// NewManager returns a manager over the store. cat supplies partitions and
+// tablets and is where commit and publish wait to see their writes.
+func NewManager(store *meta.Store, cat *catalog.Catalog, cfg Config) *Manager {
+	if cfg.DefaultTimeout <= 0 {
+		cfg.DefaultTimeout = DefaultTimeout
+	}
+	if cfg.LabelKeep <= 0 {
+		cfg.LabelKeep = DefaultLabelKeep
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ids := cfg.IDs
+	if ids == nil {
+		ids = meta.NewIDAllocator(store, "txn", 16)
+	}
+	return &Manager{store: store, cat: cat, cfg: cfg, ids: ids}
+}
+
+func txnKey(id int64) string { return meta.Key("txn", "rec", fmt.Sprintf("%020d", id)) }
+
+var txnPrefix = meta.KeyPrefix("txn", "rec")
+
+func labelKey(dbID int64, label string) string {
+	return meta.Key("txn", "label", strconv.FormatInt(dbID, 10), label)
+}
+
+func (m *Manager) nowMs() int64 { return m.cfg.Clock.Now().UnixMilli() }
+
+// Begin starts a transaction in PREPARE. If a transaction that is not
+// ABORTED holds the label in the database, it returns *LabelExistsError.
+func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
+	if req.Label == "" {
+		return nil, fmt.Errorf("%w: empty label", ErrInvalid)
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = m.cfg.DefaultTimeout
+	}
+	lkey := labelKey(req.DBID, req.Label)
+	var id int64
+	for {
+		var holder int64
+		lmod, _, err := m.store.Get(ctx, lkey, &holder)
+		if err != nil {
+			return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
+		}
+		if lmod != 0 {
+			h, _, err := m.get(ctx, holder)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				// A dangling label key (record expired): free.
+			case err != nil:
+				return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
+			case h.Status != StatusAborted:
+				return nil, &LabelExistsError{Label: req.Label, TxnID: h.ID, Status: h.Status}
+			}
+		}
+		if id == 0 {
+			if id, err = m.ids.NextIDs(ctx, 1); err != nil {
+				return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
+			}
+		}
+		t := &Txn{
+			ID: id, DBID: req.DBID, DBName: req.DBName, Label: req.Label,
+			TableIDs: slices.Clone(req.TableIDs), Status: StatusPrepare,
+			Source: req.Source, TwoPhaseCommit: req.TwoPhaseCommit,
+			Coordinator: m.cfg.Self, TimeoutMs: timeout.Milliseconds(),
+			PrepareTime: m.nowMs(),
+		}
+		_, ok, err := m.store.Txn().
+			IfModRev(lkey, lmod).
+			IfModRev(txnKey(id), 0).
+			Put(lkey, id).
+			Put(txnKey(id), t).
+			Commit(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
+		}
+		if ok {
+			return t, nil
+		}
+	}
+}
+
+// get reads a transaction and its mod revision.
+func (m *Manager) get(ctx context.Context, id int64) (*Txn, int64, error) {
+	var t Txn
+	mod, _, err := m.store.Get(ctx, txnKey(id), &t)
+	if err != nil {
+		return nil, 0, fmt.Errorf("txn: reading transaction %d: %w", id, err)
+	}
+	if mod == 0 {
+		return nil, 0, &NotFoundError{TxnID: id}
+	}
+	return &t, mod, nil
+}
+
+// Get reads a transaction; an unknown or expired id is a *NotFoundError.
+func (m *Manager) Get(ctx context.Context, id int64) (*Txn, error) {
+	t, _, err := m.get(ctx, id)
+	return t, err
+}
+
+// GetByLabel returns the transaction holding a label in a database (the
+// latest one that is not ABORTED); ErrNotFound if none.
+func (m *Manager) GetByLabel(ctx context.Context, dbID int64, label string) (*Txn, error) {
+	var id int64
+	mod, _, err := m.store.Get(ctx, labelKey(dbID, label), &id)
+	if err != nil {
+		return nil, fmt.Errorf("txn: reading label %q: %w", label, err)
+	}
+	if mod == 0 {
+		return nil, fmt.Errorf("%w: label %q", ErrNotFound, label)
+	}
+	return m.Get(ctx, id)
+}
+
+// List returns the stored transactions of a database (all databases when
+// dbID is 0), by id.
+func (m *Manager) List(ctx context.Context, dbID int64) ([]*Txn, error) {
+	kvs, _, err := m.store.List(ctx, txnPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("txn: listing transactions: %w", err)
+	}
+	out := make([]*Txn, 0, len(kvs))
+	for _, kv := range kvs {
+		t, err := decodeTxn(kv.Value)
+		if err != nil {
+			m.cfg.Logger.Error("txn: skipping undecodable transaction", "key", kv.Key, "err", err)
+			continue
+		}
+		if dbID == 0 || t.DBID == dbID {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Precommit moves a PREPARE txn to PRECOMMITTED (two-phase commit: data is
+// durable but invisible until Commit), recording the partitions it wrote.
+// It is idempotent.
+func (m *Manager) Precommit(ctx context.Context, id int64, parts []PartitionRef) error {
+	parts = normalizeParts(parts)
+	for {
+		t, mod, err := m.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		done, err := checkPrecommit(t)
+		if err != nil || done {
+			return err
+		}
+		t.Status = StatusPrecommitted
+		t.PrecommitTime = m.nowMs()
+		t.Partitions = t.Partitions[:0]
+		for _, p := range parts {
+			t.Partitions = append(t.Partitions, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID})
+		}
+		_, ok, err := m.store.Txn().IfModRev(txnKey(id), mod).Put(txnKey(id), t).Commit(ctx)
+		if err != nil {
+			return fmt.Errorf("txn: precommit %d: %w", id, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+}
+
+// readTables reads the versions values of the given tables of database
+// dbID, with the partitions of their definitions in snap as defaults.
+// Tables missing from snap are left out.
+func (m *Manager) readTables(ctx context.Context, snap *catalog.Snapshot, dbID int64, tableIDs []int64) (tableSet, error) {
+	ts := tableSet{}
+	for _, tid := range tableIDs {
+		if _, ok := ts[tid]; ok {
+			continue
+		}
+		tb, ok := snap.TableByID(dbID, tid)
+		if !ok {
+			continue
+		}
+		tv := &tableVersions{dbID: dbID, tableID: tid, name: tb.Name, defaults: make(map[int64]catalog.PartitionVersion, len(tb.Partitions))}
+		var stored catalog.TableVersions
+		mod, _, err := m.store.Get(ctx, catalog.VersionsKey(dbID, tid), &stored)
+		if err != nil {
+			return nil, fmt.Errorf("txn: reading versions of table %d: %w", tid, err)
+		}
+		if mod != 0 {
+			tv.modRev, tv.stored = mod, &stored
+		}
+		for _, p := range tb.Partitions {
+			tv.defaults[p.ID] = catalog.PartitionVersion{Visible: p.VisibleVersion, VisibleTime: p.VisibleVersionTime, Next: p.NextVersion}
+		}
+		ts[tid] = tv
+	}
+	return ts, nil
+}
+
+func tableIDsOf[P any](parts []P, id func(P) int64) []int64 {
+	out := make([]int64, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, id(p))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Commit commits a txn: every partition in parts gets the partition's next
+// version, the partition's next-version counter advances, and the txn becomes
+// COMMITTED with those versions, all in one etcd transaction. parts nil
+// means the partitions recorded at precommit. It returns partition id ->
+// version. The data becomes visible with Publish.
+//
+// A txn with TwoPhaseCommit commits only from PRECOMMITTED. Errors:
+// *NotFoundError, *StateError, ErrInvalid (unknown partition).
+func (m *Manager) Commit(ctx context.Context, id int64, parts []PartitionRef) (map[int64]int64, error) {
+	if parts != nil {
+		parts = normalizeParts(parts)
+	}
+	for {
+		snap := m.cat.Snapshot()
+		t, mod, err := m.get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkCommit(t); err != nil {
+			return nil, err
+		}
+		use := parts
+		if use == nil {
+			for _, p := range t.Partitions {
+				use = append(use, PartitionRef{TableID: p.TableID, PartitionID: p.PartitionID})
+			}
+		}
+		ts, err := m.readTables(ctx, snap, t.DBID, tableIDsOf(use, func(p PartitionRef) int64 { return p.TableID }))
+		if err != nil {
+			return nil, err
+		}
+		assigned, updated, err := assignVersions(id, use, ts)
+		if err != nil {
+			return nil, err
+		}
+		nowMs := m.nowMs()
+		t.Status = StatusCommitted
+		t.CommitTime = nowMs
+		t.Partitions = assigned
+		tx := m.store.Txn().IfModRev(txnKey(id), mod)
+		for tid, v := range updated {
+			tv := ts[tid]
+			// The table must still exist, or the versions value would
+			// outlive it.
+			tx.IfExists(catalog.TableKey(tv.dbID, tv.name)).
+				IfModRev(catalog.VersionsKey(tv.dbID, tid), tv.modRev).
+				Put(catalog.VersionsKey(tv.dbID, tid), v)
+		}
+		tx.Put(txnKey(id), t)
+		rev, ok, err := tx.Commit(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("txn: commit %d: %w", id, err)
+		}
+		if !ok {
+			continue
+		}
+		if len(updated) > 0 {
+			// Read-your-writes: the next snapshot shows the new counters.
+			if err := m.cat.WaitRevision(ctx, rev); err != nil {
+				return nil, err
+			}
+		}
+		out := make(map[int64]int64, len(assigned))
+		for _, p := range assigned {
+			out[p.PartitionID] = p.Version
+		}
+		return out, nil
+	}
+}
+
+// Abort aborts a PREPARE or PRECOMMITTED txn and frees its label. Aborting
+// a COMMITTED or VISIBLE txn is refused with *StateError, as is aborting an
+// ABORTED one (the error then carries the earlier reason).
+func (m *Manager) Abort(ctx context.Context, id int64, reason string) error {
+	for {
+		t, mod, err := m.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkAbort(t); err != nil {
+			return err
+		}
+		lkey := labelKey(t.DBID, t.Label)
+		var holder int64
+		lmod, _, err := m.store.Get(ctx, lkey, &holder)
+		if err != nil {
+			return fmt.Errorf("txn: abort %d: %w", id, err)
+		}
+		t.Status = StatusAborted
+		t.Reason = reason
+		t.FinishTime = m.nowMs()
+		tx := m.store.Txn().IfModRev(txnKey(id), mod).Put(txnKey(id), t)
+		if lmod != 0 && holder == id {
+			tx.IfModRev(lkey, lmod).Delete(lkey)
+		}
+		_, ok, err := tx.Commit(ctx)
+		if err != nil {
+			return fmt.Errorf("txn: abort %d: %w", id, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+}
+
+// Publish makes a COMMITTED txn visible: it waits (until ctx ends) for the
+// versions below its own to become visible, asks the Publisher to publish
+// its tablets, then calls FinishPublish. A VISIBLE txn is left alone. When
+// the Publisher fails the txn stays COMMITTED and the error is returned;
+// Publish or Recover may be called again.
+func (m *Manager) Publish(ctx context.Context, id int64) error {
+	return m.publish(ctx, id, true)
+}
+
+// publish is Publish; with wait false it returns errNotReady instead of
+// waiting for earlier versions.
+func (m *Manager) publish(ctx context.Context, id int64, wait bool) error {
+	for {
+		changed := m.cat.Changed()
+		snap := m.cat.Snapshot()
+		t, _, err := m.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch t.Status {
+		case StatusVisible:
+			return nil
+		case StatusCommitted:
+		default:
+			return &StateError{TxnID: id, Op: OpPublish, Status: t.Status, Reason: t.Reason}
+		}
+		ts, err := m.readTables(ctx, snap, t.DBID, tableIDsOf(t.Partitions, func(p PartitionVersion) int64 { return p.TableID }))
+		if err != nil {
+			return err
+		}
+		ready, done := publishOrder(t.Partitions, ts)
+		if !ready {
+			if !wait {
+				return ErrNotYourTurn
+			}
+			select {
+			case <-changed:
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("txn: publish %d: waiting for earlier versions: %w", id, ctx.Err())
+			}
+		}
+		if !done && m.cfg.Publisher != nil {
+			tv := tabletVersions(snap, t)
+			if err := m.cfg.Publisher.Publish(ctx, id, tv); err != nil {
+				return fmt.Errorf("txn: publish %d: %w", id, err)
+			}
+		}
+		err = m.FinishPublish(ctx, id)
+		if errors.Is(err, ErrNotYourTurn) {
+			continue // cannot happen unless versions moved back; re-check
+		}
+		return err
+	}
+}
+
+// tabletVersions maps every tablet of the txn's partitions to the
+// partition's version. Dropped tables and partitions are skipped.
+func tabletVersions(snap *catalog.Snapshot, t *Txn) map[int64]int64 {
+	out := map[int64]int64{}
+	for _, p := range t.Partitions {
+		tb, ok := snap.TableByID(t.DBID, p.TableID)
+		if !ok {
+			continue
+		}
+		for i := range tb.Partitions {
+			if tb.Partitions[i].ID == p.PartitionID {
+				for _, tablet := range tb.Partitions[i].Tablets {
+					out[tablet] = p.Version
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+// FinishPublish records that a COMMITTED txn's versions are published: in
+// one etcd transaction the txn becomes VISIBLE and every touched partition's
+// visible version becomes the txn's version. It returns ErrNotYourTurn when
+// an earlier version of a touched partition is not visible yet, and nil for
+// a txn that is already VISIBLE.
+func (m *Manager) FinishPublish(ctx context.Context, id int64) error {
+	for {
+		snap := m.cat.Snapshot()
+		t, mod, err := m.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch t.Status {
+		case StatusVisible:
+			return nil
+		case StatusCommitted:
+		default:
+			return &StateError{TxnID: id, Op: OpPublish, Status: t.Status, Reason: t.Reason}
+		}
+		ts, err := m.readTables(ctx, snap, t.DBID, tableIDsOf(t.Partitions, func(p PartitionVersion) int64 { return p.TableID }))
+		if err != nil {
+			return err
+		}
+		if ready, _ := publishOrder(t.Partitions, ts); !ready {
+			return fmt.Errorf("txn: finishing publish of %d: %w", id, ErrNotYourTurn)
+		}
+		nowMs := m.nowMs()
+		updated := makeVisible(t.Partitions, ts, nowMs)
+		t.Status = StatusVisible
+		t.FinishTime = nowMs
+		tx := m.store.Txn().IfModRev(txnKey(id), mod)
+		for tid, v := range updated {
+			tv := ts[tid]
+			tx.IfExists(catalog.TableKey(tv.dbID, tv.name)).
+				IfModRev(catalog.VersionsKey(tv.dbID, tid), tv.modRev).
+				Put(catalog.VersionsKey(tv.dbID, tid), v)
+		}
+		tx.Put(txnKey(id), t)
+		rev, ok, err := tx.Commit(ctx)
+		if err != nil {
+			return fmt.Errorf("txn: finishing publish of %d: %w", id, err)
+		}
+		if ok {
+			if len(updated) == 0 {
+				return nil // no catalog key changed; nothing to wait for
+			}
+			return m.cat.WaitRevision(ctx, rev)
+		}
+	}
+}
+
+// RecoveryReport says what Recover did.
+type RecoveryReport struct {
+	Published []int64 // made VISIBLE
+	Aborted   []int64
+	Expired   []int64 // final txns removed after the label retention
+	// Pending are COMMITTED txns still not visible (publish failed or an
+	// earlier version is stuck); call Recover again later.
+	Pending []int64
+}
+
+// Recover brings stored transactions up to date; call it at startup and
+// then periodically. It publishes COMMITTED txns in commit order (publish is
+// idempotent), aborts PREPARE txns whose coordinator was an earlier
+// incarnation of this process (their loads died with it) or whose timeout
+// passed, and removes final txns and their labels older than LabelKeep.
+// Failures to publish leave txns pending and are returned joined.
+func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
+	var rep RecoveryReport
+	txns, err := m.List(ctx, 0)
+	if err != nil {
+		return rep, err
+	}
+	plan := planRecovery(m.cfg.Clock.Now(), RecoveryConfig{Self: m.cfg.Self, LabelKeep: m.cfg.LabelKeep}, txns)
+	var errs []error
+	var pending []int64
+	for _, a := range plan {
+		switch a.kind {
+		case actAbort:
+			switch err := m.Abort(ctx, a.txnID, a.reason); {
+			case err == nil:
+				rep.Aborted = append(rep.Aborted, a.txnID)
+			case errors.Is(err, ErrState), errors.Is(err, ErrNotFound):
+				// Moved on meanwhile.
+			default:
+				errs = append(errs, err)
+			}
+		case actExpire:
+			switch err := m.expire(ctx, a.txnID); {
+			case err == nil:
+				rep.Expired = append(rep.Expired, a.txnID)
+			default:
+				errs = append(errs, err)
+			}
+		case actPublish:
+			pending = append(pending, a.txnID)
+		}
+	}
+	// Publish in commit order; a txn that must wait for an earlier one is
+	// retried after the others, as long as some txn makes progress.
+	lastErr := map[int64]error{}
+	for progress := true; progress && len(pending) > 0; {
+		progress = false
+		rest := pending[:0]
+		for _, id := range pending {
+			err := m.publish(ctx, id, false)
+			switch {
+			case err == nil:
+				rep.Published = append(rep.Published, id)
+				progress = true
+			case errors.Is(err, ErrState), errors.Is(err, ErrNotFound):
+				progress = true
+			default:
+				lastErr[id] = err
+				rest = append(rest, id)
+			}
+		}
+		pending = rest
+	}
+	for _, id := range pending {
+		if err := lastErr[id]; err != nil && !errors.Is(err, ErrNotYourTurn) {
+			errs = append(errs, err)
+		}
+	}
+	rep.Pending = pending
+	return rep, errors.Join(errs...)
+}
+
+// expire removes a final txn and, if it still holds it, its label.
+func (m *Manager) expire(ctx context.Context, id int64) error {
+	for {
+		t, mod, err := m.get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !t.Status.Final() {
+			panic(fmt.Sprintf("BUG: txn: expiring transaction %d in status %s", id, t.Status))
+		}
+		lkey := labelKey(t.DBID, t.Label)
+		var holder int64
+		lmod, _, err := m.store.Get(ctx, lkey, &holder)
+		if err != nil {
+			return fmt.Errorf("txn: expiring %d: %w", id, err)
+		}
+		tx := m.store.Txn().IfModRev(txnKey(id), mod).Delete(txnKey(id))
+		if lmod != 0 && holder == id {
+			tx.IfModRev(lkey, lmod).Delete(lkey)
+		}
+		_, ok, err := tx.Commit(ctx)
+		if err != nil {
+			return fmt.Errorf("txn: expiring %d: %w", id, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+}
