@@ -1,0 +1,745 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
+	"github.com/strata-db/strata/types"
+)
+
+// AggSpec is one aggregate of a [HashAgg]: Func is count, sum, min, max,
+// avg, any_value or group_concat; count with no Args is COUNT(*).
+type AggSpec struct {
+	Func     string
+	Distinct bool
+	Args     []Expr
+}
+
+// AggResultType returns the result type of an aggregate, following Doris:
+// COUNT is BIGINT; SUM of integers is BIGINT (LARGEINT stays LARGEINT), of
+// floats DOUBLE, of DECIMAL(p,s) DECIMAL(38,s); AVG of integers and floats
+// is DOUBLE, of DECIMAL(p,s) DECIMAL(38,s+4); MIN, MAX and ANY_VALUE keep the
+// argument type; GROUP_CONCAT is STRING.
+func AggResultType(fn string, args []types.Type) (types.Type, error) {
+	fn = strings.ToLower(fn)
+	switch fn {
+	case "count":
+		return types.BigInt, nil
+	case "group_concat":
+		if len(args) < 1 || len(args) > 2 {
+			return types.Type{}, fmt.Errorf("group_concat expects 1 or 2 arguments")
+		}
+		return types.String, nil
+	}
+	if len(args) != 1 {
+		return types.Type{}, fmt.Errorf("%s expects 1 argument, got %d", fn, len(args))
+	}
+	t := args[0]
+	switch fn {
+	case "sum", "avg":
+		switch {
+		case t.Kind == types.KindLargeInt && fn == "sum":
+			return types.LargeInt, nil
+		case t.Kind == types.KindDecimal:
+			if fn == "sum" {
+				return types.Decimal(38, t.Scale), nil
+			}
+			return types.Decimal(38, min(t.Scale+DivPrecisionIncrement, 38)), nil
+		case (t.Kind.IsInteger() || t.Kind == types.KindBoolean) && fn == "sum":
+			return types.BigInt, nil
+		case t.Kind.IsNumeric() || t.Kind == types.KindBoolean || t.Kind.IsString():
+			return types.Double, nil
+		}
+		return types.Type{}, fmt.Errorf("%s does not accept %v", fn, t)
+	case "min", "max", "any_value", "any":
+		return t, nil
+	}
+	return types.Type{}, fmt.Errorf("Unknown function '%s'", fn)
+}
+
+// IsAggregate reports whether name is an aggregate function [HashAgg]
+// computes (case-insensitive).
+func IsAggregate(name string) bool {
+	switch strings.ToLower(name) {
+	case "count", "sum", "min", "max", "avg", "any_value", "any", "group_concat":
+		return true
+	}
+	return false
+}
+
+// aggState holds one aggregate's per-group states.
+type aggState interface {
+	// update folds rows (with their group ids, gids[k] for rows[k]) in.
+	update(gids []int32, rows []int32, args []*view)
+	// result returns the values of groups 0..n-1.
+	result(n int) arrow.Array
+}
+
+func growTo[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
+	}
+	if n <= cap(s) {
+		return s[:n]
+	}
+	ns := make([]T, n, max(n, 2*cap(s)))
+	copy(ns, s)
+	return ns
+}
+
+func maxGid(gids []int32) int {
+	m := int32(-1)
+	for _, g := range gids {
+		if g > m {
+			m = g
+		}
+	}
+	return int(m) + 1
+}
+
+type countAgg struct{ counts []int64 }
+
+func (a *countAgg) update(gids, rows []int32, args []*view) {
+	a.counts = growTo(a.counts, maxGid(gids))
+	if len(args) == 0 || !anyHasNulls(args) {
+		for _, g := range gids {
+			a.counts[g]++
+		}
+		return
+	}
+	for k, r := range rows {
+		if !anyNull(args, int(r)) {
+			a.counts[gids[k]]++
+		}
+	}
+}
+
+func anyHasNulls(vs []*view) bool {
+	for _, v := range vs {
+		if v.hasNulls() {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *countAgg) result(n int) arrow.Array {
+	a.counts = growTo(a.counts, n)
+	o := newOut(types.BigInt, n)
+	for i := 0; i < n; i++ {
+		o.setInt(i, a.counts[i])
+	}
+	return o.finish()
+}
+
+// sumIntAgg sums integers into int64 (SUM, and the sum half of AVG).
+type sumIntAgg struct {
+	sums   []int64
+	counts []int64
+	avg    bool
+}
+
+func (a *sumIntAgg) update(gids, rows []int32, args []*view) {
+	n := maxGid(gids)
+	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
+	v := args[0]
+	x := v.i64
+	if !v.hasNulls() && v.step == 1 {
+		for k, r := range rows {
+			g := gids[k]
+			a.sums[g] += x[r]
+			a.counts[g]++
+		}
+		return
+	}
+	for k, r := range rows {
+		if !v.isNull(int(r)) {
+			g := gids[k]
+			a.sums[g] += v.int(int(r))
+			a.counts[g]++
+		}
+	}
+}
+
+func (a *sumIntAgg) result(n int) arrow.Array {
+	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
+	if a.avg {
+		o := newOut(types.Double, n)
+		for i := 0; i < n; i++ {
+			if a.counts[i] > 0 {
+				o.setFlt(i, float64(a.sums[i])/float64(a.counts[i]))
+			}
+		}
+		return o.finish()
+	}
+	o := newOut(types.BigInt, n)
+	for i := 0; i < n; i++ {
+		if a.counts[i] > 0 {
+			o.setInt(i, a.sums[i])
+		}
+	}
+	return o.finish()
+}
+
+type sumFloatAgg struct {
+	sums   []float64
+	counts []int64
+	avg    bool
+}
+
+func (a *sumFloatAgg) update(gids, rows []int32, args []*view) {
+	n := maxGid(gids)
+	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
+	v := args[0]
+	for k, r := range rows {
+		if !v.isNull(int(r)) {
+			g := gids[k]
+			a.sums[g] += toFloat(v, int(r))
+			a.counts[g]++
+		}
+	}
+}
+
+func (a *sumFloatAgg) result(n int) arrow.Array {
+	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
+	o := newOut(types.Double, n)
+	for i := 0; i < n; i++ {
+		if a.counts[i] > 0 {
+			if a.avg {
+				o.setFlt(i, a.sums[i]/float64(a.counts[i]))
+			} else {
+				o.setFlt(i, a.sums[i])
+			}
+		}
+	}
+	return o.finish()
+}
+
+type sumDecAgg struct {
+	sums   []decimal128.Num
+	counts []int64
+	in     types.Type
+	out    types.Type
+	avg    bool
+}
+
+func (a *sumDecAgg) update(gids, rows []int32, args []*view) {
+	n := maxGid(gids)
+	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
+	v := args[0]
+	s := scaleOf(a.in)
+	for k, r := range rows {
+		if !v.isNull(int(r)) {
+			g := gids[k]
+			a.sums[g] = a.sums[g].Add(toDec(v, int(r), s))
+			a.counts[g]++
+		}
+	}
+}
+
+func (a *sumDecAgg) result(n int) arrow.Array {
+	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
+	o := newOut(a.out, n)
+	s := scaleOf(a.in)
+	for i := 0; i < n; i++ {
+		if a.counts[i] == 0 {
+			continue
+		}
+		if !a.avg {
+			o.setDec(i, a.sums[i])
+			continue
+		}
+		// avg at scale out.Scale: sum * 10^(os-s) / count, rounded half up
+		os := scaleOf(a.out)
+		x := a.sums[i].IncreaseScaleBy(os - s + 1)
+		q, _ := x.Div(decimal128.FromI64(a.counts[i]))
+		o.setDec(i, q.ReduceScaleBy(1, true))
+	}
+	return o.finish()
+}
+
+// minMaxAgg keeps the smallest (or largest) value, or the first for any_value.
+type minMaxAgg struct {
+	t     types.Type
+	max   bool
+	first bool
+	seen  []bool
+	i64   []int64
+	f64   []float64
+	dec   []decimal128.Num
+	str   []string
+	boo   []bool
+}
+
+func (a *minMaxAgg) update(gids, rows []int32, args []*view) {
+	n := maxGid(gids)
+	a.seen = growTo(a.seen, n)
+	v := args[0]
+	switch v.p {
+	case pInt:
+		a.i64 = growTo(a.i64, n)
+		for k, r := range rows {
+			i := int(r)
+			if v.isNull(i) {
+				continue
+			}
+			g, x := gids[k], v.int(i)
+			if !a.seen[g] || !a.first && (a.max && x > a.i64[g] || !a.max && x < a.i64[g]) {
+				a.i64[g], a.seen[g] = x, true
+			}
+		}
+	case pFloat:
+		a.f64 = growTo(a.f64, n)
+		for k, r := range rows {
+			i := int(r)
+			if v.isNull(i) {
+				continue
+			}
+			g, x := gids[k], v.flt(i)
+			if !a.seen[g] || !a.first && (a.max && x > a.f64[g] || !a.max && x < a.f64[g]) {
+				a.f64[g], a.seen[g] = x, true
+			}
+		}
+	case pDec:
+		a.dec = growTo(a.dec, n)
+		for k, r := range rows {
+			i := int(r)
+			if v.isNull(i) {
+				continue
+			}
+			g, x := gids[k], v.decv(i)
+			if !a.seen[g] || !a.first && (a.max && x.Greater(a.dec[g]) || !a.max && x.Less(a.dec[g])) {
+				a.dec[g], a.seen[g] = x, true
+			}
+		}
+	case pStr:
+		a.str = growTo(a.str, n)
+		for k, r := range rows {
+			i := int(r)
+			if v.isNull(i) {
+				continue
+			}
+			g, x := gids[k], v.strv(i)
+			if !a.seen[g] || !a.first && (a.max && x > a.str[g] || !a.max && x < a.str[g]) {
+				a.str[g], a.seen[g] = strings.Clone(x), true
+			}
+		}
+	case pBool:
+		a.boo = growTo(a.boo, n)
+		for k, r := range rows {
+			i := int(r)
+			if v.isNull(i) {
+				continue
+			}
+			g, x := gids[k], v.boolv(i)
+			if !a.seen[g] || !a.first && (a.max && x && !a.boo[g] || !a.max && !x && a.boo[g]) {
+				a.boo[g], a.seen[g] = x, true
+			}
+		}
+	}
+}
+
+func (a *minMaxAgg) result(n int) arrow.Array {
+	a.seen = growTo(a.seen, n)
+	o := newOut(a.t, n)
+	for i := 0; i < n; i++ {
+		if !a.seen[i] {
+			continue
+		}
+		switch o.p {
+		case pInt:
+			o.setInt(i, a.i64[i])
+		case pFloat:
+			o.setFlt(i, a.f64[i])
+		case pDec:
+			o.setDec(i, a.dec[i])
+		case pStr:
+			o.setStr(i, a.str[i])
+		case pBool:
+			o.setBool(i, a.boo[i])
+		}
+	}
+	return o.finish()
+}
+
+// groupConcatAgg joins string values with a separator (default ",").
+type groupConcatAgg struct {
+	vals [][]byte
+	seen []bool
+}
+
+func (a *groupConcatAgg) update(gids, rows []int32, args []*view) {
+	n := maxGid(gids)
+	a.vals, a.seen = growTo(a.vals, n), growTo(a.seen, n)
+	v := args[0]
+	for k, r := range rows {
+		i := int(r)
+		if v.isNull(i) {
+			continue
+		}
+		g := gids[k]
+		if a.seen[g] {
+			sep := ","
+			if len(args) > 1 && !args[1].isNull(i) {
+				sep = args[1].strv(i)
+			}
+			a.vals[g] = append(a.vals[g], sep...)
+		}
+		a.vals[g] = append(a.vals[g], v.strv(i)...)
+		a.seen[g] = true
+	}
+}
+
+func (a *groupConcatAgg) result(n int) arrow.Array {
+	a.vals, a.seen = growTo(a.vals, n), growTo(a.seen, n)
+	o := newOut(types.String, n)
+	for i := 0; i < n; i++ {
+		if a.seen[i] {
+			o.setBytes(i, a.vals[i])
+		}
+	}
+	return o.finish()
+}
+
+// distinctAgg passes each (group, argument values) combination to inner once.
+type distinctAgg struct {
+	inner aggState
+	seen  *bytesTable
+	buf   []byte
+	gids  []int32
+	rows  []int32
+}
+
+func (a *distinctAgg) update(gids, rows []int32, args []*view) {
+	a.gids, a.rows = a.gids[:0], a.rows[:0]
+	for k, r := range rows {
+		i := int(r)
+		if anyNull(args, i) {
+			continue
+		}
+		a.buf = a.buf[:0]
+		a.buf = append(a.buf, byte(gids[k]), byte(gids[k]>>8), byte(gids[k]>>16), byte(gids[k]>>24))
+		a.buf, _ = encodeKey(a.buf, args, i)
+		if _, inserted := a.seen.findOrInsert(a.buf); inserted {
+			a.gids = append(a.gids, gids[k])
+			a.rows = append(a.rows, r)
+		}
+	}
+	if len(a.rows) > 0 {
+		a.inner.update(a.gids, a.rows, args)
+	} else if len(gids) > 0 {
+		// keep the inner state sized for the groups seen so far
+		a.inner.update(gids[:0], rows[:0], args)
+	}
+}
+
+func (a *distinctAgg) result(n int) arrow.Array { return a.inner.result(n) }
+
+// newAggState builds the state for one aggregate with argument types ats.
+func newAggState(spec AggSpec, ats []types.Type) (aggState, types.Type, error) {
+	fn := strings.ToLower(spec.Func)
+	rt, err := AggResultType(fn, ats)
+	if err != nil {
+		return nil, rt, err
+	}
+	var st aggState
+	switch fn {
+	case "count":
+		st = &countAgg{}
+	case "sum", "avg":
+		avg := fn == "avg"
+		t := ats[0]
+		switch {
+		case t.Kind == types.KindDecimal || t.Kind == types.KindLargeInt:
+			st = &sumDecAgg{in: t, out: rt, avg: avg}
+		case t.Kind.IsInteger():
+			st = &sumIntAgg{avg: avg}
+		default:
+			st = &sumFloatAgg{avg: avg}
+		}
+	case "min", "max":
+		st = &minMaxAgg{t: rt, max: fn == "max"}
+	case "any_value", "any":
+		st = &minMaxAgg{t: rt, first: true}
+	case "group_concat":
+		st = &groupConcatAgg{}
+	}
+	if spec.Distinct && fn != "min" && fn != "max" {
+		st = &distinctAgg{inner: st, seen: newBytesTable(1024)}
+	}
+	return st, rt, nil
+}
+
+// HashAgg groups its input by GroupBy and computes Aggs per group. The output
+// is the group columns followed by one column per aggregate. Without GROUP BY
+// it returns exactly one row (COUNT 0, other aggregates NULL on empty input).
+//
+// Groups are found through a purpose-built open-addressing table: int64 keys
+// directly for a single integer or temporal key, an encoded byte key
+// otherwise.
+type HashAgg struct {
+	baseStats
+	child   Operator
+	groupBy []Expr
+	aggs    []AggSpec
+	schema  []types.Type
+	ectx    *EvalContext
+
+	states  []aggState
+	intTbl  *intTable
+	nullGid int32
+	bytTbl  *bytesTable
+	ngroups int
+	keys    *tableBuilder
+
+	out  *table
+	pos  int
+	done bool
+	held []arrow.Array // slices handed out by the last Next
+}
+
+// NewHashAgg returns the aggregation of child; it resolves the aggregate
+// result types and rejects unknown aggregates.
+func NewHashAgg(child Operator, groupBy []Expr, aggs []AggSpec) (*HashAgg, error) {
+	aggs = normalizeAggs(aggs)
+	h := &HashAgg{child: child, groupBy: groupBy, aggs: aggs}
+	for _, g := range groupBy {
+		h.schema = append(h.schema, g.Type())
+	}
+	for _, a := range aggs {
+		ats := make([]types.Type, len(a.Args))
+		for i, e := range a.Args {
+			ats[i] = e.Type()
+		}
+		_, rt, err := newAggState(a, ats)
+		if err != nil {
+			return nil, err
+		}
+		h.schema = append(h.schema, rt)
+	}
+	return h, nil
+}
+
+func (h *HashAgg) Schema() []types.Type { return h.schema }
+
+func (h *HashAgg) Open(ctx context.Context) error {
+	h.ectx = evalCtxFrom(ctx)
+	h.states = h.states[:0]
+	for _, a := range h.aggs {
+		ats := make([]types.Type, len(a.Args))
+		for i, e := range a.Args {
+			ats[i] = e.Type()
+		}
+		st, _, err := newAggState(a, ats)
+		if err != nil {
+			return err
+		}
+		h.states = append(h.states, st)
+	}
+	gts := make([]types.Type, len(h.groupBy))
+	for i, g := range h.groupBy {
+		gts[i] = g.Type()
+	}
+	h.keys = newTableBuilder(gts)
+	h.intTbl, h.bytTbl, h.nullGid = nil, nil, -1
+	if len(h.groupBy) == 1 && physOf(gts[0]) == pInt {
+		h.intTbl = newIntTable(1024)
+	} else if len(h.groupBy) > 0 {
+		h.bytTbl = newBytesTable(1024)
+	}
+	h.ngroups = 0
+	if len(h.groupBy) == 0 {
+		h.ngroups = 1
+	}
+	h.out, h.pos, h.done = nil, 0, false
+	return h.child.Open(ctx)
+}
+
+func (h *HashAgg) Close() error {
+	h.held = releaseAll(h.held)
+	if h.out != nil {
+		h.out.release()
+		h.out = nil
+	}
+	return h.child.Close()
+}
+
+// consume folds one input batch into the groups.
+func (h *HashAgg) consume(b *Batch, gids []int32, newRows []int32, buf []byte) ([]int32, []int32, []byte, error) {
+	rows := rowsOf(b)
+	gids = growTo(gids[:0], len(rows))
+	newRows = newRows[:0]
+	var kv []*view
+	if len(h.groupBy) > 0 {
+		kv = make([]*view, len(h.groupBy))
+		for i, g := range h.groupBy {
+			v, err := evalView(h.ectx, g, b)
+			if err != nil {
+				return gids, newRows, buf, err
+			}
+			kv[i] = v
+		}
+	}
+	switch {
+	case len(h.groupBy) == 0:
+		for k := range gids {
+			gids[k] = 0
+		}
+	case h.intTbl != nil:
+		v := kv[0]
+		for k, r := range rows {
+			i := int(r)
+			if v.isNull(i) {
+				if h.nullGid < 0 {
+					h.nullGid = int32(h.ngroups)
+					h.ngroups++
+					newRows = append(newRows, r)
+				}
+				gids[k] = h.nullGid
+				continue
+			}
+			g, inserted := h.intTbl.findOrInsert(v.int(i))
+			if inserted {
+				// int table ids are dense in insertion order but share the id
+				// space with the NULL group, so map through ngroups.
+				newRows = append(newRows, r)
+				h.ngroups++
+			}
+			gids[k] = g
+		}
+		if h.nullGid >= 0 {
+			// Ids from intTbl count only non-NULL keys; shift ids at or past
+			// the NULL group by one so both share one dense space.
+			for k := range gids {
+				if gids[k] >= h.nullGid && !kv[0].isNull(int(rows[k])) {
+					gids[k]++
+				}
+			}
+		}
+	default:
+		for k, r := range rows {
+			buf, _ = encodeKey(buf[:0], kv, int(r))
+			g, inserted := h.bytTbl.findOrInsert(buf)
+			if inserted {
+				newRows = append(newRows, r)
+				h.ngroups++
+			}
+			gids[k] = g
+		}
+	}
+	if len(newRows) > 0 {
+		h.keys.appendViews(kv, newRows)
+	}
+	for ai, a := range h.aggs {
+		args := make([]*view, len(a.Args))
+		for i, e := range a.Args {
+			v, err := evalView(h.ectx, e, b)
+			if err != nil {
+				return gids, newRows, buf, err
+			}
+			args[i] = v
+		}
+		h.states[ai].update(gids, rows, args)
+	}
+	return gids, newRows, buf, nil
+}
+
+func (h *HashAgg) build(ctx context.Context) error {
+	var b Batch
+	var gids, newRows []int32
+	var buf []byte
+	for {
+		b.Reset()
+		err := Next(ctx, h.child, &b)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if b.NumRows() == 0 {
+			continue
+		}
+		if gids, newRows, buf, err = h.consume(&b, gids, newRows, buf); err != nil {
+			return err
+		}
+	}
+	keys := h.keys.finish()
+	cols := keys.cols
+	for _, st := range h.states {
+		cols = append(cols, st.result(h.ngroups))
+	}
+	h.out = &table{types: h.schema, cols: cols, n: h.ngroups}
+	h.states = nil
+	return nil
+}
+
+func (h *HashAgg) Next(ctx context.Context, b *Batch) error {
+	if !h.done {
+		h.done = true
+		if err := h.build(ctx); err != nil {
+			return err
+		}
+	}
+	b.Reset()
+	h.held = releaseAll(h.held)
+	if h.pos >= h.out.n {
+		return io.EOF
+	}
+	end := min(h.pos+BatchSize, h.out.n)
+	for _, c := range h.out.cols {
+		if h.pos == 0 && end == h.out.n {
+			b.Cols = append(b.Cols, c)
+		} else {
+			s := arraySlice(c, h.pos, end)
+			h.held = append(h.held, s)
+			b.Cols = append(b.Cols, s)
+		}
+	}
+	b.Len = end - h.pos
+	h.pos = end
+	return nil
+}
+
+// normalizeAggs converts arguments the aggregates cannot take as they are:
+// SUM/AVG of strings and booleans work on DOUBLE, GROUP_CONCAT on strings.
+func normalizeAggs(aggs []AggSpec) []AggSpec {
+	out := make([]AggSpec, len(aggs))
+	for i, a := range aggs {
+		a.Args = append([]Expr(nil), a.Args...)
+		switch strings.ToLower(a.Func) {
+		case "sum", "avg":
+			if len(a.Args) == 1 {
+				if k := a.Args[0].Type().Kind; k.IsString() || k == types.KindBoolean || k.IsTemporal() {
+					a.Args[0] = Coerce(a.Args[0], types.Double)
+				}
+			}
+		case "group_concat":
+			for j, e := range a.Args {
+				if !e.Type().Kind.IsString() {
+					a.Args[j] = Coerce(e, types.String)
+				}
+			}
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// NewDistinct returns the distinct rows of child (a grouping on every column).
+func NewDistinct(child Operator) *HashAgg {
+	var keys []Expr
+	for i, t := range child.Schema() {
+		keys = append(keys, NewColumnRef(i, t))
+	}
+	h, err := NewHashAgg(child, keys, nil)
+	if err != nil {
+		panic("BUG: distinct without aggregates failed: " + err.Error())
+	}
+	return h
+}

@@ -1,0 +1,212 @@
+package exec
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/strata-db/strata/types"
+)
+
+// newBuilder returns an Arrow builder for SQL type t.
+func newBuilder(t types.Type) array.Builder {
+	return array.NewBuilder(memory.DefaultAllocator, t.Arrow())
+}
+
+// appendView appends rows of v (in the given order; an index < 0 appends
+// NULL) to bld, whose type matches v's SQL type. The type switch is per call;
+// the loops are typed.
+func appendView(bld array.Builder, v *view, rows []int32) {
+	bld.Reserve(len(rows))
+	switch b := bld.(type) {
+	case *array.Int64Builder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(v.int(int(r)))
+			}
+		}
+	case *array.Int32Builder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(int32(v.int(int(r))))
+			}
+		}
+	case *array.Int16Builder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(int16(v.int(int(r))))
+			}
+		}
+	case *array.Int8Builder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(int8(v.int(int(r))))
+			}
+		}
+	case *array.Date32Builder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(arrow.Date32(v.int(int(r))))
+			}
+		}
+	case *array.TimestampBuilder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(arrow.Timestamp(v.int(int(r))))
+			}
+		}
+	case *array.Float64Builder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(v.flt(int(r)))
+			}
+		}
+	case *array.Float32Builder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(float32(v.flt(int(r))))
+			}
+		}
+	case *array.Decimal128Builder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(v.decv(int(r)))
+			}
+		}
+	case *array.BooleanBuilder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.UnsafeAppend(v.boolv(int(r)))
+			}
+		}
+	case *array.StringBuilder:
+		for _, r := range rows {
+			if r < 0 || v.isNull(int(r)) {
+				b.AppendNull()
+			} else {
+				b.Append(v.strv(int(r)))
+			}
+		}
+	default:
+		panic(fmt.Sprintf("BUG: appendView to %T", bld))
+	}
+}
+
+// take gathers rows idx of v into a new array (idx < 0 gives NULL).
+func take(v *view, idx []int32) arrow.Array {
+	bld := newBuilder(v.t)
+	defer bld.Release()
+	appendView(bld, v, idx)
+	return bld.NewArray()
+}
+
+// appendValue appends one normalized Go value (see [Literal]) or nil.
+func appendValue(bld array.Builder, t types.Type, val any) {
+	if val == nil {
+		bld.AppendNull()
+		return
+	}
+	lit := NewLiteral(val, t)
+	appendView(bld, lit.v, []int32{0})
+}
+
+// table is a materialized set of columns (used by sort, join build, values).
+type table struct {
+	types []types.Type
+	cols  []arrow.Array
+	n     int
+}
+
+// tableBuilder accumulates the live rows of batches.
+type tableBuilder struct {
+	types []types.Type
+	blds  []array.Builder
+	n     int
+}
+
+func newTableBuilder(ts []types.Type) *tableBuilder {
+	tb := &tableBuilder{types: ts}
+	for _, t := range ts {
+		tb.blds = append(tb.blds, newBuilder(t))
+	}
+	return tb
+}
+
+// appendViews appends rows of the column views.
+func (tb *tableBuilder) appendViews(vs []*view, rows []int32) {
+	for i, v := range vs {
+		appendView(tb.blds[i], v, rows)
+	}
+	tb.n += len(rows)
+}
+
+func (tb *tableBuilder) finish() *table {
+	t := &table{types: tb.types, n: tb.n}
+	for _, b := range tb.blds {
+		t.cols = append(t.cols, b.NewArray())
+		b.Release()
+	}
+	tb.blds = nil
+	return t
+}
+
+func (t *table) views() []*view {
+	vs := make([]*view, len(t.cols))
+	for i, c := range t.cols {
+		vs[i] = newView(c, t.types[i])
+	}
+	return vs
+}
+
+func (t *table) release() {
+	for _, c := range t.cols {
+		c.Release()
+	}
+	t.cols = nil
+}
+
+// batchViews returns views of every column of b.
+func batchViews(b *Batch, ts []types.Type) []*view {
+	vs := make([]*view, len(b.Cols))
+	for i, c := range b.Cols {
+		vs[i] = newView(c, ts[i])
+	}
+	return vs
+}
+
+// releaseAll releases the arrays and empties the slice.
+func releaseAll(arrs []arrow.Array) []arrow.Array {
+	for _, a := range arrs {
+		if a != nil {
+			a.Release()
+		}
+	}
+	return arrs[:0]
+}
+
+var _ = decimal128.Num{}
+
+func arraySlice(a arrow.Array, i, j int) arrow.Array { return array.NewSlice(a, int64(i), int64(j)) }

@@ -1,0 +1,249 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/strata-db/strata/storage"
+	"github.com/strata-db/strata/types"
+)
+
+// ScanColumn is one output column of a segment scan: the stored column ID,
+// its SQL type, and the value to produce where a segment lacks the column
+// (added after the segment was written); nil Default means NULL.
+type ScanColumn struct {
+	ID      uint32
+	Type    types.Type
+	Default any
+}
+
+// ScanSpec describes a scan over segments. Filter and Ranges refer to the
+// scan's output columns (indexes into Columns).
+type ScanSpec struct {
+	Segments []*storage.Segment
+	Columns  []ScanColumn
+	Filter   Expr          // optional; evaluated on the filter's columns first
+	Ranges   []ColumnRange // optional; pages whose zone maps miss a range are skipped
+	Mem      memory.Allocator
+}
+
+// ScanCounters are the EXPLAIN ANALYZE counters of a segment scan.
+type ScanCounters struct {
+	PagesTotal    atomic.Int64 // pages of all segments considered
+	PagesPruned   atomic.Int64 // skipped by zone maps, never read
+	PagesFiltered atomic.Int64 // read for the filter, no survivors
+	RowsRead      atomic.Int64 // rows of pages whose filter columns were read
+	RowsReturned  atomic.Int64
+}
+
+// SegmentScan reads segments page by page, one page per batch, with
+// zone-map pruning and late materialization: the filter's columns are read
+// and evaluated first, and the other columns only for pages with survivors.
+type SegmentScan struct {
+	baseStats
+	spec     ScanSpec
+	schema   []types.Type
+	ectx     *EvalContext
+	counters ScanCounters
+
+	morsels *morselQueue // set by ParallelScanAgg: pages come from a shared queue
+
+	filterCols []bool
+	lateCols   []int
+	seg, page  int
+	held       []arrow.Array
+	sel        []int32
+}
+
+// NewSegmentScan returns a scan operator for spec.
+func NewSegmentScan(spec ScanSpec) (*SegmentScan, error) {
+	s := &SegmentScan{spec: spec}
+	if s.spec.Mem == nil {
+		s.spec.Mem = memory.DefaultAllocator
+	}
+	for _, c := range spec.Columns {
+		s.schema = append(s.schema, c.Type)
+	}
+	for _, r := range spec.Ranges {
+		if r.Col < 0 || r.Col >= len(spec.Columns) {
+			return nil, fmt.Errorf("scan range on column %d of %d", r.Col, len(spec.Columns))
+		}
+	}
+	s.filterCols = make([]bool, len(spec.Columns))
+	if spec.Filter != nil {
+		cols, ok := ReferencedColumns(spec.Filter)
+		for i := range s.filterCols {
+			s.filterCols[i] = !ok || cols[i]
+		}
+	}
+	for i, f := range s.filterCols {
+		if !f {
+			s.lateCols = append(s.lateCols, i)
+		}
+	}
+	return s, nil
+}
+
+// Counters returns the scan's counters.
+func (s *SegmentScan) Counters() *ScanCounters { return &s.counters }
+
+func (s *SegmentScan) Schema() []types.Type { return s.schema }
+
+func (s *SegmentScan) Open(ctx context.Context) error {
+	s.ectx = evalCtxFrom(ctx)
+	s.seg, s.page = 0, 0
+	return nil
+}
+
+func (s *SegmentScan) Close() error {
+	s.held = releaseAll(s.held)
+	return nil
+}
+
+// pruned reports whether the zone maps of page rule out every range.
+func (s *SegmentScan) pruned(seg *storage.Segment, page int) bool {
+	for _, r := range s.spec.Ranges {
+		sc := s.spec.Columns[r.Col]
+		cr := seg.Column(sc.ID)
+		var lo, hi any
+		if cr == nil {
+			if sc.Default == nil {
+				return true // all NULL
+			}
+			d, err := normalizeValue(sc.Default, sc.Type)
+			if err != nil {
+				continue
+			}
+			lo, hi = d, d
+		} else {
+			z := cr.Zone(page)
+			if !z.HasMinMax {
+				return true
+			}
+			lo, hi = z.Min, z.Max
+		}
+		if r.HasMin && cmpValues(hi, r.Min) < 0 || r.HasMax && cmpValues(lo, r.Max) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *SegmentScan) readCol(seg *storage.Segment, page, c, n int) (arrow.Array, error) {
+	sc := s.spec.Columns[c]
+	cr := seg.Column(sc.ID)
+	if cr == nil {
+		if sc.Default == nil {
+			return allNullArray(sc.Type, n), nil
+		}
+		lit, err := newLiteral(sc.Default, sc.Type)
+		if err != nil {
+			return nil, fmt.Errorf("default of column %d: %w", sc.ID, err)
+		}
+		return lit.Eval(nil, &Batch{Len: n})
+	}
+	a, err := cr.ReadPage(page, s.spec.Mem)
+	if err != nil {
+		return nil, fmt.Errorf("reading column %d page %d: %w", sc.ID, page, err)
+	}
+	return a, nil
+}
+
+func (s *SegmentScan) Next(ctx context.Context, b *Batch) error {
+	s.held = releaseAll(s.held)
+	for {
+		var seg *storage.Segment
+		var page int
+		if s.morsels != nil {
+			si, pg, ok := s.morsels.take()
+			if !ok {
+				break
+			}
+			seg, page = s.spec.Segments[si], pg
+		} else {
+			if s.seg >= len(s.spec.Segments) {
+				break
+			}
+			seg = s.spec.Segments[s.seg]
+			if s.page >= seg.NumPages() {
+				s.seg++
+				s.page = 0
+				continue
+			}
+			page = s.page
+			s.page++
+		}
+		s.counters.PagesTotal.Add(1)
+		if s.pruned(seg, page) {
+			s.counters.PagesPruned.Add(1)
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, n := seg.PageRange(page)
+		b.Reset()
+		b.Len = n
+		cols := make([]arrow.Array, len(s.spec.Columns))
+		var rows []int32
+		if s.spec.Filter != nil {
+			for c, f := range s.filterCols {
+				if !f {
+					continue
+				}
+				a, err := s.readCol(seg, page, c, n)
+				if err != nil {
+					return err
+				}
+				s.held = append(s.held, a)
+				cols[c] = a
+			}
+			s.counters.RowsRead.Add(int64(n))
+			b.Cols = cols
+			if cap(s.sel) < n {
+				s.sel = make([]int32, 0, n)
+			}
+			var err error
+			rows, err = selectTrue(s.ectx, s.spec.Filter, b, identRows(n), s.sel[:0])
+			if err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				s.counters.PagesFiltered.Add(1)
+				s.held = releaseAll(s.held)
+				continue
+			}
+			for _, c := range s.lateCols {
+				a, err := s.readCol(seg, page, c, n)
+				if err != nil {
+					return err
+				}
+				s.held = append(s.held, a)
+				cols[c] = a
+			}
+		} else {
+			for c := range cols {
+				a, err := s.readCol(seg, page, c, n)
+				if err != nil {
+					return err
+				}
+				s.held = append(s.held, a)
+				cols[c] = a
+			}
+			s.counters.RowsRead.Add(int64(n))
+		}
+		b.Cols = cols
+		if rows != nil && len(rows) < n {
+			b.Sel = rows
+		}
+		s.counters.RowsReturned.Add(int64(b.NumRows()))
+		return nil
+	}
+	b.Reset()
+	return io.EOF
+}
