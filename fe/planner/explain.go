@@ -1,0 +1,162 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/strata-db/strata/be/exec"
+)
+
+// Explain renders the plan as an indented tree, one operator per line, with
+// what each scan reads: the table, the partitions left after pruning out of
+// all, the tablets, the predicates and the column ranges used to skip pages.
+func (pl *Plan) Explain() []string {
+	var out []string
+	explainNode(pl.root, 0, &out)
+	return out
+}
+
+func names(cols []column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		if c.table != "" {
+			out[i] = c.table + "." + c.name
+		} else {
+			out[i] = c.name
+		}
+	}
+	return out
+}
+
+func formatList(es []*ir, cols []string) string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.format(cols)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func explainNode(n node, depth int, out *[]string) {
+	pad := strings.Repeat("  ", depth)
+	add := func(format string, args ...any) { *out = append(*out, pad+fmt.Sprintf(format, args...)) }
+	switch v := n.(type) {
+	case *scanNode:
+		tablets := 0
+		for _, pi := range v.partitions {
+			tablets += len(v.table.Partitions[pi].Tablets)
+		}
+		add("OlapScanNode TABLE: %s.%s(%s) partitions=%d/%d tablets=%d columns=[%s]",
+			v.db, v.table.Name, v.table.Name, len(v.partitions), len(v.table.Partitions), tablets, strings.Join(names(v.out), ", "))
+		if len(v.partitions) > 0 && len(v.partitions) < len(v.table.Partitions) {
+			var ps []string
+			for _, pi := range v.partitions {
+				ps = append(ps, v.table.Partitions[pi].Name)
+			}
+			add("  partitions: %s", strings.Join(ps, ", "))
+		}
+		if len(v.filters) > 0 {
+			add("  predicates: %s", andAll(v.filters).format(names(v.out)))
+		}
+		for i, c := range v.out {
+			r := v.ranges[i]
+			if r == nil {
+				continue
+			}
+			add("  range %s: %s", c.name, r)
+		}
+	case *filterNode:
+		add("Filter: %s", v.pred.format(names(v.child.columns())))
+		explainNode(v.child, depth+1, out)
+	case *projectNode:
+		add("Project: %s", formatList(v.exprs, names(v.child.columns())))
+		explainNode(v.child, depth+1, out)
+	case *aggNode:
+		in := names(v.child.columns())
+		var aggs []string
+		for _, a := range v.aggs {
+			d := ""
+			if a.distinct {
+				d = "DISTINCT "
+			}
+			args := formatList(a.args, in)
+			if len(a.args) == 0 {
+				args = "*"
+			}
+			aggs = append(aggs, fmt.Sprintf("%s(%s%s)", a.fn, d, args))
+		}
+		add("HashAggregate: group by [%s] output [%s]", formatList(v.groups, in), strings.Join(aggs, ", "))
+		explainNode(v.child, depth+1, out)
+	case *joinNode:
+		kind := "INNER"
+		if v.kind == exec.JoinLeft {
+			kind = "LEFT OUTER"
+		}
+		var conds []string
+		ln, rn := names(v.left.columns()), names(v.right.columns())
+		for i := range v.leftKeys {
+			conds = append(conds, v.leftKeys[i].format(ln)+" = "+v.rightKeys[i].format(rn))
+		}
+		line := fmt.Sprintf("HashJoin %s (probe: left, build: right) ON %s", kind, strings.Join(conds, " AND "))
+		if v.other != nil {
+			line += " OTHER " + v.other.format(names(v.out))
+		}
+		add("%s", line)
+		explainNode(v.left, depth+1, out)
+		explainNode(v.right, depth+1, out)
+	case *sortNode:
+		add("Sort: %s", explainKeys(v.keys, names(v.child.columns())))
+		explainNode(v.child, depth+1, out)
+	case *limitNode:
+		if s, ok := v.child.(*sortNode); ok {
+			add("TopN: limit %d offset %d order by %s", v.limit, v.offset, explainKeys(s.keys, names(s.child.columns())))
+			explainNode(s.child, depth+1, out)
+			return
+		}
+		add("Limit: %d offset %d", v.limit, v.offset)
+		explainNode(v.child, depth+1, out)
+	case *distinctNode:
+		add("Distinct")
+		explainNode(v.child, depth+1, out)
+	case *unionNode:
+		add("UnionAll")
+		for _, c := range v.children {
+			explainNode(c, depth+1, out)
+		}
+	case *valuesNode:
+		add("Values: %d rows", len(v.rows))
+	default:
+		add("%T", n)
+	}
+}
+
+func explainKeys(keys []sortKey, cols []string) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		dir := "ASC"
+		if k.desc {
+			dir = "DESC"
+		}
+		parts[i] = k.e.format(cols) + " " + dir
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *colRange) String() string {
+	if r.empty {
+		return "empty"
+	}
+	lo, hi := "(-inf", "+inf)"
+	if r.lo != nil {
+		lo = "(" + r.lo.String()
+		if r.loIncl {
+			lo = "[" + r.lo.String()
+		}
+	}
+	if r.hi != nil {
+		hi = r.hi.String() + ")"
+		if r.hiIncl {
+			hi = r.hi.String() + "]"
+		}
+	}
+	return lo + ", " + hi
+}

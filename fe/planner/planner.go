@@ -1,0 +1,103 @@
+// Package planner turns parsed queries into executable operator trees.
+//
+// Planning runs in three steps:
+//
+//  1. Binding resolves names against the catalog and the scopes of the FROM
+//     clause and produces a logical plan (scan, filter, project, aggregate,
+//     join, sort, limit, union, values) whose expressions are [ir] trees.
+//  2. Rules rewrite the plan: conjunctive predicates are pushed through
+//     inner joins into the scans, equalities across the two sides of a join
+//     become hash-join keys, column ranges are extracted from the scan
+//     predicates, and partitions whose ranges cannot match are pruned.
+//  3. The physical step pins each tablet's rowsets at its partition's
+//     visible version and builds be/exec operators.
+//
+// Binding runs twice: the first pass records which columns of each table
+// the query reads, the second binds against scans that read only those, so
+// that no later step has to renumber columns.
+package planner
+
+import (
+	"fmt"
+
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/storage"
+)
+
+// Session is what the planner needs from the connection it plans for.
+type Session interface {
+	CurrentDB() string
+	User() string
+	ConnectionID() uint32
+	// Variable returns a system variable's session value as text, or "".
+	Variable(name string) string
+	// SystemVariable reads @@[scope.]name; numeric reports that drivers
+	// expect an integer.
+	SystemVariable(name, scope string) (value string, numeric bool, err error)
+	// UserVariable reads @name; NULL (nil) when it was never set.
+	UserVariable(name string) any
+}
+
+// Catalog is the planner's read-only view of the catalog snapshot it plans
+// against.
+type Catalog interface {
+	// Table finds a table; ok is false when the database or table is absent.
+	Table(db, name string) (t *catalog.Table, ok bool)
+	HasDatabase(db string) bool
+}
+
+// TabletReader opens tablets for reading.
+type TabletReader interface {
+	// ReadTablet pins the rowsets of a tablet visible at version and returns
+	// their segments and a function that unpins them. A tablet that was never
+	// written is empty.
+	ReadTablet(tabletID, version int64) (segs []*storage.Segment, release func(), err error)
+}
+
+// Planner plans queries for one session against one catalog snapshot.
+type Planner struct {
+	sess    Session
+	cat     Catalog
+	tablets TabletReader
+	params  []any
+
+	// bind state: used columns per scan, filled by the first pass.
+	pass     int
+	scanSeq  int
+	usedCols map[int]map[int]bool // scan ordinal -> schema column indexes
+}
+
+// New returns a planner.
+func New(sess Session, cat Catalog, tablets TabletReader) *Planner {
+	return &Planner{sess: sess, cat: cat, tablets: tablets}
+}
+
+// Error is a planning error that maps to a MySQL error code.
+type Error struct {
+	Code uint16
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// MySQL error numbers the planner reports.
+const (
+	ErrParse               uint16 = 1064
+	ErrBadField            uint16 = 1054
+	ErrNonUniq             uint16 = 1052
+	ErrWrongFieldWithGroup uint16 = 1055
+	ErrInvalidGroupFunc    uint16 = 1111
+	ErrWrongArguments      uint16 = 1210
+	ErrSPDoesNotExist      uint16 = 1305
+	ErrNotSupportedYet     uint16 = 1235
+	ErrNoSuchTable         uint16 = 1146
+	ErrBadDB               uint16 = 1049
+	ErrNoDB                uint16 = 1046
+	ErrUnknown             uint16 = 1105
+	ErrUnknownSysVar       uint16 = 1193
+	ErrWrongValueCount     uint16 = 1136
+)
+
+func unsupported(what string) error {
+	return &Error{Code: ErrNotSupportedYet, Msg: fmt.Sprintf("%s is not supported yet", what)}
+}

@@ -1,0 +1,205 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/stretchr/testify/require"
+
+	"github.com/strata-db/strata/be/exec"
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/sql"
+	"github.com/strata-db/strata/storage"
+	"github.com/strata-db/strata/types"
+)
+
+type fakeSession struct{ db string }
+
+func (f fakeSession) CurrentDB() string     { return f.db }
+func (f fakeSession) User() string          { return "root@localhost" }
+func (f fakeSession) ConnectionID() uint32  { return 7 }
+func (f fakeSession) Variable(string) string { return "5.7.99" }
+func (f fakeSession) SystemVariable(name, scope string) (string, bool, error) {
+	if name == "nope" {
+		return "", false, &Error{Code: ErrUnknownSysVar, Msg: "Unknown system variable 'nope'"}
+	}
+	return "42", true, nil
+}
+func (f fakeSession) UserVariable(string) any { return nil }
+
+type fakeCatalog map[string]*catalog.Table
+
+func (c fakeCatalog) Table(db, name string) (*catalog.Table, bool) {
+	t, ok := c[db+"."+name]
+	return t, ok
+}
+func (c fakeCatalog) HasDatabase(db string) bool { return db == "d" }
+
+type noTablets struct{}
+
+func (noTablets) ReadTablet(int64, int64) ([]*storage.Segment, func(), error) {
+	return nil, func() {}, nil
+}
+
+func testCatalog() fakeCatalog {
+	sales := &catalog.Table{
+		Name: "sales", KeysType: catalog.DupKeys, KeyColumns: []string{"dt", "id"},
+		Schema: catalog.Schema{Columns: []catalog.Column{
+			{ID: 1, Name: "dt", Type: types.Date, IsKey: true},
+			{ID: 2, Name: "id", Type: types.BigInt, IsKey: true},
+			{ID: 3, Name: "region", Type: types.Varchar(16), Nullable: true},
+			{ID: 4, Name: "qty", Type: types.Int, Nullable: true},
+			{ID: 5, Name: "price", Type: types.Decimal(10, 2), Nullable: true},
+		}},
+		PartitionType: catalog.RangePartitioned, PartitionColumns: []string{"dt"},
+		Partitions: []catalog.Partition{
+			{Name: "p2023", Upper: catalog.PartitionBound{Values: []string{"2024-01-01"}}, Tablets: []int64{1, 2}, VisibleVersion: 1},
+			{Name: "p2024", Lower: catalog.PartitionBound{Values: []string{"2024-01-01"}}, Upper: catalog.PartitionBound{Values: []string{"2025-01-01"}}, Tablets: []int64{3, 4}, VisibleVersion: 1},
+			{Name: "pmax", Lower: catalog.PartitionBound{Values: []string{"2025-01-01"}}, Upper: catalog.PartitionBound{MaxValue: true}, Tablets: []int64{5, 6}, VisibleVersion: 1},
+		},
+		Distribution: catalog.Distribution{Type: catalog.HashDistributed, Columns: []string{"id"}, Buckets: 2},
+	}
+	stores := &catalog.Table{
+		Name: "stores", KeysType: catalog.DupKeys, KeyColumns: []string{"id"},
+		Schema: catalog.Schema{Columns: []catalog.Column{
+			{ID: 1, Name: "id", Type: types.BigInt, IsKey: true},
+			{ID: 2, Name: "city", Type: types.Varchar(32), Nullable: true},
+		}},
+		Partitions:   []catalog.Partition{{Name: "stores", Tablets: []int64{9}, VisibleVersion: 1}},
+		Distribution: catalog.Distribution{Type: catalog.HashDistributed, Columns: []string{"id"}, Buckets: 1},
+	}
+	return fakeCatalog{"d.sales": sales, "d.stores": stores}
+}
+
+func plan(t *testing.T, q string) (*Plan, error) {
+	t.Helper()
+	st, err := sql.Parse(q)
+	require.NoError(t, err, q)
+	p := New(fakeSession{db: "d"}, testCatalog(), noTablets{})
+	return p.PlanSelect(st.(*sql.SelectStmt), nil)
+}
+
+func explain(t *testing.T, q string) string {
+	t.Helper()
+	pl, err := plan(t, q)
+	require.NoError(t, err, q)
+	return strings.Join(pl.Explain(), "\n")
+}
+
+func TestPartitionPruning(t *testing.T) {
+	for _, tc := range []struct {
+		where string
+		want  string
+	}{
+		{"dt >= '2024-03-01' AND dt < '2024-06-15'", "partitions=1/3"},
+		{"dt < '2024-01-01'", "partitions=1/3"},
+		{"dt <= '2024-01-01'", "partitions=2/3"},
+		{"dt BETWEEN '2023-06-01' AND '2024-06-01'", "partitions=2/3"},
+		{"dt IN ('2023-05-05', '2026-01-01')", "partitions=3/3"},
+		{"dt = '2030-01-01'", "partitions=1/3"},
+		{"'2024-02-02' = dt", "partitions=1/3"},
+		{"dt > '2024-05-01' AND dt < '2024-04-01'", "partitions=0/3"},
+		{"region = 'x'", "partitions=3/3"},
+		{"dt >= '2024-03-01' OR id = 3", "partitions=3/3"},
+	} {
+		got := explain(t, "SELECT count(*) FROM sales WHERE "+tc.where)
+		require.Contains(t, got, tc.want, tc.where)
+	}
+}
+
+func TestColumnPruningAndPushdown(t *testing.T) {
+	got := explain(t, "SELECT s.region, sum(s.qty) FROM sales s JOIN stores st ON s.id = st.id WHERE st.city = 'oslo' AND s.qty > 1 GROUP BY s.region")
+	require.Contains(t, got, "TABLE: d.sales(sales) partitions=3/3 tablets=6 columns=[s.id, s.region, s.qty]")
+	require.Contains(t, got, "predicates: (s.qty > 1)")
+	require.Contains(t, got, "predicates: (st.city = 'oslo')")
+	require.Contains(t, got, "HashJoin INNER (probe: left, build: right) ON s.id = st.id")
+
+	// Comma joins become hash joins through WHERE equalities.
+	got = explain(t, "SELECT count(*) FROM sales s, stores st WHERE s.id = st.id")
+	require.Contains(t, got, "ON s.id = st.id")
+
+	// count(*) reads one column.
+	got = explain(t, "SELECT count(*) FROM sales")
+	require.Contains(t, got, "columns=[sales.dt]")
+}
+
+func TestBindErrors(t *testing.T) {
+	for _, tc := range []struct {
+		q    string
+		code uint16
+		msg  string
+	}{
+		{"SELECT nope FROM sales", ErrBadField, "Unknown column 'nope'"},
+		{"SELECT * FROM nope", ErrNoSuchTable, "Table 'd.nope' doesn't exist"},
+		{"SELECT * FROM x.nope", ErrBadDB, "Unknown database 'x'"},
+		{"SELECT id FROM sales s JOIN stores t ON s.id = t.id", ErrNonUniq, "ambiguous"},
+		{"SELECT region, count(*) FROM sales", ErrWrongFieldWithGroup, "region"},
+		{"SELECT region FROM sales GROUP BY id", ErrWrongFieldWithGroup, "region"},
+		{"SELECT nosuchfn(1)", ErrSPDoesNotExist, "nosuchfn"},
+		{"SELECT sum(qty) FROM sales WHERE sum(qty) > 1", ErrInvalidGroupFunc, "group function"},
+		{"SELECT @@nope", ErrUnknownSysVar, "nope"},
+		{"SELECT sum(qty, id) FROM sales", ErrWrongArguments, "sum"},
+	} {
+		_, err := plan(t, tc.q)
+		require.Error(t, err, tc.q)
+		var pe *Error
+		require.True(t, errors.As(err, &pe), "%s: %v", tc.q, err)
+		require.Equal(t, tc.code, pe.Code, "%s: %v", tc.q, err)
+		require.Contains(t, pe.Msg, tc.msg, tc.q)
+	}
+}
+
+// run plans and executes a query that reads no table.
+func run(t *testing.T, q string) [][]string {
+	t.Helper()
+	pl, err := plan(t, q)
+	require.NoError(t, err, q)
+	p := New(fakeSession{db: "d"}, testCatalog(), noTablets{})
+	x, err := p.Build(pl)
+	require.NoError(t, err)
+	defer x.Release()
+	ctx := exec.WithEvalContext(context.Background(), exec.NewEvalContext())
+	require.NoError(t, x.Root.Open(ctx))
+	defer x.Root.Close()
+	var out [][]string
+	var b exec.Batch
+	for {
+		b.Reset()
+		err := exec.Next(ctx, x.Root, &b)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		for r := 0; r < b.NumRows(); r++ {
+			row := r
+			if b.Sel != nil {
+				row = int(b.Sel[r])
+			}
+			var cells []string
+			for _, c := range b.Cols {
+				cells = append(cells, cell(c, row))
+			}
+			out = append(out, cells)
+		}
+	}
+	return out
+}
+
+func cell(a arrow.Array, i int) string {
+	if a.IsNull(i) {
+		return "NULL"
+	}
+	return a.ValueStr(i)
+}
+
+func TestConstantQueries(t *testing.T) {
+	require.Equal(t, [][]string{{"7", "ABC", "42"}}, run(t, "SELECT 1 + 2 * 3, upper('abc'), @@x"))
+	require.Equal(t, [][]string{{"1"}, {"2"}}, run(t, "SELECT 1 UNION ALL SELECT 2"))
+	require.Equal(t, [][]string{{"2"}, {"1"}}, run(t, "SELECT a FROM (SELECT 1 AS a UNION ALL SELECT 2) t ORDER BY a DESC"))
+	require.Equal(t, [][]string{{"3"}}, run(t, "SELECT count(*) FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT NULL) t"))
+	require.Equal(t, [][]string{{"yes"}}, run(t, "SELECT CASE WHEN 1 = 1 THEN 'yes' ELSE NULL END"))
+}
