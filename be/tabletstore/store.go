@@ -1,0 +1,518 @@
+// Package tabletstore keeps the tablets of a backend on local disk: the
+// segment files of each rowset, the rowset metadata in one bbolt file, and
+// the in-memory view readers pin.
+//
+// A rowset is written by a delta writer under a load transaction. It is
+// pending until the transaction is published, when it becomes visible with
+// the version the frontend assigned its partition; a query reads a tablet at
+// a version and sees the visible rowsets at or below it.
+//
+// Layout under the store directory:
+//
+//	meta.db                                      bbolt: tablets, rowsets
+//	data/<tabletID % 256>/<tabletID>/<rowsetID>_<n>.seg
+//
+// Durability order (DESIGN.md §9): segment files are written and fsynced,
+// then their directory, then the rowset is recorded in one bbolt
+// transaction, and only then is the write acknowledged. Publishing flips a
+// transaction's pending rowsets to visible in one bbolt transaction, so a
+// crash leaves each transaction all pending or all visible on this backend.
+// At start-up, files no rowset references (a crash mid-write) are deleted.
+//
+// INVARIANTS: a visible rowset has Version > 0 and belongs to exactly one
+// transaction; a transaction has at most one rowset per tablet; a segment
+// file is referenced by exactly one rowset. Versions of a tablet may skip
+// numbers: a load that wrote nothing to a tablet gives it no rowset.
+package tabletstore
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/strata-db/strata/storage"
+)
+
+// Schema is what a tablet's writers need: the columns by id and type, and
+// the number of leading key columns that form the sort key.
+type Schema struct {
+	SchemaVersion int64
+	Columns       []storage.ColumnMeta
+	NumKeys       int
+}
+
+// RowsetState is the life-cycle state of a rowset.
+type RowsetState uint8
+
+const (
+	Pending RowsetState = iota + 1
+	Visible
+)
+
+// SegmentMeta describes one segment file of a rowset.
+type SegmentMeta struct {
+	File    string `json:"file"` // name within the tablet directory
+	Size    int64  `json:"size"`
+	NumRows int64  `json:"num_rows"`
+}
+
+// RowsetMeta is a rowset as recorded in bbolt.
+type RowsetMeta struct {
+	FormatVersion int           `json:"format_version"`
+	ID            int64         `json:"id"`
+	TabletID      int64         `json:"tablet_id"`
+	TxnID         int64         `json:"txn_id"`
+	State         RowsetState   `json:"state"`
+	Version       int64         `json:"version,omitempty"`
+	NumRows       int64         `json:"num_rows"`
+	SchemaVersion int64         `json:"schema_version"`
+	Segments      []SegmentMeta `json:"segments"`
+	CreateTime    int64         `json:"create_time"`
+}
+
+const rowsetFormatV1 = 1
+
+var (
+	bucketRowsets = []byte("rowsets") // tabletID(8) rowsetID(8) -> RowsetMeta JSON
+)
+
+// FS is the file-system hook tests use to inject failures.
+type FS interface {
+	// Sync flushes a file or directory to stable storage.
+	Sync(f *os.File) error
+}
+
+type osFS struct{}
+
+func (osFS) Sync(f *os.File) error { return f.Sync() }
+
+// Store is the tablet store of one backend. It is safe for concurrent use.
+type Store struct {
+	dir string
+	db  *bolt.DB
+	log *slog.Logger
+	fs  FS
+
+	mu      sync.Mutex // protects tablets
+	tablets map[int64]*tablet
+}
+
+// tablet is the in-memory state of one tablet.
+type tablet struct {
+	id      int64
+	visible []*rowset         // ascending by version
+	pending map[int64]*rowset // by txn id
+}
+
+// rowset is a rowset's metadata plus its opened segments, shared by every
+// reader that pinned it.
+type rowset struct {
+	meta RowsetMeta
+	dir  string
+
+	mu    sync.Mutex // protects the fields below
+	refs  int
+	segs  []*storage.Segment
+	files []*os.File
+	dead  bool // removed from the tablet: close when the last reader leaves
+}
+
+// Open opens (creating if needed) the store in dir and recovers it.
+func Open(dir string, log *slog.Logger) (*Store, error) {
+	return OpenWithFS(dir, log, osFS{})
+}
+
+// OpenWithFS is Open with a file-system hook.
+func OpenWithFS(dir string, log *slog.Logger, fs FS) (*Store, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		return nil, fmt.Errorf("tabletstore: %w", err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("tabletstore: opening meta.db: %w", err)
+	}
+	s := &Store{dir: dir, db: db, log: log, fs: fs, tablets: map[int64]*tablet{}}
+	if err := s.recover(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func rowsetKey(tabletID, rowsetID int64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(tabletID))
+	binary.BigEndian.PutUint64(k[8:], uint64(rowsetID))
+	return k
+}
+
+func (s *Store) tabletDir(id int64) string {
+	return filepath.Join(s.dir, "data", strconv.FormatInt(id%256, 10), strconv.FormatInt(id, 10))
+}
+
+// recover loads every rowset and deletes segment files none references.
+func (s *Store) recover() error {
+	referenced := map[string]bool{}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketRowsets)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var m RowsetMeta
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("rowset %x: %w", k, err)
+			}
+			if m.FormatVersion != rowsetFormatV1 {
+				return fmt.Errorf("rowset %d: unknown metadata format %d", m.ID, m.FormatVersion)
+			}
+			rs := &rowset{meta: m, dir: s.tabletDir(m.TabletID)}
+			t := s.tabletLocked(m.TabletID)
+			if m.State == Visible {
+				t.visible = append(t.visible, rs)
+			} else {
+				t.pending[m.TxnID] = rs
+			}
+			for _, sg := range m.Segments {
+				referenced[filepath.Join(rs.dir, sg.File)] = true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("tabletstore: recovering metadata: %w", err)
+	}
+	for _, t := range s.tablets {
+		sort.Slice(t.visible, func(i, j int) bool { return t.visible[i].meta.Version < t.visible[j].meta.Version })
+	}
+	removed := 0
+	err = filepath.WalkDir(filepath.Join(s.dir, "data"), func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".seg") && !strings.HasSuffix(path, ".tmp") {
+			return nil
+		}
+		if !referenced[path] {
+			removed++
+			return os.Remove(path)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("tabletstore: removing orphan files: %w", err)
+	}
+	if removed > 0 {
+		s.log.Info("removed orphan segment files", "count", removed)
+	}
+	return nil
+}
+
+// tabletLocked returns the tablet's state, creating it; s.mu is held (or
+// the store is not yet shared).
+func (s *Store) tabletLocked(id int64) *tablet {
+	t := s.tablets[id]
+	if t == nil {
+		t = &tablet{id: id, pending: map[int64]*rowset{}}
+		s.tablets[id] = t
+	}
+	return t
+}
+
+// Close closes the metadata and every open segment file. Readers must have
+// released their snapshots.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, t := range s.tablets {
+		for _, rs := range t.visible {
+			rs.closeFiles()
+		}
+	}
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// PendingTxns lists the transactions that have pending rowsets.
+func (s *Store) PendingTxns() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[int64]bool{}
+	var out []int64
+	for _, t := range s.tablets {
+		for id := range t.pending {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// VersionCount is the number of visible rowsets of a tablet.
+func (s *Store) VersionCount(tabletID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tablets[tabletID]; t != nil {
+		return len(t.visible)
+	}
+	return 0
+}
+
+// addPending records a rowset written by a delta writer. Its files are
+// already durable.
+func (s *Store) addPending(m RowsetMeta) error {
+	m.FormatVersion = rowsetFormatV1
+	m.State = Pending
+	v, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tabletLocked(m.TabletID)
+	if old, ok := t.pending[m.TxnID]; ok {
+		return fmt.Errorf("BUG: txn %d already has rowset %d in tablet %d", m.TxnID, old.meta.ID, m.TabletID)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRowsets).Put(rowsetKey(m.TabletID, m.ID), v)
+	})
+	if err != nil {
+		return fmt.Errorf("tabletstore: recording rowset %d: %w", m.ID, err)
+	}
+	t.pending[m.TxnID] = &rowset{meta: m, dir: s.tabletDir(m.TabletID)}
+	return nil
+}
+
+// nextRowsetID allocates a rowset id.
+func (s *Store) nextRowsetID() (int64, error) {
+	var id uint64
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		id, err = tx.Bucket(bucketRowsets).NextSequence()
+		return err
+	})
+	return int64(id), err
+}
+
+// PublishTxn makes a transaction's pending rowsets in the given tablets
+// visible at the given versions, in one bbolt transaction. It is
+// idempotent: a tablet whose rowset for the transaction is already visible,
+// or that has none (the load wrote nothing there), is left alone.
+func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type flip struct {
+		t  *tablet
+		rs *rowset
+		m  RowsetMeta
+	}
+	var flips []flip
+	for tabletID, v := range versions {
+		t := s.tablets[tabletID]
+		if t == nil {
+			continue
+		}
+		rs := t.pending[txnID]
+		if rs == nil {
+			continue
+		}
+		m := rs.meta
+		m.State = Visible
+		m.Version = v
+		flips = append(flips, flip{t, rs, m})
+	}
+	if len(flips) == 0 {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRowsets)
+		for _, f := range flips {
+			v, err := json.Marshal(f.m)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(rowsetKey(f.m.TabletID, f.m.ID), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("tabletstore: publishing txn %d: %w", txnID, err)
+	}
+	for _, f := range flips {
+		f.rs.meta = f.m
+		delete(f.t.pending, txnID)
+		i := sort.Search(len(f.t.visible), func(i int) bool { return f.t.visible[i].meta.Version > f.m.Version })
+		f.t.visible = append(f.t.visible, nil)
+		copy(f.t.visible[i+1:], f.t.visible[i:])
+		f.t.visible[i] = f.rs
+	}
+	return nil
+}
+
+// AbortTxn deletes a transaction's pending rowsets and their files. It is
+// idempotent.
+func (s *Store) AbortTxn(txnID int64) error {
+	s.mu.Lock()
+	var victims []*rowset
+	var owners []*tablet
+	for _, t := range s.tablets {
+		if rs := t.pending[txnID]; rs != nil {
+			victims = append(victims, rs)
+			owners = append(owners, t)
+		}
+	}
+	if len(victims) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRowsets)
+		for _, rs := range victims {
+			if err := b.Delete(rowsetKey(rs.meta.TabletID, rs.meta.ID)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("tabletstore: aborting txn %d: %w", txnID, err)
+	}
+	for _, t := range owners {
+		delete(t.pending, txnID)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, rs := range victims {
+		for _, sg := range rs.meta.Segments {
+			if err := os.Remove(filepath.Join(rs.dir, sg.File)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Snapshot is a pinned set of rowsets of one tablet at one version.
+type Snapshot struct {
+	rowsets []*rowset
+	once    sync.Once
+}
+
+// Acquire pins the visible rowsets of a tablet with a version at or below
+// version. A tablet never written is empty.
+func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := &Snapshot{}
+	t := s.tablets[tabletID]
+	if t == nil {
+		return snap, nil
+	}
+	for _, rs := range t.visible {
+		if rs.meta.Version > version {
+			break
+		}
+		rs.mu.Lock()
+		rs.refs++
+		rs.mu.Unlock()
+		snap.rowsets = append(snap.rowsets, rs)
+	}
+	return snap, nil
+}
+
+// Segments opens (once per rowset, shared by all readers) and returns the
+// segments of every pinned rowset.
+func (sn *Snapshot) Segments() ([]*storage.Segment, error) {
+	var out []*storage.Segment
+	for _, rs := range sn.rowsets {
+		segs, err := rs.open()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, segs...)
+	}
+	return out, nil
+}
+
+// NumRows is the number of rows in the pinned rowsets.
+func (sn *Snapshot) NumRows() int64 {
+	var n int64
+	for _, rs := range sn.rowsets {
+		n += rs.meta.NumRows
+	}
+	return n
+}
+
+// Release unpins the rowsets; it is safe to call more than once.
+func (sn *Snapshot) Release() {
+	sn.once.Do(func() {
+		for _, rs := range sn.rowsets {
+			rs.mu.Lock()
+			rs.refs--
+			last := rs.refs == 0 && rs.dead
+			rs.mu.Unlock()
+			if last {
+				rs.closeFiles()
+			}
+		}
+	})
+}
+
+func (rs *rowset) open() ([]*storage.Segment, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.segs != nil || len(rs.meta.Segments) == 0 {
+		return rs.segs, nil
+	}
+	var segs []*storage.Segment
+	var files []*os.File
+	for _, sg := range rs.meta.Segments {
+		path := filepath.Join(rs.dir, sg.File)
+		f, err := os.Open(path)
+		if err != nil {
+			closeAll(files)
+			return nil, fmt.Errorf("opening segment of rowset %d: %w", rs.meta.ID, err)
+		}
+		files = append(files, f)
+		seg, err := storage.Open(f, sg.Size)
+		if err != nil {
+			closeAll(files)
+			return nil, fmt.Errorf("opening segment %s of tablet %d: %w", path, rs.meta.TabletID, err)
+		}
+		segs = append(segs, seg)
+	}
+	rs.segs, rs.files = segs, files
+	return segs, nil
+}
+
+func (rs *rowset) closeFiles() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	closeAll(rs.files)
+	rs.files, rs.segs = nil, nil
+}
+
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
