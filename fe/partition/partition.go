@@ -27,10 +27,10 @@ type ValueKind uint8
 const (
 	// KindMin sorts before every other value: it is the absent trailing part
 	// of a bound and the lower bound of the first partition.
-	KindMin ValueKind = iota
-	KindInt           // I: integers, BOOLEAN, DATE (days), DATETIME (µs)
-	KindInt128        // D: LARGEINT and DECIMAL (unscaled)
-	KindBytes         // B: CHAR and VARCHAR
+	KindMin    ValueKind = iota
+	KindInt              // I: integers, BOOLEAN, DATE (days), DATETIME (µs)
+	KindInt128           // D: LARGEINT and DECIMAL (unscaled)
+	KindBytes            // B: CHAR and VARCHAR
 	// KindMax sorts after every other value (MAXVALUE).
 	KindMax
 )

@@ -122,7 +122,9 @@ func (p *Planner) bindSetOp(s *sql.SetOp, ctes cteScope) (node, error) {
 	return n, nil
 }
 
-func isUntypedNullCol(c column) bool { return c.t == untypedNullType && c.orgName == "" && c.name == "NULL" }
+func isUntypedNullCol(c column) bool {
+	return c.t == untypedNullType && c.orgName == "" && c.name == "NULL"
+}
 
 func sameTypes(a, b []column) bool {
 	if len(a) != len(b) {

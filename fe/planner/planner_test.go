@@ -19,9 +19,9 @@ import (
 
 type fakeSession struct{ db string }
 
-func (f fakeSession) CurrentDB() string     { return f.db }
-func (f fakeSession) User() string          { return "root@localhost" }
-func (f fakeSession) ConnectionID() uint32  { return 7 }
+func (f fakeSession) CurrentDB() string      { return f.db }
+func (f fakeSession) User() string           { return "root@localhost" }
+func (f fakeSession) ConnectionID() uint32   { return 7 }
 func (f fakeSession) Variable(string) string { return "5.7.99" }
 func (f fakeSession) SystemVariable(name, scope string) (string, bool, error) {
 	if name == "nope" {
