@@ -1,0 +1,297 @@
+// Package sink is the write side of a load: it runs one load transaction
+// from begin to visibility. Rows arrive in table-schema order (from stream
+// load or INSERT); the sink routes each row to its tablet (partition by
+// range, bucket by hash), writes each tablet's rows through a delta writer,
+// and at commit makes everything durable on the backend before asking the
+// transaction service to commit and publish it, so that a query sees all of
+// a load or none of it.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/partition"
+	"github.com/strata-db/strata/fe/txn"
+	"github.com/strata-db/strata/loader"
+	"github.com/strata-db/strata/storage"
+)
+
+// TabletSchema is what a tablet writer needs to know about the table.
+type TabletSchema struct {
+	SchemaVersion int64
+	Columns       []storage.ColumnMeta
+	// NumKeys leading columns are the sort key.
+	NumKeys int
+}
+
+// TabletWriter writes one transaction's rows into one tablet.
+type TabletWriter interface {
+	// Write appends rows (one array per column, in schema order).
+	Write(cols []arrow.Array) error
+	// Close makes everything written durable and records it as pending
+	// under the transaction; it returns only once that is on disk.
+	Close() error
+	// Cancel discards what was written.
+	Cancel()
+}
+
+// Tablets is the backend the sink writes into.
+type Tablets interface {
+	OpenWriter(tabletID, txnID int64, schema TabletSchema) (TabletWriter, error)
+	// AbortTxn discards every pending rowset of a transaction.
+	AbortTxn(txnID int64) error
+}
+
+// Sink begins loads. It implements loader.Backend.
+type Sink struct {
+	Catalog *catalog.Catalog
+	Txns    *txn.Manager
+	Tablets Tablets
+	// Authenticator checks HTTP Basic credentials; nil admits root with an
+	// empty password only.
+	Authenticator func(user, password, host string) error
+}
+
+var _ loader.Backend = (*Sink)(nil)
+
+// Authenticate implements loader.Backend.
+func (s *Sink) Authenticate(user, password, host string) error {
+	if s.Authenticator != nil {
+		return s.Authenticator(user, password, host)
+	}
+	if user == "root" && password == "" {
+		return nil
+	}
+	return fmt.Errorf("Access denied for user '%s'@'%s'", user, host)
+}
+
+// Begin starts a load transaction into db.table.
+func (s *Sink) Begin(ctx context.Context, req loader.BeginRequest) (loader.Load, error) {
+	snap := s.Catalog.Snapshot()
+	db, err := snap.Database(req.DB)
+	if err != nil {
+		return nil, err
+	}
+	t, err := snap.Table(req.DB, req.Table)
+	if err != nil {
+		return nil, err
+	}
+	router, err := partition.NewRouter(t)
+	if err != nil {
+		return nil, err
+	}
+	source := "STREAM_LOAD"
+	if strings.HasPrefix(req.Label, "insert_") {
+		source = "INSERT"
+	}
+	tx, err := s.Txns.Begin(ctx, txn.BeginRequest{
+		DBID: db.ID, DBName: db.Name, Label: req.Label, TableIDs: []int64{t.ID},
+		Timeout: req.Timeout, TwoPhaseCommit: req.TwoPhaseCommit, Source: source,
+	})
+	if err != nil {
+		var le *txn.LabelExistsError
+		if errors.As(err, &le) {
+			return nil, &loader.LabelExistsError{TxnID: le.TxnID, ExistingStatus: le.Status.ExistingJobStatus()}
+		}
+		return nil, err
+	}
+	schema := TabletSchema{SchemaVersion: t.Schema.Version, NumKeys: t.Schema.NumKeys()}
+	for _, c := range t.Schema.Columns {
+		schema.Columns = append(schema.Columns, storage.ColumnMeta{ID: c.ID, Type: c.Type.Arrow(), Nullable: c.Nullable})
+	}
+	return &load{
+		s: s, txn: tx, table: t, router: router, schema: schema,
+		writers: map[int64]TabletWriter{}, touched: map[int]bool{},
+	}, nil
+}
+
+// load is one running load transaction. Its methods are called from one
+// goroutine (the loader's contract), except Abort, which another
+// goroutine may call to cancel it; mu serializes them.
+type load struct {
+	s      *Sink
+	txn    *txn.Txn
+	table  *catalog.Table
+	router *partition.Router
+	schema TabletSchema
+
+	mu        sync.Mutex // protects the fields below
+	writers   map[int64]TabletWriter
+	touched   map[int]bool // partition indexes written to
+	finished  bool
+	committed bool // committed or precommitted: Abort must leave the data
+
+	part, bucket []int32
+}
+
+func (l *load) TxnID() int64              { return l.txn.ID }
+func (l *load) Columns() []catalog.Column { return l.table.Schema.Columns }
+
+// Write routes rows to tablets. A row that no partition holds fails the
+// load with the row's values in the message.
+func (l *load) Write(ctx context.Context, cols []arrow.Array) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.finished {
+		return fmt.Errorf("load %d is already finished", l.txn.ID)
+	}
+	if len(cols) != len(l.table.Schema.Columns) {
+		return fmt.Errorf("BUG: load got %d columns, table %s has %d", len(cols), l.table.Name, len(l.table.Schema.Columns))
+	}
+	n := cols[0].Len()
+	if n == 0 {
+		return nil
+	}
+	if cap(l.part) < n {
+		l.part = make([]int32, n)
+		l.bucket = make([]int32, n)
+	}
+	part, bucket := l.part[:n], l.bucket[:n]
+	l.router.Route(cols, n, part, bucket)
+
+	buckets := int32(l.table.Distribution.Buckets)
+	// Group rows by tablet; the common cases (one partition, or one bucket
+	// per batch) avoid any copying.
+	first := part[0]*buckets + bucket[0]
+	same := true
+	for i := 0; i < n; i++ {
+		if part[i] < 0 {
+			return fmt.Errorf("no partition for this tuple: row %d of the batch has no partition in table %s", i, l.table.Name)
+		}
+		if part[i]*buckets+bucket[i] != first {
+			same = false
+		}
+	}
+	if same {
+		return l.writeTablet(int(part[0]), int(bucket[0]), cols)
+	}
+	groups := map[int32][]int32{}
+	for i := 0; i < n; i++ {
+		k := part[i]*buckets + bucket[i]
+		groups[k] = append(groups[k], int32(i))
+	}
+	for k, rows := range groups {
+		sub, err := takeRows(ctx, cols, rows)
+		if err != nil {
+			return err
+		}
+		err = l.writeTablet(int(k/buckets), int(k%buckets), sub)
+		for _, a := range sub {
+			a.Release()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *load) writeTablet(pi, bucket int, cols []arrow.Array) error {
+	tabletID := l.table.Partitions[pi].Tablets[bucket]
+	w, ok := l.writers[tabletID]
+	if !ok {
+		var err error
+		w, err = l.s.Tablets.OpenWriter(tabletID, l.txn.ID, l.schema)
+		if err != nil {
+			return fmt.Errorf("opening tablet %d: %w", tabletID, err)
+		}
+		l.writers[tabletID] = w
+	}
+	l.touched[pi] = true
+	return w.Write(cols)
+}
+
+// takeRows gathers the given rows of every column.
+func takeRows(ctx context.Context, cols []arrow.Array, rows []int32) ([]arrow.Array, error) {
+	b := array.NewInt32Builder(memory.DefaultAllocator)
+	b.AppendValues(rows, nil)
+	idx := b.NewArray()
+	defer idx.Release()
+	out := make([]arrow.Array, len(cols))
+	for i, c := range cols {
+		a, err := compute.TakeArray(ctx, c, idx)
+		if err != nil {
+			for _, x := range out[:i] {
+				x.Release()
+			}
+			return nil, fmt.Errorf("routing rows: %w", err)
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// Commit makes the load durable, then commits (or precommits) the
+// transaction and publishes it.
+func (l *load) Commit(ctx context.Context) (publishTimeout bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.finished {
+		return false, fmt.Errorf("load %d is already finished", l.txn.ID)
+	}
+	for id, w := range l.writers {
+		if err := w.Close(); err != nil {
+			return false, fmt.Errorf("flushing tablet %d: %w", id, err)
+		}
+	}
+	parts := make([]txn.PartitionRef, 0, len(l.touched))
+	for pi := range l.touched {
+		parts = append(parts, txn.PartitionRef{TableID: l.table.ID, PartitionID: l.table.Partitions[pi].ID})
+	}
+	l.finished = true
+	if l.txn.TwoPhaseCommit {
+		if err := l.s.Txns.Precommit(ctx, l.txn.ID, parts); err != nil {
+			return false, err
+		}
+		l.committed = true
+		return false, nil
+	}
+	if _, err := l.s.Txns.Commit(ctx, l.txn.ID, parts); err != nil {
+		return false, err
+	}
+	l.committed = true
+	// Committed: from here the load will become visible, now or after a
+	// restart; a publish failure only delays it.
+	if err := l.s.Txns.Publish(ctx, l.txn.ID); err != nil {
+		return true, nil
+	}
+	return false, nil
+}
+
+// Abort discards the load. It is safe after a failed Write or Commit and
+// more than once; after a successful Commit it does nothing (a committed
+// load is never undone, and a precommitted one is aborted through the
+// transaction service).
+func (l *load) Abort(ctx context.Context, reason string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.committed {
+		return nil
+	}
+	for _, w := range l.writers {
+		w.Cancel()
+	}
+	l.writers = map[int64]TabletWriter{}
+	l.finished = true
+	err := l.s.Txns.Abort(ctx, l.txn.ID, reason)
+	var se *txn.StateError
+	if errors.As(err, &se) && se.Status == txn.StatusAborted {
+		err = nil
+	}
+	if err != nil {
+		// The transaction may have committed after all (a commit whose reply
+		// was lost); its rowsets must stay.
+		return err
+	}
+	return l.s.Tablets.AbortTxn(l.txn.ID)
+}
