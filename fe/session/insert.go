@@ -1,0 +1,317 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/google/uuid"
+
+	"github.com/strata-db/strata/be/exec"
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/sql"
+	"github.com/strata-db/strata/loader"
+	"github.com/strata-db/strata/mysqlproto"
+	"github.com/strata-db/strata/types"
+)
+
+// insert runs INSERT INTO ... VALUES and INSERT INTO ... SELECT through the
+// load path stream load uses: one transaction, visible all at once.
+func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) (*mysqlproto.Result, error) {
+	if st.Overwrite {
+		return nil, notSupported("INSERT OVERWRITE")
+	}
+	if len(st.Partitions) > 0 {
+		return nil, notSupported("INSERT INTO ... PARTITION")
+	}
+	db, t, err := s.lookupTable(st.Table)
+	if err != nil {
+		return nil, err
+	}
+	// target[i] is the schema index of the i-th listed column.
+	var target []int
+	if len(st.Columns) == 0 {
+		for i := range t.Schema.Columns {
+			target = append(target, i)
+		}
+	} else {
+		seen := map[int]bool{}
+		for _, name := range st.Columns {
+			i, c := t.Schema.ColumnByName(name)
+			if c == nil {
+				return nil, &sqlError{Code: 1054, Msg: fmt.Sprintf("Unknown column '%s' in '%s'", name, t.Name)}
+			}
+			if seen[i] {
+				return nil, &sqlError{Code: 1110, Msg: fmt.Sprintf("Column '%s' specified twice", name)}
+			}
+			seen[i] = true
+			target = append(target, i)
+		}
+	}
+	// Columns not listed take their default; NOT NULL without one is an error.
+	listed := make([]bool, len(t.Schema.Columns))
+	for _, i := range target {
+		listed[i] = true
+	}
+	defaults := make([]*exec.Literal, len(t.Schema.Columns))
+	for i, c := range t.Schema.Columns {
+		if listed[i] {
+			continue
+		}
+		d, err := columnDefault(c)
+		if err != nil {
+			return nil, err
+		}
+		defaults[i] = d
+	}
+
+	label := st.Label
+	if label == "" {
+		label = "insert_" + strings.ReplaceAll(uuid.NewString(), "-", "")
+	}
+	load, err := s.eng.Loads.Begin(ctx, loader.BeginRequest{DB: db, Table: t.Name, Label: label, User: s.user})
+	if err != nil {
+		var le *loader.LabelExistsError
+		if errors.As(err, &le) {
+			return nil, ddlError("Label [%s] has already been used, relate to txn [%d]", label, le.TxnID)
+		}
+		return nil, err
+	}
+	n, err := s.writeInsert(ctx, st, params, t, target, defaults, load)
+	if err != nil {
+		_ = load.Abort(ctx, err.Error())
+		return nil, err
+	}
+	if _, err := load.Commit(ctx); err != nil {
+		_ = load.Abort(ctx, err.Error())
+		return nil, err
+	}
+	return &mysqlproto.Result{AffectedRows: uint64(n), Info: fmt.Sprintf("{'label':'%s', 'status':'VISIBLE', 'txnId':'%d'}", label, load.TxnID())}, nil
+}
+
+func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []any, t *catalog.Table, target []int, defaults []*exec.Literal, load loader.Load) (int64, error) {
+	colTypes := make([]types.Type, len(t.Schema.Columns))
+	for i, c := range t.Schema.Columns {
+		colTypes[i] = c.Type
+	}
+	var src exec.Operator
+	if st.Values != nil {
+		pl := s.planner()
+		rows := make([][]any, len(st.Values))
+		for r, vals := range st.Values {
+			if len(vals) != len(target) {
+				return 0, &sqlError{Code: 1136, Msg: fmt.Sprintf("Column count doesn't match value count at row %d", r+1)}
+			}
+			row := make([]any, len(target))
+			for i, e := range vals {
+				c := t.Schema.Columns[target[i]]
+				if _, isDefault := e.(*sql.DefaultExpr); isDefault {
+					d, err := columnDefault(c)
+					if err != nil {
+						return 0, err
+					}
+					row[i] = d.Value
+					continue
+				}
+				l, err := pl.EvalConstant(e, params)
+				if err != nil {
+					return 0, err
+				}
+				v, err := convertValue(l, c, r+1)
+				if err != nil {
+					return 0, err
+				}
+				row[i] = v
+			}
+			rows[r] = row
+		}
+		targetTypes := make([]types.Type, len(target))
+		for i, ti := range target {
+			targetTypes[i] = colTypes[ti]
+		}
+		vals, err := exec.NewValues(targetTypes, rows)
+		if err != nil {
+			return 0, &sqlError{Code: 1366, Msg: err.Error()}
+		}
+		src = vals
+	} else {
+		pl := s.planner()
+		plan, err := pl.PlanSelect(st.Select, params)
+		if err != nil {
+			return 0, err
+		}
+		if len(plan.Fields) != len(target) {
+			return 0, &sqlError{Code: 1136, Msg: "Column count doesn't match value count at row 1"}
+		}
+		x, err := pl.Build(plan)
+		if err != nil {
+			return 0, err
+		}
+		defer x.Release()
+		exprs := make([]exec.Expr, len(target))
+		for i, ti := range target {
+			in := exec.NewColumnRef(i, plan.Fields[i].Type)
+			if plan.Fields[i].Type == colTypes[ti] {
+				exprs[i] = in
+				continue
+			}
+			c, err := exec.NewCast(in, colTypes[ti])
+			if err != nil {
+				return 0, &sqlError{Code: 1366, Msg: fmt.Sprintf("column %s: %v", t.Schema.Columns[ti].Name, err)}
+			}
+			exprs[i] = c
+		}
+		src = exec.NewProject(x.Root, exprs)
+	}
+
+	ectx := exec.WithEvalContext(ctx, exec.NewEvalContext())
+	if err := src.Open(ectx); err != nil {
+		src.Close()
+		return 0, err
+	}
+	defer src.Close()
+	var total int64
+	var b exec.Batch
+	for {
+		b.Reset()
+		err := exec.Next(ectx, src, &b)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		n := b.NumRows()
+		if n == 0 {
+			continue
+		}
+		cols, err := compactBatch(ctx, &b)
+		if err != nil {
+			return 0, err
+		}
+		full := make([]arrow.Array, len(t.Schema.Columns))
+		for i, ti := range target {
+			full[ti] = cols[i]
+		}
+		for i := range full {
+			if full[i] != nil {
+				continue
+			}
+			arr, err := defaults[i].Eval(exec.NewEvalContext(), &exec.Batch{Len: n})
+			if err != nil {
+				return 0, err
+			}
+			full[i] = arr
+		}
+		for i, c := range t.Schema.Columns {
+			if !c.Nullable && full[i].NullN() > 0 {
+				return 0, &sqlError{Code: 1048, Msg: fmt.Sprintf("Column '%s' cannot be null", c.Name)}
+			}
+		}
+		err = load.Write(ctx, full)
+		for _, a := range full {
+			a.Release()
+		}
+		if err != nil {
+			return 0, err
+		}
+		total += int64(n)
+	}
+	return total, nil
+}
+
+// compactBatch returns the live rows of b as dense arrays the caller owns.
+func compactBatch(ctx context.Context, b *exec.Batch) ([]arrow.Array, error) {
+	out := make([]arrow.Array, len(b.Cols))
+	if b.Sel == nil {
+		for i, c := range b.Cols {
+			c.Retain()
+			out[i] = c
+		}
+		return out, nil
+	}
+	ib := array.NewInt32Builder(memory.DefaultAllocator)
+	ib.AppendValues(b.Sel, nil)
+	idx := ib.NewArray()
+	defer idx.Release()
+	for i, c := range b.Cols {
+		a, err := compute.TakeArray(ctx, c, idx)
+		if err != nil {
+			return nil, fmt.Errorf("compacting insert rows: %w", err)
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// columnDefault is the value an omitted column takes.
+func columnDefault(c catalog.Column) (*exec.Literal, error) {
+	switch {
+	case c.Default != nil:
+		d := *c.Default
+		if strings.HasPrefix(strings.ToUpper(d), "CURRENT_TIMESTAMP") || strings.EqualFold(d, "CURRENT_DATE") {
+			now, err := exec.Call("now")
+			if err != nil {
+				return nil, err
+			}
+			v, err := now.Eval(exec.NewEvalContext(), &exec.Batch{Len: 1})
+			if err != nil {
+				return nil, err
+			}
+			defer v.Release()
+			us := int64(v.(*array.Timestamp).Value(0))
+			if c.Type.Kind == types.KindDate {
+				return exec.NewLiteral(us/types.MicrosPerDay, c.Type), nil
+			}
+			return exec.NewLiteral(us, c.Type), nil
+		}
+		l, err := exec.NewLiteralChecked(d, c.Type)
+		if err != nil {
+			return nil, ddlError("invalid default value '%s' of column %s: %v", d, c.Name, err)
+		}
+		return l, nil
+	case c.Nullable:
+		return exec.NewLiteral(nil, c.Type), nil
+	}
+	return nil, &sqlError{Code: 1364, Msg: fmt.Sprintf("Field '%s' doesn't have a default value", c.Name)}
+}
+
+// convertValue converts an INSERT value to the column's type, strictly: a
+// value that does not convert is an error, as in Doris's strict insert.
+func convertValue(l *exec.Literal, c catalog.Column, row int) (any, error) {
+	if l.IsNull() {
+		if !c.Nullable {
+			return nil, &sqlError{Code: 1048, Msg: fmt.Sprintf("Column '%s' cannot be null", c.Name)}
+		}
+		return nil, nil
+	}
+	if l.Type() == c.Type {
+		return l.Value, nil
+	}
+	if str, isStr := l.Value.(string); isStr && l.Type().Kind.IsString() && c.Type.Kind.IsString() {
+		if c.Type.Kind != types.KindString && len(str) > c.Type.Length {
+			return nil, &sqlError{Code: 1406, Msg: fmt.Sprintf("Data too long for column '%s' at row %d", c.Name, row)}
+		}
+		return str, nil
+	}
+	if l.Type().Kind.IsString() && (c.Type.Kind.IsNumeric() || c.Type.Kind.IsTemporal() || c.Type.Kind == types.KindBoolean) {
+		// A string must parse as the column type.
+		v, err := exec.NewLiteralChecked(l.Value, c.Type)
+		if err != nil {
+			return nil, &sqlError{Code: 1366, Msg: fmt.Sprintf("Incorrect %s value: '%v' for column '%s' at row %d", c.Type.SQLName(), l.Value, c.Name, row)}
+		}
+		return v.Value, nil
+	}
+	x := exec.Coerce(l, c.Type)
+	v, ok := x.(*exec.Literal)
+	if !ok || v.IsNull() {
+		return nil, &sqlError{Code: 1366, Msg: fmt.Sprintf("Incorrect %s value: %s for column '%s' at row %d", c.Type.SQLName(), l, c.Name, row)}
+	}
+	return v.Value, nil
+}

@@ -1,0 +1,159 @@
+package session
+
+import (
+	"context"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/strata-db/strata/be/exec"
+	"github.com/strata-db/strata/fe/planner"
+	"github.com/strata-db/strata/fe/sql"
+	"github.com/strata-db/strata/mysqlproto"
+	"github.com/strata-db/strata/types"
+)
+
+func (s *Session) runSelect(ctx context.Context, st *sql.SelectStmt, params []any) (*mysqlproto.Result, error) {
+	pl := s.planner()
+	plan, err := pl.PlanSelect(st, params)
+	if err != nil {
+		return nil, err
+	}
+	x, err := pl.Build(plan)
+	if err != nil {
+		return nil, err
+	}
+	it, err := newRowIterator(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	return &mysqlproto.Result{Fields: fieldsOf(plan.Fields), Rows: it}, nil
+}
+
+func fieldsOf(fs []planner.Field) []mysqlproto.Field {
+	out := make([]mysqlproto.Field, len(fs))
+	for i, f := range fs {
+		out[i] = mysqlproto.Field{Name: f.Name, OrgName: f.OrgName, Table: f.Table, OrgTable: f.OrgTable, Schema: f.Schema, Type: f.Type, Nullable: f.Nullable}
+	}
+	return out
+}
+
+// rowIterator streams an operator tree's batches to the protocol layer.
+type rowIterator struct {
+	ctx    context.Context
+	x      *planner.Execution
+	b      exec.Batch
+	closed bool
+}
+
+func newRowIterator(ctx context.Context, x *planner.Execution) (*rowIterator, error) {
+	ctx = exec.WithEvalContext(ctx, exec.NewEvalContext())
+	if err := x.Root.Open(ctx); err != nil {
+		x.Root.Close()
+		x.Release()
+		return nil, err
+	}
+	return &rowIterator{ctx: ctx, x: x}, nil
+}
+
+func (r *rowIterator) Next() ([]arrow.Array, []int32, error) {
+	for {
+		r.b.Reset()
+		err := exec.Next(r.ctx, r.x.Root, &r.b)
+		if err == io.EOF {
+			return nil, nil, io.EOF
+		}
+		if err != nil {
+			return nil, nil, toMySQL(err)
+		}
+		if r.b.NumRows() == 0 {
+			continue
+		}
+		return r.b.Cols, r.b.Sel, nil
+	}
+}
+
+func (r *rowIterator) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.x.Root.Close()
+	r.x.Release()
+}
+
+func (s *Session) explain(st *sql.ExplainStmt) (*mysqlproto.Result, error) {
+	var sel *sql.SelectStmt
+	switch x := st.Stmt.(type) {
+	case *sql.SelectStmt:
+		sel = x
+	case *sql.InsertStmt:
+		if x.Select == nil {
+			return nil, notSupported("EXPLAIN of INSERT ... VALUES")
+		}
+		sel = x.Select
+	default:
+		return nil, notSupported("EXPLAIN of this statement")
+	}
+	plan, err := s.planner().PlanSelect(sel, nil)
+	if err != nil {
+		return nil, err
+	}
+	lines := plan.Explain()
+	rows := make([][]any, len(lines))
+	for i, l := range lines {
+		rows[i] = []any{l}
+	}
+	return mysqlproto.NewRowsResult([]mysqlproto.Field{{Name: "Explain String", Type: types.String}}, rows), nil
+}
+
+// stringFields declares result columns that are all text.
+func stringFields(names ...string) []mysqlproto.Field {
+	out := make([]mysqlproto.Field, len(names))
+	for i, n := range names {
+		out[i] = mysqlproto.Field{Name: n, Type: types.Varchar(256), Nullable: true}
+	}
+	return out
+}
+
+// likeMatch implements SHOW ... LIKE 'pattern' (case-insensitive, % and _).
+func likeMatch(pattern, s string) bool {
+	return likeRec(strings.ToLower(pattern), strings.ToLower(s))
+}
+
+func likeRec(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '%':
+			for len(p) > 0 && p[0] == '%' {
+				p = p[1:]
+			}
+			if p == "" {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if likeRec(p, s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '_':
+			if s == "" {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		case '\\':
+			if len(p) > 1 {
+				p = p[1:]
+			}
+			fallthrough
+		default:
+			if s == "" || s[0] != p[0] {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		}
+	}
+	return s == ""
+}

@@ -1,0 +1,294 @@
+// Package session executes SQL statements for one client connection: it
+// keeps the connection's state (current database, variables, prepared
+// statements), dispatches each statement to DDL, the planner or the write
+// path, and shapes the results for the MySQL protocol.
+package session
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/planner"
+	"github.com/strata-db/strata/fe/sql"
+	"github.com/strata-db/strata/loader"
+	"github.com/strata-db/strata/mysqlproto"
+)
+
+// Engine is what every session shares: the catalog, the read and write
+// paths, and the registry of live connections. It implements
+// mysqlproto.Handler.
+type Engine struct {
+	Catalog *catalog.Catalog
+	// Tablets reads tablets for queries.
+	Tablets planner.TabletReader
+	// Loads begins write transactions for INSERT (the same path stream
+	// load uses).
+	Loads  loader.Backend
+	Logger *slog.Logger
+
+	mu    sync.Mutex // protects conns
+	conns map[uint32]*Session
+
+	queries atomic.Int64
+}
+
+var _ mysqlproto.Handler = (*Engine)(nil)
+
+// Authenticate admits root with an empty password. Users and privileges
+// arrive with their own release; until then every other user is refused.
+func (e *Engine) Authenticate(user, host string, check func(password string) bool) error {
+	if user == "root" && check("") {
+		return nil
+	}
+	return mysqlproto.NewError(mysqlproto.ER_ACCESS_DENIED_ERROR, "Access denied for user '%s'@'%s' (using password: YES)", user, host)
+}
+
+// NewSession starts the state of a new connection.
+func (e *Engine) NewSession(connID uint32, user, host, db string) (mysqlproto.Session, error) {
+	s := &Session{eng: e, connID: connID, user: user, host: host, vars: map[string]string{}, userVars: map[string]any{}, start: time.Now()}
+	if db != "" {
+		if err := s.UseDB(context.Background(), db); err != nil {
+			return nil, err
+		}
+	}
+	e.mu.Lock()
+	if e.conns == nil {
+		e.conns = map[uint32]*Session{}
+	}
+	e.conns[connID] = s
+	e.mu.Unlock()
+	return s, nil
+}
+
+// Session is one connection. Its methods are called by one goroutine at a
+// time (mysqlproto serializes a connection's commands).
+type Session struct {
+	eng    *Engine
+	connID uint32
+	user   string
+	host   string
+	start  time.Time
+
+	db       string
+	vars     map[string]string // session values of system variables that were SET
+	userVars map[string]any
+	warnings []warning
+}
+
+type warning struct {
+	level string
+	code  uint16
+	msg   string
+}
+
+var _ mysqlproto.Session = (*Session)(nil)
+
+// CurrentDB implements planner.Session.
+func (s *Session) CurrentDB() string { return s.db }
+
+// User implements planner.Session.
+func (s *Session) User() string { return s.user + "@" + s.host }
+
+// ConnectionID implements planner.Session.
+func (s *Session) ConnectionID() uint32 { return s.connID }
+
+// Variable returns the session value of a system variable, "" if unknown.
+func (s *Session) Variable(name string) string {
+	v, err := lookupVar(name)
+	if err != nil {
+		return ""
+	}
+	if val, ok := s.vars[v.name]; ok {
+		return val
+	}
+	return globalValue(v)
+}
+
+// SystemVariable implements planner.Session.
+func (s *Session) SystemVariable(name, scope string) (string, bool, error) {
+	v, err := lookupVar(name)
+	if err != nil {
+		return "", false, err
+	}
+	switch v.name {
+	case "warning_count":
+		return strconv.Itoa(len(s.warnings)), true, nil
+	case "error_count":
+		return "0", true, nil
+	}
+	val := globalValue(v)
+	if !strings.EqualFold(scope, "GLOBAL") {
+		if sv, ok := s.vars[v.name]; ok {
+			val = sv
+		}
+	}
+	return val, v.kind != varString, nil
+}
+
+// UserVariable implements planner.Session.
+func (s *Session) UserVariable(name string) any { return s.userVars[strings.ToLower(name)] }
+
+// Close forgets the connection.
+func (s *Session) Close() {
+	s.eng.mu.Lock()
+	delete(s.eng.conns, s.connID)
+	s.eng.mu.Unlock()
+}
+
+// UseDB implements COM_INIT_DB and USE.
+func (s *Session) UseDB(_ context.Context, db string) error {
+	// Tolerate the internal catalog prefix tools send (internal.db).
+	if i := strings.IndexByte(db, '.'); i >= 0 && strings.EqualFold(db[:i], "internal") {
+		db = db[i+1:]
+	}
+	if strings.EqualFold(db, "information_schema") {
+		s.db = "information_schema"
+		return nil
+	}
+	if _, err := s.eng.Catalog.Snapshot().Database(db); err != nil {
+		return toMySQL(err)
+	}
+	s.db = db
+	return nil
+}
+
+// Query runs every statement of a COM_QUERY packet and returns one result
+// per statement; on error it returns the results of the statements before
+// the failing one, and the error.
+func (s *Session) Query(ctx context.Context, text string) ([]*mysqlproto.Result, error) {
+	stmts, err := sql.ParseMulti(text)
+	if err != nil {
+		return nil, toMySQL(err)
+	}
+	var results []*mysqlproto.Result
+	for _, st := range stmts {
+		r, err := s.execute(ctx, st, nil)
+		if err != nil {
+			return results, toMySQL(err)
+		}
+		results = append(results, r)
+	}
+	if len(results) == 0 {
+		// An empty query (only comments): MySQL answers with an error.
+		return nil, mysqlproto.NewError(1065, "Query was empty")
+	}
+	return results, nil
+}
+
+// execute runs one statement; params are the values of its placeholders.
+func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysqlproto.Result, error) {
+	s.eng.queries.Add(1)
+	if _, isShowWarnings := st.(*sql.ShowStmt); !isShowWarnings {
+		s.warnings = s.warnings[:0]
+	}
+	switch x := st.(type) {
+	case *sql.SelectStmt:
+		return s.runSelect(ctx, x, params)
+	case *sql.ExplainStmt:
+		return s.explain(x)
+	case *sql.InsertStmt:
+		return s.insert(ctx, x, params)
+	case *sql.CreateDatabaseStmt:
+		if err := s.eng.Catalog.CreateDatabase(ctx, x.Name.Name, x.IfNotExists); err != nil {
+			return nil, err
+		}
+		return ok(0), nil
+	case *sql.DropDatabaseStmt:
+		if err := s.eng.Catalog.DropDatabase(ctx, x.Name.Name, x.IfExists); err != nil {
+			return nil, err
+		}
+		if s.db == x.Name.Name {
+			s.db = ""
+		}
+		return ok(0), nil
+	case *sql.CreateTableStmt:
+		return s.createTable(ctx, x)
+	case *sql.DropTableStmt:
+		for _, n := range x.Names {
+			db, err := s.dbFor(n)
+			if err != nil {
+				return nil, err
+			}
+			if err := s.eng.Catalog.DropTable(ctx, db, n.Name, x.IfExists); err != nil {
+				return nil, err
+			}
+		}
+		return ok(0), nil
+	case *sql.UseStmt:
+		if err := s.UseDB(ctx, x.DB); err != nil {
+			return nil, err
+		}
+		return ok(0), nil
+	case *sql.ShowStmt:
+		return s.show(ctx, x)
+	case *sql.DescribeStmt:
+		return s.describe(x)
+	case *sql.SetStmt:
+		return s.set(x)
+	case *sql.TxnStmt, *sql.SyncStmt:
+		return ok(0), nil
+	case *sql.KillStmt:
+		return nil, notSupported("KILL")
+	}
+	return nil, notSupported(fmt.Sprintf("the statement %q", firstWords(st.Text())))
+}
+
+func firstWords(s string) string {
+	f := strings.Fields(s)
+	if len(f) > 3 {
+		f = f[:3]
+	}
+	return strings.Join(f, " ")
+}
+
+func ok(affected uint64) *mysqlproto.Result { return &mysqlproto.Result{AffectedRows: affected} }
+
+// dbFor returns the database an object name refers to.
+func (s *Session) dbFor(n sql.ObjectName) (string, error) {
+	if n.DB != "" {
+		return n.DB, nil
+	}
+	if s.db == "" {
+		return "", errNoDB()
+	}
+	return s.db, nil
+}
+
+func (s *Session) createTable(ctx context.Context, st *sql.CreateTableStmt) (*mysqlproto.Result, error) {
+	db, err := s.dbFor(st.Name)
+	if err != nil {
+		return nil, err
+	}
+	t, err := tableFromDDL(st)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.eng.Catalog.CreateTable(ctx, db, t, st.IfNotExists); err != nil {
+		return nil, err
+	}
+	return ok(0), nil
+}
+
+// catalogView adapts a catalog snapshot to planner.Catalog.
+type catalogView struct{ snap *catalog.Snapshot }
+
+func (c catalogView) Table(db, name string) (*catalog.Table, bool) {
+	t, err := c.snap.Table(db, name)
+	return t, err == nil
+}
+
+func (c catalogView) HasDatabase(db string) bool {
+	_, err := c.snap.Database(db)
+	return err == nil
+}
+
+func (s *Session) planner() *planner.Planner {
+	return planner.New(s, catalogView{s.eng.Catalog.Snapshot()}, s.eng.Tablets)
+}

@@ -1,0 +1,375 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/sql"
+	"github.com/strata-db/strata/mysqlproto"
+	"github.com/strata-db/strata/types"
+)
+
+func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Result, error) {
+	snap := s.eng.Catalog.Snapshot()
+	match := func(name string) bool { return st.Like == nil || likeMatch(*st.Like, name) }
+	if st.Where != nil && st.Kind != "VARIABLES" {
+		return nil, notSupported("SHOW ... WHERE")
+	}
+	switch st.Kind {
+	case "DATABASES":
+		var rows [][]any
+		names := []string{"information_schema"}
+		for _, db := range snap.Databases() {
+			names = append(names, db.Name)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if match(n) {
+				rows = append(rows, []any{n})
+			}
+		}
+		return mysqlproto.NewRowsResult(stringFields("Database"), rows), nil
+	case "TABLES":
+		db := st.DB
+		if db == "" {
+			db = s.db
+		}
+		if db == "" {
+			return nil, errNoDB()
+		}
+		tables, err := snap.Tables(db)
+		if err != nil {
+			return nil, err
+		}
+		var rows [][]any
+		for _, t := range tables {
+			if !match(t.Name) {
+				continue
+			}
+			if st.Full {
+				rows = append(rows, []any{t.Name, "BASE TABLE"})
+			} else {
+				rows = append(rows, []any{t.Name})
+			}
+		}
+		fields := stringFields("Tables_in_" + db)
+		if st.Full {
+			fields = stringFields("Tables_in_"+db, "Table_type")
+		}
+		return mysqlproto.NewRowsResult(fields, rows), nil
+	case "CREATE TABLE", "CREATE VIEW":
+		db, t, err := s.lookupTable(st.Table)
+		if err != nil {
+			return nil, err
+		}
+		_ = db
+		return mysqlproto.NewRowsResult(stringFields("Table", "Create Table"), [][]any{{t.Name, renderCreateTable(t)}}), nil
+	case "CREATE DATABASE":
+		if _, err := snap.Database(st.DB); err != nil {
+			return nil, err
+		}
+		return mysqlproto.NewRowsResult(stringFields("Database", "Create Database"), [][]any{{st.DB, "CREATE DATABASE " + quoteIdent(st.DB)}}), nil
+	case "PARTITIONS":
+		_, t, err := s.lookupTable(st.Table)
+		if err != nil {
+			return nil, err
+		}
+		return showPartitions(t), nil
+	case "COLUMNS":
+		name := st.Table
+		if st.DB != "" {
+			name.DB = st.DB
+		}
+		_, t, err := s.lookupTable(name)
+		if err != nil {
+			return nil, err
+		}
+		return showColumns(t, st.Full, match), nil
+	case "VARIABLES":
+		return s.showVariables(st)
+	case "WARNINGS", "ERRORS":
+		var rows [][]any
+		for _, w := range s.warnings {
+			if st.Kind == "ERRORS" && w.level != "Error" {
+				continue
+			}
+			rows = append(rows, []any{w.level, int64(w.code), w.msg})
+		}
+		return mysqlproto.NewRowsResult([]mysqlproto.Field{
+			{Name: "Level", Type: types.Varchar(16)}, {Name: "Code", Type: types.BigInt}, {Name: "Message", Type: types.Varchar(512)},
+		}, rows), nil
+	case "COUNT WARNINGS", "COUNT ERRORS":
+		return mysqlproto.NewRowsResult([]mysqlproto.Field{{Name: "@@session.warning_count", Type: types.BigInt}}, [][]any{{int64(len(s.warnings))}}), nil
+	case "ENGINES":
+		return mysqlproto.NewRowsResult(stringFields("Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"),
+			[][]any{{"Olap engine", "DEFAULT", "Default storage engine of Strata", "YES", "NO", "NO"}}), nil
+	case "CHARSET":
+		return mysqlproto.NewRowsResult(stringFields("Charset", "Description", "Default collation", "Maxlen"),
+			[][]any{{"utf8mb4", "UTF-8 Unicode", "utf8mb4_0900_bin", "4"}}), nil
+	case "COLLATION":
+		return mysqlproto.NewRowsResult([]mysqlproto.Field{
+			{Name: "Collation", Type: types.Varchar(64)}, {Name: "Charset", Type: types.Varchar(64)}, {Name: "Id", Type: types.BigInt},
+			{Name: "Default", Type: types.Varchar(8)}, {Name: "Compiled", Type: types.Varchar(8)}, {Name: "Sortlen", Type: types.BigInt},
+		}, [][]any{
+			{"utf8mb4_0900_bin", "utf8mb4", int64(309), "Yes", "Yes", int64(1)},
+			{"utf8_general_ci", "utf8", int64(33), "Yes", "Yes", int64(1)},
+			{"utf8mb4_general_ci", "utf8mb4", int64(45), "", "Yes", int64(1)},
+		}), nil
+	case "PROCESSLIST":
+		return s.showProcesslist(), nil
+	case "TABLE STATUS":
+		return s.showTableStatus(st, match)
+	case "INDEX":
+		return mysqlproto.NewRowsResult(stringFields("Table", "Non_unique", "Key_name", "Seq_in_index", "Column_name", "Collation",
+			"Cardinality", "Sub_part", "Packed", "Null", "Index_type", "Comment"), nil), nil
+	case "STATUS":
+		return mysqlproto.NewRowsResult(stringFields("Variable_name", "Value"), [][]any{{"Uptime", fmt.Sprint(int64(time.Since(s.start).Seconds()))}}), nil
+	}
+	return nil, notSupported("SHOW " + st.Kind)
+}
+
+// lookupTable resolves a table name against the current database.
+func (s *Session) lookupTable(n sql.ObjectName) (string, *catalog.Table, error) {
+	db, err := s.dbFor(n)
+	if err != nil {
+		return "", nil, err
+	}
+	t, err := s.eng.Catalog.Snapshot().Table(db, n.Name)
+	if err != nil {
+		if _, dbErr := s.eng.Catalog.Snapshot().Database(db); dbErr != nil {
+			return "", nil, dbErr
+		}
+		return "", nil, &sqlError{Code: 1146, Msg: fmt.Sprintf("Table '%s.%s' doesn't exist", db, n.Name)}
+	}
+	return db, t, nil
+}
+
+// showPartitions has Doris's 20 columns.
+func showPartitions(t *catalog.Table) *mysqlproto.Result {
+	fields := []mysqlproto.Field{
+		{Name: "PartitionId", Type: types.BigInt}, {Name: "PartitionName", Type: types.Varchar(256)},
+		{Name: "VisibleVersion", Type: types.BigInt}, {Name: "VisibleVersionTime", Type: types.Varchar(32)},
+		{Name: "State", Type: types.Varchar(16)}, {Name: "PartitionKey", Type: types.Varchar(256)},
+		{Name: "Range", Type: types.Varchar(1024)}, {Name: "DistributionKey", Type: types.Varchar(256)},
+		{Name: "Buckets", Type: types.BigInt}, {Name: "ReplicationNum", Type: types.BigInt},
+		{Name: "StorageMedium", Type: types.Varchar(16)}, {Name: "CooldownTime", Type: types.Varchar(32)},
+		{Name: "RemoteStoragePolicy", Type: types.Varchar(64)}, {Name: "LastConsistencyCheckTime", Type: types.Varchar(32)},
+		{Name: "DataSize", Type: types.Varchar(32)}, {Name: "IsInMemory", Type: types.Varchar(8)},
+		{Name: "ReplicaAllocation", Type: types.Varchar(64)}, {Name: "IsMutable", Type: types.Varchar(8)},
+		{Name: "SyncWithBaseTables", Type: types.Varchar(8)}, {Name: "UnsyncTables", Type: types.Varchar(64)},
+	}
+	distKey := "RANDOM"
+	if t.Distribution.Type == catalog.HashDistributed {
+		distKey = strings.Join(t.Distribution.Columns, ", ")
+	}
+	var rows [][]any
+	for _, p := range t.Partitions {
+		rng := ""
+		if t.PartitionType == catalog.RangePartitioned {
+			rng = fmt.Sprintf("[%s, %s)", boundText(p.Lower), boundText(p.Upper))
+		}
+		rows = append(rows, []any{
+			p.ID, p.Name, p.VisibleVersion, time.UnixMilli(p.VisibleVersionTime).Format("2006-01-02 15:04:05"),
+			"NORMAL", strings.Join(t.PartitionColumns, ", "), rng, distKey,
+			int64(t.Distribution.Buckets), int64(1), "HDD", "9999-12-31 23:59:59", "", "\\N",
+			"0.000 ", "false", "tag.location.default: 1", "true", "true", "\\N",
+		})
+	}
+	return mysqlproto.NewRowsResult(fields, rows)
+}
+
+func boundText(b catalog.PartitionBound) string {
+	if b.MaxValue {
+		return "MAXVALUE"
+	}
+	if len(b.Values) == 0 {
+		return "MINVALUE"
+	}
+	return "(" + strings.Join(b.Values, ", ") + ")"
+}
+
+// showColumns is SHOW [FULL] COLUMNS with MySQL's column set.
+func showColumns(t *catalog.Table, full bool, match func(string) bool) *mysqlproto.Result {
+	names := []string{"Field", "Type", "Null", "Key", "Default", "Extra"}
+	if full {
+		names = []string{"Field", "Type", "Collation", "Null", "Key", "Default", "Extra", "Privileges", "Comment"}
+	}
+	var rows [][]any
+	for _, c := range t.Schema.Columns {
+		if !match(c.Name) {
+			continue
+		}
+		null := "NO"
+		if c.Nullable {
+			null = "YES"
+		}
+		key := ""
+		if c.IsKey {
+			key = "YES"
+		}
+		var def any
+		if c.Default != nil {
+			def = *c.Default
+		}
+		typ := strings.ToLower(c.Type.String())
+		if full {
+			var coll any
+			if c.Type.Kind.IsString() {
+				coll = "utf8mb4_0900_bin"
+			}
+			rows = append(rows, []any{c.Name, typ, coll, null, key, def, "", "select,insert,update,references", c.Comment})
+		} else {
+			rows = append(rows, []any{c.Name, typ, null, key, def, ""})
+		}
+	}
+	return mysqlproto.NewRowsResult(stringFields(names...), rows)
+}
+
+// describe is DESC t: Doris's Field, Type, Null, Key, Default, Extra.
+func (s *Session) describe(st *sql.DescribeStmt) (*mysqlproto.Result, error) {
+	_, t, err := s.lookupTable(st.Table)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]any
+	for _, c := range t.Schema.Columns {
+		null := "No"
+		if c.Nullable {
+			null = "Yes"
+		}
+		var def any
+		if c.Default != nil {
+			def = *c.Default
+		}
+		extra := ""
+		if c.AggType != "" {
+			extra = c.AggType
+		}
+		rows = append(rows, []any{c.Name, c.Type.String(), null, fmt.Sprint(c.IsKey), def, extra})
+	}
+	return mysqlproto.NewRowsResult(stringFields("Field", "Type", "Null", "Key", "Default", "Extra"), rows), nil
+}
+
+func (s *Session) showVariables(st *sql.ShowStmt) (*mysqlproto.Result, error) {
+	if st.Where != nil {
+		// SHOW VARIABLES WHERE Variable_name in ('a','b') and = 'x' forms.
+		names, err := whereVariableNames(st.Where)
+		if err != nil {
+			return nil, err
+		}
+		var rows [][]any
+		for _, n := range sortedVarNames() {
+			if names[n] {
+				rows = append(rows, s.variableRow(n, st.Scope))
+			}
+		}
+		return mysqlproto.NewRowsResult(stringFields("Variable_name", "Value", "Default_Value", "Changed"), rows), nil
+	}
+	var rows [][]any
+	for _, n := range sortedVarNames() {
+		if st.Like == nil || likeMatch(*st.Like, n) {
+			rows = append(rows, s.variableRow(n, st.Scope))
+		}
+	}
+	return mysqlproto.NewRowsResult(stringFields("Variable_name", "Value", "Default_Value", "Changed"), rows), nil
+}
+
+func (s *Session) variableRow(name, scope string) []any {
+	v := sysVars[name]
+	val := globalValue(v)
+	if scope != "GLOBAL" {
+		if sv, ok := s.vars[name]; ok {
+			val = sv
+		}
+	}
+	changed := "0"
+	if val != v.def {
+		changed = "1"
+	}
+	return []any{name, val, v.def, changed}
+}
+
+// whereVariableNames reads Variable_name = 'x' / IN (...) / OR of them.
+func whereVariableNames(e sql.Expr) (map[string]bool, error) {
+	out := map[string]bool{}
+	var walk func(sql.Expr) error
+	walk = func(e sql.Expr) error {
+		switch x := e.(type) {
+		case *sql.BinaryExpr:
+			if x.Op == "OR" {
+				if err := walk(x.L); err != nil {
+					return err
+				}
+				return walk(x.R)
+			}
+			if x.Op == "=" {
+				if s, ok := x.R.(*sql.StringLit); ok {
+					out[strings.ToLower(s.Val)] = true
+					return nil
+				}
+			}
+		case *sql.InExpr:
+			for _, it := range x.List {
+				if s, ok := it.(*sql.StringLit); ok {
+					out[strings.ToLower(s.Val)] = true
+				}
+			}
+			return nil
+		}
+		return notSupported("this SHOW VARIABLES WHERE condition")
+	}
+	return out, walk(e)
+}
+
+func (s *Session) showProcesslist() *mysqlproto.Result {
+	s.eng.mu.Lock()
+	ids := make([]uint32, 0, len(s.eng.conns))
+	for id := range s.eng.conns {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var rows [][]any
+	for _, id := range ids {
+		c := s.eng.conns[id]
+		var db any
+		if c.db != "" {
+			db = c.db
+		}
+		rows = append(rows, []any{int64(id), c.user, c.host, db, "Query", int64(time.Since(c.start).Seconds()), "", nil})
+	}
+	s.eng.mu.Unlock()
+	return mysqlproto.NewRowsResult([]mysqlproto.Field{
+		{Name: "Id", Type: types.BigInt}, {Name: "User", Type: types.Varchar(64)}, {Name: "Host", Type: types.Varchar(64)},
+		{Name: "db", Type: types.Varchar(64), Nullable: true}, {Name: "Command", Type: types.Varchar(16)},
+		{Name: "Time", Type: types.BigInt}, {Name: "State", Type: types.Varchar(64)}, {Name: "Info", Type: types.Varchar(1024), Nullable: true},
+	}, rows)
+}
+
+func (s *Session) showTableStatus(st *sql.ShowStmt, match func(string) bool) (*mysqlproto.Result, error) {
+	db := st.DB
+	if db == "" {
+		db = s.db
+	}
+	if db == "" {
+		return nil, errNoDB()
+	}
+	tables, err := s.eng.Catalog.Snapshot().Tables(db)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]any
+	for _, t := range tables {
+		if !match(t.Name) {
+			continue
+		}
+		created := time.UnixMilli(t.CreateTime).Format("2006-01-02 15:04:05")
+		rows = append(rows, []any{t.Name, "Doris", "10", nil, "0", "0", "0", nil, nil, nil, nil, created, nil, nil, "utf8mb4_0900_bin", nil, "", t.Comment})
+	}
+	return mysqlproto.NewRowsResult(stringFields("Name", "Engine", "Version", "Row_format", "Rows", "Avg_row_length", "Data_length",
+		"Max_data_length", "Index_length", "Data_free", "Auto_increment", "Create_time", "Update_time", "Check_time",
+		"Collation", "Checksum", "Create_options", "Comment"), rows), nil
+}
