@@ -1,0 +1,124 @@
+// Command strata is the single Strata binary.
+//
+//	strata server    FE + BE + an embedded single-member etcd in one process
+//	strata version   print the version and exit
+//
+// Every listener binds to 127.0.0.1 unless --bind says otherwise. SIGINT and
+// SIGTERM shut the server down cleanly: listeners close first, running loads
+// and queries are cancelled, then storage and etcd are closed in reverse order
+// of start-up.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/strata-db/strata/server"
+	"github.com/strata-db/strata/version"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "strata %s (mysql protocol %s)\n", version.Version, version.MySQLVersion)
+		return 0
+	case "server":
+		return runServer(args[1:], stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "strata: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: strata <command> [flags]
+
+commands:
+  server    run FE, BE and an embedded etcd in one process
+  version   print the version
+
+run "strata server -h" for the server's flags.
+`)
+}
+
+func runServer(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := server.DefaultConfig()
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for all data: etcd, tablets, logs")
+	fs.StringVar(&cfg.Bind, "bind", cfg.Bind, "address every listener binds to")
+	fs.IntVar(&cfg.QueryPort, "query-port", cfg.QueryPort, "MySQL protocol port")
+	fs.IntVar(&cfg.HTTPPort, "http-port", cfg.HTTPPort, "FE HTTP port (stream load redirect, REST API)")
+	fs.IntVar(&cfg.BEHTTPPort, "be-http-port", cfg.BEHTTPPort, "BE HTTP port (stream load)")
+	fs.IntVar(&cfg.BERPCPort, "be-rpc-port", cfg.BERPCPort, "BE RPC port")
+	fs.IntVar(&cfg.EtcdClientPort, "etcd-client-port", cfg.EtcdClientPort, "embedded etcd client port")
+	fs.IntVar(&cfg.EtcdPeerPort, "etcd-peer-port", cfg.EtcdPeerPort, "embedded etcd peer port")
+	fs.StringVar(&cfg.EtcdLogLevel, "etcd-log-level", cfg.EtcdLogLevel, "log level of the embedded etcd (debug, info, warn, error, fatal)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logJSON := fs.Bool("log-json", false, "log as JSON lines instead of text")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "strata server: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "strata server: bad --log-level: %v\n", err)
+		return 2
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, opts)
+	if *logJSON {
+		h = slog.NewJSONHandler(stderr, opts)
+	}
+	logger := slog.New(h)
+	cfg.Logger = logger
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	start := time.Now()
+	srv, err := server.Start(ctx, cfg)
+	if err != nil {
+		logger.Error("start failed", "err", err)
+		return 1
+	}
+	logger.Info("strata server ready",
+		"version", version.Version,
+		"query_port", cfg.QueryPort, "http_port", cfg.HTTPPort, "be_http_port", cfg.BEHTTPPort,
+		"data_dir", cfg.DataDir, "startup", time.Since(start).Round(time.Millisecond))
+
+	<-ctx.Done()
+	logger.Info("shutting down")
+	stopStart := time.Now()
+	if err := srv.Close(); err != nil {
+		logger.Error("shutdown", "err", err)
+		return 1
+	}
+	logger.Info("stopped", "took", time.Since(stopStart).Round(time.Millisecond))
+	return 0
+}

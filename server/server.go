@@ -1,0 +1,309 @@
+// Package server assembles the embedded deployment: one process that runs
+// an embedded etcd, the frontend (catalog, transactions, SQL over the MySQL
+// protocol, the FE HTTP port) and the backend (tablets on disk, the BE HTTP
+// port for stream load).
+//
+// Start-up order is etcd, catalog, BE storage, transaction recovery, then
+// the listeners; Close stops them in the reverse order, so no request is
+// served by a component that is already gone.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/strata-db/strata/be/sink"
+	"github.com/strata-db/strata/be/tabletstore"
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/meta"
+	"github.com/strata-db/strata/fe/session"
+	"github.com/strata-db/strata/fe/txn"
+	"github.com/strata-db/strata/loader"
+	"github.com/strata-db/strata/mysqlproto"
+	"github.com/strata-db/strata/version"
+)
+
+// Config configures the embedded server.
+type Config struct {
+	DataDir        string
+	Bind           string
+	QueryPort      int
+	HTTPPort       int
+	BEHTTPPort     int
+	BERPCPort      int
+	EtcdClientPort int
+	EtcdPeerPort   int
+	Logger         *slog.Logger
+	// MaxConnections bounds MySQL connections.
+	MaxConnections int
+	// EtcdLogLevel is the embedded etcd's own log level (zap: debug, info,
+	// warn, error, fatal). It logs JSON to stderr; the default keeps it
+	// quiet, because a fresh single member logs alarming but harmless
+	// errors on every start.
+	EtcdLogLevel string
+}
+
+// DefaultConfig returns Doris's default ports on loopback.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:        "./strata-data",
+		Bind:           "127.0.0.1",
+		QueryPort:      9030,
+		HTTPPort:       8030,
+		BEHTTPPort:     8040,
+		BERPCPort:      8060,
+		EtcdClientPort: 2379,
+		EtcdPeerPort:   2380,
+		MaxConnections: 1024,
+		EtcdLogLevel:   "fatal",
+	}
+}
+
+// Server is a running embedded server.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	etcd   *meta.Embedded
+	cat    *catalog.Catalog
+	txns   *txn.Manager
+	tabs   *tabletstore.Store
+	mysql  *mysqlproto.Server
+	feHTTP *http.Server
+	beHTTP *http.Server
+	rpc    net.Listener
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start brings every component up and returns once all listeners accept.
+func Start(ctx context.Context, cfg Config) (s *Server, err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	s = &Server{cfg: cfg, log: log, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	// Listeners first, so a port clash fails fast, before anything is
+	// recovered.
+	lnQuery, err := listen(cfg.Bind, cfg.QueryPort)
+	if err != nil {
+		return nil, err
+	}
+	lnFE, err := listen(cfg.Bind, cfg.HTTPPort)
+	if err != nil {
+		lnQuery.Close()
+		return nil, err
+	}
+	lnBE, err := listen(cfg.Bind, cfg.BEHTTPPort)
+	if err != nil {
+		lnQuery.Close()
+		lnFE.Close()
+		return nil, err
+	}
+	// The RPC port is reserved for the backend service of cluster mode.
+	if s.rpc, err = listen(cfg.Bind, cfg.BERPCPort); err != nil {
+		lnQuery.Close()
+		lnFE.Close()
+		lnBE.Close()
+		return nil, err
+	}
+
+	etcdStart := time.Now()
+	s.etcd, err = meta.StartEmbedded(ctx, meta.EmbeddedConfig{
+		DataDir: cfg.DataDir, Host: cfg.Bind, ClientPort: cfg.EtcdClientPort, PeerPort: cfg.EtcdPeerPort,
+		LogLevel: cfg.EtcdLogLevel,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting embedded etcd: %w", err)
+	}
+	log.Debug("etcd started", "took", time.Since(etcdStart))
+	store := meta.NewStore(s.etcd.Client())
+	s.cat, err = catalog.Open(ctx, store, catalog.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("opening catalog: %w", err)
+	}
+	s.tabs, err = tabletstore.Open(filepath.Join(cfg.DataDir, "be"), log)
+	if err != nil {
+		return nil, fmt.Errorf("opening tablets: %w", err)
+	}
+	s.txns = txn.NewManager(store, s.cat, txn.Config{
+		Self:      txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},
+		Publisher: tabletPublisher{s.tabs},
+		Logger:    log,
+	})
+	rep, err := s.txns.Recover(ctx)
+	if err != nil {
+		log.Warn("transaction recovery incomplete", "err", err)
+	}
+	if len(rep.Published)+len(rep.Aborted)+len(rep.Pending) > 0 {
+		log.Info("recovered load transactions", "published", rep.Published, "aborted", rep.Aborted, "still_pending", rep.Pending)
+	}
+	// Pending rowsets whose transaction is gone or aborted are garbage.
+	if err := s.cleanupPending(ctx); err != nil {
+		log.Warn("cleaning pending rowsets", "err", err)
+	}
+
+	host := cfg.Bind
+	if host == "" || host == "0.0.0.0" {
+		host = "127.0.0.1"
+	}
+	backend := &sink.Sink{Catalog: s.cat, Txns: s.txns, Tablets: tabletWriters{s.tabs}}
+	eng := &session.Engine{Catalog: s.cat, Tablets: tabletReader{s.tabs}, Loads: backend, Logger: log}
+
+	s.mysql = mysqlproto.NewServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log})
+	lcfg := loader.Config{
+		BEHost:      host,
+		BEHTTPPort:  cfg.BEHTTPPort,
+		ErrorLogDir: filepath.Join(cfg.DataDir, "be", "error_log"),
+		Logger:      log,
+	}
+	feHandler, beHandler, err := loader.NewHandlers(backend, lcfg)
+	if err != nil {
+		return nil, err
+	}
+	s.feHTTP = &http.Server{Handler: feHandler, ReadHeaderTimeout: 60 * time.Second}
+	s.beHTTP = &http.Server{Handler: beHandler, ReadHeaderTimeout: 60 * time.Second}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() {
+		defer close(s.done)
+		s.maintain(runCtx)
+	}()
+	go s.serve("mysql", func() error { return s.mysql.Serve(lnQuery) })
+	go s.serve("fe http", func() error { return s.feHTTP.Serve(lnFE) })
+	go s.serve("be http", func() error { return s.beHTTP.Serve(lnBE) })
+	go s.acceptRPC()
+	return s, nil
+}
+
+func listen(host string, port int) (net.Listener, error) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+func (s *Server) serve(name string, fn func() error) {
+	if err := fn(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		s.log.Error("listener stopped", "listener", name, "err", err)
+	}
+}
+
+// acceptRPC closes connections to the reserved RPC port until the backend
+// service of cluster mode serves it.
+func (s *Server) acceptRPC() {
+	for {
+		c, err := s.rpc.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
+}
+
+// maintainInterval is how often transactions are checked for timeouts,
+// label expiry and publishes to retry.
+const maintainInterval = 10 * time.Second
+
+// maintain runs transaction recovery periodically until ctx ends: it
+// retries publishes that failed, aborts loads past their timeout and
+// expires old labels, then drops the rowsets of aborted transactions.
+func (s *Server) maintain(ctx context.Context) {
+	t := time.NewTicker(maintainInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.txns.Recover(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("transaction maintenance", "err", err)
+		}
+		if err := s.cleanupPending(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("cleaning pending rowsets", "err", err)
+		}
+	}
+}
+
+// cleanupPending aborts the pending rowsets of transactions that will never
+// commit: unknown, expired or aborted ones.
+func (s *Server) cleanupPending(ctx context.Context) error {
+	var errs []error
+	for _, id := range s.tabs.PendingTxns() {
+		t, err := s.txns.Get(ctx, id)
+		var nf *txn.NotFoundError
+		switch {
+		case errors.As(err, &nf):
+		case err != nil:
+			errs = append(errs, err)
+			continue
+		case t.Status == txn.StatusAborted:
+		default:
+			continue
+		}
+		if err := s.tabs.AbortTxn(id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops the server: listeners, then storage, then etcd.
+func (s *Server) Close() error {
+	var errs []error
+	if s.mysql != nil {
+		errs = append(errs, s.mysql.Close())
+	}
+	shutdown := func(h *http.Server) {
+		if h == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := h.Shutdown(ctx); err != nil {
+			// Long stream loads may still be sending; cut them.
+			errs = append(errs, h.Close())
+		}
+	}
+	shutdown(s.feHTTP)
+	shutdown(s.beHTTP)
+	if s.rpc != nil {
+		s.rpc.Close()
+	}
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	if s.cat != nil {
+		s.cat.Close()
+	}
+	if s.tabs != nil {
+		errs = append(errs, s.tabs.Close())
+	}
+	if s.etcd != nil {
+		s.etcd.Close()
+	}
+	return errors.Join(errs...)
+}
