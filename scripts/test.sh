@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs Strata's whole test suite on a machine that has nothing but Go:
+# installs the clients the end-to-end tests drive (the mysql command-line
+# client and curl), then runs the Go tests, with the race detector on the
+# packages that are concurrent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v mysql >/dev/null 2>&1 || need_apt+=(mariadb-client)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+	echo "test.sh: installing ${need_apt[*]}"
+	SUDO=""
+	if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+go version
+go mod download
+
+# Static checks first: they are cheap and their failures are the easiest to read.
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed on:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+# Packages whose code runs concurrently get the race detector, and so does
+# the end-to-end suite, which then builds and drives a race-enabled server.
+# The rest run plain (the race detector slows the storage and execution
+# kernels ~10x).
+race_re='/(fe|be/tabletstore|be/sink|loader|mysqlproto|server|tests/e2e)(/|$)'
+race_pkgs=$(go list ./... | grep -E "$race_re")
+plain_pkgs=$(go list ./... | grep -v -E "$race_re")
+
+go test -count=1 -timeout 20m $plain_pkgs
+go test -count=1 -race -timeout 30m $race_pkgs

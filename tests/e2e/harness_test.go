@@ -1,0 +1,256 @@
+// Package e2e drives a real `strata server` process the way users do: the
+// mysql command-line client for SQL, curl for stream load, and kill -9 for
+// crashes. Answers are computed in the test from the data it generated, never
+// read back from Strata.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// strataBinary builds cmd/strata once per test run.
+func strataBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "strata-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "strata")
+		args := []string{"build", "-o", binPath}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "../../cmd/strata")...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	return binPath
+}
+
+// freePorts reserves n distinct loopback ports.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// Server is a running strata server process.
+type Server struct {
+	t        *testing.T
+	DataDir  string
+	Query    int
+	HTTP     int
+	BEHTTP   int
+	ports    []int
+	cmd      *exec.Cmd
+	logs     *lockedBuffer
+	waitDone chan struct{}
+}
+
+// startServer starts strata on fresh ports with dataDir ("" = a new temp dir).
+func startServer(t *testing.T, dataDir string) *Server {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	p := freePorts(t, 6)
+	s := &Server{t: t, DataDir: dataDir, ports: p, Query: p[0], HTTP: p[1], BEHTTP: p[2]}
+	s.start()
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+func (s *Server) start() {
+	t := s.t
+	t.Helper()
+	p := s.ports
+	s.logs = &lockedBuffer{}
+	s.cmd = exec.Command(strataBinary(t), "server",
+		"--data-dir", s.DataDir,
+		"--query-port", strconv.Itoa(p[0]), "--http-port", strconv.Itoa(p[1]),
+		"--be-http-port", strconv.Itoa(p[2]), "--be-rpc-port", strconv.Itoa(p[3]),
+		"--etcd-client-port", strconv.Itoa(p[4]), "--etcd-peer-port", strconv.Itoa(p[5]),
+		"--log-level", "warn")
+	s.cmd.Stdout = s.logs
+	s.cmd.Stderr = s.logs
+	require.NoError(t, s.cmd.Start())
+	s.waitDone = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(s.waitDone) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-s.waitDone:
+			t.Fatalf("strata server exited during start-up:\n%s", s.logs.String())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Query), time.Second); err == nil {
+			c.Close()
+			if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", s.BEHTTP)); err == nil {
+				resp.Body.Close()
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("strata server not ready after 60s:\n%s", s.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.waitDone:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.waitDone:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.waitDone
+		s.t.Errorf("strata server did not stop within 30s of SIGTERM:\n%s", s.logs.String())
+	}
+}
+
+// Kill9 kills the server with SIGKILL, as a crash would.
+func (s *Server) Kill9() {
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.waitDone
+}
+
+// Restart starts a new process on the same data dir and ports.
+func (s *Server) Restart() {
+	s.start()
+}
+
+// lockedBuffer collects the server's output, which a goroutine of os/exec
+// writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex // protects b
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// MySQL runs the real mysql client with the given SQL and returns its batch
+// output (tab-separated, no headers unless withHeader).
+func (s *Server) MySQL(sql string, extra ...string) (string, error) {
+	args := append([]string{"-h127.0.0.1", "-P" + strconv.Itoa(s.Query), "-uroot", "--batch", "--skip-column-names"}, extra...)
+	args = append(args, "-e", sql)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, mysqlBinary(s.t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+// MustMySQL is MySQL that fails the test on error.
+func (s *Server) MustMySQL(sql string, extra ...string) string {
+	s.t.Helper()
+	out, err := s.MySQL(sql, extra...)
+	require.NoError(s.t, err, "sql: %s\nserver log:\n%s", sql, s.logs.String())
+	return out
+}
+
+func mysqlBinary(t *testing.T) string {
+	for _, name := range []string{"mysql", "mariadb"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("the mysql command-line client is not installed; scripts/test.sh installs it (apt-get install mariadb-client)")
+	return ""
+}
+
+func curlBinary(t *testing.T) string {
+	p, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl is not installed; scripts/test.sh installs it (apt-get install curl)")
+	}
+	return p
+}
+
+// Curl runs curl with args and returns its stdout.
+func (s *Server) Curl(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, curlBinary(s.t), append([]string{"-sS"}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("curl: %v: %s", err, errb.String())
+	}
+	return out.String(), nil
+}
+
+// StreamLoad PUTs the file at path through the FE port with
+// --location-trusted, as a user would, and returns the decoded response.
+func (s *Server) StreamLoad(db, table, path string, headers ...string) map[string]any {
+	s.t.Helper()
+	args := []string{"--location-trusted", "-u", "root:", "-T", path, "-H", "Expect: 100-continue"}
+	for _, h := range headers {
+		args = append(args, "-H", h)
+	}
+	args = append(args, fmt.Sprintf("http://127.0.0.1:%d/api/%s/%s/_stream_load", s.HTTP, db, table))
+	out, err := s.Curl(args...)
+	require.NoError(s.t, err, "server log:\n%s", s.logs.String())
+	return decodeJSON(s.t, out)
+}
