@@ -175,8 +175,8 @@ func showPartitions(t *catalog.Table) *mysqlproto.Result {
 		rows = append(rows, []any{
 			p.ID, p.Name, p.VisibleVersion, time.UnixMilli(p.VisibleVersionTime).Format("2006-01-02 15:04:05"),
 			"NORMAL", strings.Join(t.PartitionColumns, ", "), rng, distKey,
-			int64(t.Distribution.Buckets), int64(1), "HDD", "9999-12-31 23:59:59", "", "\\N",
-			"0.000 ", "false", "tag.location.default: 1", "true", "true", "\\N",
+			int64(t.Distribution.Buckets), int64(1), "HDD", "9999-12-31 23:59:59", "", nil,
+			"0.000 ", "false", "tag.location.default: 1", "true", "true", nil,
 		})
 	}
 	return mysqlproto.NewRowsResult(fields, rows)
