@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -309,6 +310,25 @@ func intToDateTime(x int64) (int64, bool) {
 	return parseDateTime(s)
 }
 
+// The range of LARGEINT (int128).
+var (
+	maxInt128 = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 127), big.NewInt(1))
+	minInt128 = new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), 127))
+)
+
+// int128FromBig converts a big.Int in the int128 range; unlike
+// decimal128.FromBigInt it also takes -2^127.
+func int128FromBig(b *big.Int) decimal128.Num {
+	if b.Sign() >= 0 {
+		return decimal128.FromBigInt(b)
+	}
+	u := new(big.Int).Add(b, new(big.Int).Lsh(big.NewInt(1), 128)) // two's complement
+	lo := new(big.Int).And(u, new(big.Int).SetUint64(math.MaxUint64)).Uint64()
+	hi := new(big.Int).Rsh(u, 64).Uint64()
+	return decimal128.New(int64(hi), lo)
+}
+
+// precOf is the decimal precision values of t are held to.
 func precOf(t types.Type) int {
 	if t.Kind == types.KindLargeInt {
 		return 38
@@ -378,7 +398,21 @@ func castString(s string, t types.Type) (any, bool) {
 			f = float64(float32(f))
 		}
 		return f, true
-	case types.KindDecimal, types.KindLargeInt:
+	case types.KindLargeInt:
+		// LARGEINT is the full int128 range, one digit more than
+		// DECIMAL(38) holds.
+		if b, ok := new(big.Int).SetString(strings.TrimSpace(s), 10); ok {
+			if b.Cmp(maxInt128) > 0 || b.Cmp(minInt128) < 0 {
+				return nil, false
+			}
+			return int128FromBig(b), true
+		}
+		n, ok := parseDecimal(s, int32(precOf(t)), scaleOf(t))
+		if !ok {
+			return nil, false
+		}
+		return n, true
+	case types.KindDecimal:
 		n, ok := parseDecimal(s, int32(precOf(t)), scaleOf(t))
 		if !ok {
 			return nil, false

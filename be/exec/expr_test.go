@@ -267,3 +267,15 @@ func TestCastToVarcharTruncatesAndIsAggregate(t *testing.T) {
 	require.False(t, IsAggregate("concat"))
 	require.Equal(t, "x", eval1(t, lit("x", types.Varchar(0))))
 }
+
+func TestLargeIntLiteralRange(t *testing.T) {
+	for _, s := range []string{"170141183460469231731687303715884105727", "-170141183460469231731687303715884105728", "42"} {
+		l, err := NewLiteralChecked(s, types.LargeInt)
+		require.NoError(t, err, s)
+		require.Equal(t, s, l.String())
+	}
+	for _, s := range []string{"170141183460469231731687303715884105728", "-170141183460469231731687303715884105729", "x1"} {
+		_, err := NewLiteralChecked(s, types.LargeInt)
+		require.Error(t, err, s)
+	}
+}
