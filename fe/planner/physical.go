@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/sql"
@@ -101,6 +102,9 @@ func (p *Planner) build(n node, x *Execution) (exec.Operator, error) {
 		}
 		return exec.NewProject(child, compileAll(v.exprs)), nil
 	case *aggNode:
+		if op, ok, err := p.buildParallelAgg(v, x); ok || err != nil {
+			return op, err
+		}
 		child, err := p.build(v.child, x)
 		if err != nil {
 			return nil, err
@@ -201,9 +205,54 @@ func evalConst(ec *exec.EvalContext, e *ir) (any, error) {
 	return nil, fmt.Errorf("BUG: non-constant value in VALUES: %s", e)
 }
 
+// buildParallelAgg runs an aggregation directly over a scan with one
+// worker per core, each aggregating the pages it takes from a shared queue,
+// when the aggregates allow partial results (no DISTINCT). ok is false when
+// the plan does not have that shape.
+func (p *Planner) buildParallelAgg(v *aggNode, x *Execution) (exec.Operator, bool, error) {
+	s, isScan := v.child.(*scanNode)
+	workers := runtime.GOMAXPROCS(0)
+	if !isScan || workers < 2 {
+		return nil, false, nil
+	}
+	for _, a := range v.aggs {
+		switch a.fn {
+		case "count", "sum", "min", "max", "avg", "any_value":
+		default:
+			return nil, false, nil
+		}
+		if a.distinct {
+			return nil, false, nil
+		}
+	}
+	segs, err := p.pinScan(s, x)
+	if err != nil {
+		return nil, false, err
+	}
+	aggs := make([]exec.AggSpec, len(v.aggs))
+	for i, a := range v.aggs {
+		aggs[i] = exec.AggSpec{Func: a.fn, Args: compileAll(a.args)}
+	}
+	op, err := exec.NewParallelScanAgg(scanSpec(s, segs), compileAll(v.groups), aggs, workers)
+	if err != nil {
+		return nil, false, err
+	}
+	return op, true, nil
+}
+
 // buildScan pins the tablets of the surviving partitions and reads their
 // segments.
 func (p *Planner) buildScan(s *scanNode, x *Execution) (exec.Operator, error) {
+	segs, err := p.pinScan(s, x)
+	if err != nil {
+		return nil, err
+	}
+	return p.newSegmentScan(s, segs)
+}
+
+// pinScan pins the tablets of the partitions a scan reads at their visible
+// versions and returns their segments.
+func (p *Planner) pinScan(s *scanNode, x *Execution) ([]*storage.Segment, error) {
 	var segs []*storage.Segment
 	for _, pi := range s.partitions {
 		part := &s.table.Partitions[pi]
@@ -216,7 +265,7 @@ func (p *Planner) buildScan(s *scanNode, x *Execution) (exec.Operator, error) {
 			segs = append(segs, ss...)
 		}
 	}
-	return p.newSegmentScan(s, segs)
+	return segs, nil
 }
 
 // EvalConstant evaluates an expression that reads no column (SET values,

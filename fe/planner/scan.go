@@ -10,6 +10,11 @@ import (
 // their columns first (late materialization), and skips pages whose zone
 // maps cannot satisfy the predicates' column ranges.
 func (p *Planner) newSegmentScan(s *scanNode, segs []*storage.Segment) (exec.Operator, error) {
+	return exec.NewSegmentScan(scanSpec(s, segs))
+}
+
+// scanSpec describes the scan of s over segs for be/exec.
+func scanSpec(s *scanNode, segs []*storage.Segment) exec.ScanSpec {
 	cols := make([]exec.ScanColumn, len(s.colIdx))
 	for i, si := range s.colIdx {
 		c := s.table.Schema.Columns[si]
@@ -26,5 +31,5 @@ func (p *Planner) newSegmentScan(s *scanNode, segs []*storage.Segment) (exec.Ope
 		spec.Filter = andAll(s.filters).mustCompile(nil)
 		spec.Ranges = exec.ExtractRanges(spec.Filter)
 	}
-	return exec.NewSegmentScan(spec)
+	return spec
 }
