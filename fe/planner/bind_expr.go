@@ -487,6 +487,9 @@ func (b *exprBinder) bindFunc(x *sql.FuncCall) (*ir, error) {
 			return b.bindDateAdd(x.Args[0], &sql.IntervalExpr{Value: x.Args[1], Unit: "DAY"}, sub)
 		}
 	case "database", "schema":
+		if b.p.sess.CurrentDB() == "" {
+			return litIR(exec.NewLiteral(nil, types.Varchar(64))), nil
+		}
 		return stringLiteral(b.p.sess.CurrentDB()), nil
 	case "user", "current_user", "session_user", "system_user":
 		return stringLiteral(b.p.sess.User()), nil
