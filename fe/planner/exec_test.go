@@ -2,9 +2,7 @@ package planner
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 
-	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/sql"
 	"github.com/strata-db/strata/storage"
@@ -118,32 +115,9 @@ func TestQueriesOverSegments(t *testing.T) {
 		p := New(fakeSession{db: "d"}, cat, tablets)
 		pl, err := p.PlanSelect(st.(*sql.SelectStmt), nil)
 		require.NoError(t, err, q)
-		x, err := p.Build(pl)
-		require.NoError(t, err, q)
-		defer x.Release()
-		ctx := exec.WithEvalContext(context.Background(), exec.NewEvalContext())
-		require.NoError(t, x.Root.Open(ctx))
-		defer x.Root.Close()
 		var out []string
-		var b exec.Batch
-		for {
-			b.Reset()
-			err := exec.Next(ctx, x.Root, &b)
-			if err == io.EOF {
-				break
-			}
-			require.NoError(t, err, q)
-			for i := 0; i < b.NumRows(); i++ {
-				ri := i
-				if b.Sel != nil {
-					ri = int(b.Sel[i])
-				}
-				var cells []string
-				for _, c := range b.Cols {
-					cells = append(cells, cell(c, ri))
-				}
-				out = append(out, strings.Join(cells, "|"))
-			}
+		for _, r := range collect(t, p, pl, q) {
+			out = append(out, strings.Join(r, "|"))
 		}
 		return out
 	}

@@ -158,9 +158,14 @@ func run(t *testing.T, q string) [][]string {
 	t.Helper()
 	pl, err := plan(t, q)
 	require.NoError(t, err, q)
-	p := New(fakeSession{db: "d"}, testCatalog(), noTablets{})
+	return collect(t, New(fakeSession{db: "d"}, testCatalog(), noTablets{}), pl, q)
+}
+
+// collect builds and runs a plan and returns its rows as text cells.
+func collect(t *testing.T, p *Planner, pl *Plan, q string) [][]string {
+	t.Helper()
 	x, err := p.Build(pl)
-	require.NoError(t, err)
+	require.NoError(t, err, q)
 	defer x.Release()
 	ctx := exec.WithEvalContext(context.Background(), exec.NewEvalContext())
 	require.NoError(t, x.Root.Open(ctx))
@@ -173,7 +178,7 @@ func run(t *testing.T, q string) [][]string {
 		if err == io.EOF {
 			break
 		}
-		require.NoError(t, err)
+		require.NoError(t, err, q)
 		for r := 0; r < b.NumRows(); r++ {
 			row := r
 			if b.Sel != nil {

@@ -3,6 +3,7 @@ package planner
 import (
 	"cmp"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
@@ -377,7 +378,7 @@ func (p *Planner) prunePartitions(s *scanNode) error {
 	// Find the scan column of the first partition column.
 	col := -1
 	for i, c := range s.out {
-		if equalFoldASCII(c.orgName, t.PartitionColumns[0]) {
+		if strings.EqualFold(c.orgName, t.PartitionColumns[0]) {
 			col = i
 			break
 		}
@@ -420,23 +421,4 @@ func (p *Planner) prunePartitions(s *scanNode) error {
 	}
 	s.partitions = keep
 	return nil
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 32
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 32
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

@@ -34,12 +34,9 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		}
 		return mysqlproto.NewRowsResult(stringFields("Database"), rows), nil
 	case "TABLES":
-		db := st.DB
-		if db == "" {
-			db = s.db
-		}
-		if db == "" {
-			return nil, errNoDB()
+		db, err := s.showDB(st)
+		if err != nil {
+			return nil, err
 		}
 		tables, err := snap.Tables(db)
 		if err != nil {
@@ -130,6 +127,18 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		return mysqlproto.NewRowsResult(stringFields("Variable_name", "Value"), [][]any{{"Uptime", fmt.Sprint(int64(time.Since(s.start).Seconds()))}}), nil
 	}
 	return nil, notSupported("SHOW " + st.Kind)
+}
+
+// showDB is the database of SHOW ... [FROM db]: the named one, else the
+// current one.
+func (s *Session) showDB(st *sql.ShowStmt) (string, error) {
+	if st.DB != "" {
+		return st.DB, nil
+	}
+	if s.db == "" {
+		return "", errNoDB()
+	}
+	return s.db, nil
 }
 
 // lookupTable resolves a table name against the current database.
@@ -350,12 +359,9 @@ func (s *Session) showProcesslist() *mysqlproto.Result {
 }
 
 func (s *Session) showTableStatus(st *sql.ShowStmt, match func(string) bool) (*mysqlproto.Result, error) {
-	db := st.DB
-	if db == "" {
-		db = s.db
-	}
-	if db == "" {
-		return nil, errNoDB()
+	db, err := s.showDB(st)
+	if err != nil {
+		return nil, err
 	}
 	tables, err := s.eng.Catalog.Snapshot().Tables(db)
 	if err != nil {
