@@ -8,10 +8,27 @@
 #   SF=10 scripts/bench.sh -runs 5         # extra flags go to ssbflat
 #   KEEP=1 scripts/bench.sh                # keep the data directory and log
 #   STRATA_BIN=/path/strata scripts/bench.sh  # use a prebuilt binary
+#
+# PEERS=1 runs the side-by-side runner instead (bench/peers, its own Go
+# module): Strata, DuckDB and ClickHouse 18.16 on the same data, flat and
+# star schema; it starts and stops every server itself. Extra flags go to
+# bench/peers/cmd/ssb; results.md and the SVG charts go to $OUT.
+#
+#   PEERS=1 scripts/bench.sh                          # SF 1, all three systems
+#   PEERS=1 SF=10 scripts/bench.sh -cold              # cold runs too (root)
+#   PEERS=1 scripts/bench.sh -systems strata,duckdb -schema flat
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SF=${SF:-1}
+if [ -n "${PEERS:-}" ]; then
+	out=${OUT:-${TMPDIR:-/tmp}/strata-ssb-peers}
+	args=(-sf "$SF" -repo "$PWD" -out "$out")
+	if [ -n "${STRATA_BIN:-}" ]; then args+=(-strata-bin "$STRATA_BIN"); fi
+	if [ -n "${KEEP:-}" ]; then args+=(-keep); fi
+	cd bench/peers
+	exec go run ./cmd/ssb "${args[@]}" "$@"
+fi
 if [ -n "${STRATA_BIN:-}" ]; then
 	bin=$STRATA_BIN
 else

@@ -1,55 +1,13 @@
 package main
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/strata-db/strata/bench/strataload"
 
-// flatColumnTypes are Strata's lineorder_flat column types, by column:
-// dates as INT yyyymmdd, keys and money INT (cents), small numbers TINYINT,
-// strings VARCHAR sized to the longest generated value (BENCHMARKS.md §1.1).
-var flatColumnTypes = map[string]string{
-	"LO_ORDERKEY": "INT", "LO_LINENUMBER": "TINYINT", "LO_CUSTKEY": "INT", "LO_PARTKEY": "INT",
-	"LO_SUPPKEY": "INT", "LO_ORDERDATE": "INT", "LO_ORDERPRIORITY": "VARCHAR(15)",
-	"LO_SHIPPRIORITY": "TINYINT", "LO_QUANTITY": "TINYINT", "LO_EXTENDEDPRICE": "INT",
-	"LO_ORDTOTALPRICE": "INT", "LO_DISCOUNT": "TINYINT", "LO_REVENUE": "INT", "LO_SUPPLYCOST": "INT",
-	"LO_TAX": "TINYINT", "LO_COMMITDATE": "INT", "LO_SHIPMODE": "VARCHAR(10)",
-	"C_NAME": "VARCHAR(25)", "C_ADDRESS": "VARCHAR(40)", "C_CITY": "VARCHAR(10)", "C_NATION": "VARCHAR(15)",
-	"C_REGION": "VARCHAR(12)", "C_PHONE": "VARCHAR(15)", "C_MKTSEGMENT": "VARCHAR(10)",
-	"S_NAME": "VARCHAR(25)", "S_ADDRESS": "VARCHAR(40)", "S_CITY": "VARCHAR(10)", "S_NATION": "VARCHAR(15)",
-	"S_REGION": "VARCHAR(12)", "S_PHONE": "VARCHAR(15)",
-	"P_NAME": "VARCHAR(22)", "P_MFGR": "VARCHAR(6)", "P_CATEGORY": "VARCHAR(7)", "P_BRAND": "VARCHAR(9)",
-	"P_COLOR": "VARCHAR(11)", "P_TYPE": "VARCHAR(25)", "P_SIZE": "TINYINT", "P_CONTAINER": "VARCHAR(10)",
-}
+// flatColumnTypes are Strata's lineorder_flat column types (see
+// strataload.FlatColumnTypes).
+var flatColumnTypes = strataload.FlatColumnTypes
 
-// createFlatTable returns the CREATE TABLE statement for lineorder_flat with
-// columns in the given order (the key columns first). bigKeys makes
-// LO_ORDERKEY BIGINT, needed once order keys pass 2³¹ (above SF ≈ 357).
+// createFlatTable returns the CREATE TABLE statement for lineorder_flat (see
+// strataload.CreateFlatTable).
 func createFlatTable(columns []string, buckets int, bigKeys bool) string {
-	var b strings.Builder
-	b.WriteString("CREATE TABLE IF NOT EXISTS lineorder_flat (\n")
-	for i, c := range columns {
-		typ, ok := flatColumnTypes[c]
-		if !ok {
-			panic(fmt.Sprintf("BUG: no type for column %s", c))
-		}
-		if c == "LO_ORDERKEY" && bigKeys {
-			typ = "BIGINT"
-		}
-		fmt.Fprintf(&b, "  %s %s NOT NULL", c, typ)
-		if i < len(columns)-1 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteString(")\nDUPLICATE KEY(LO_ORDERDATE, LO_ORDERKEY)\nPARTITION BY RANGE(LO_ORDERDATE) (\n")
-	for y := 1992; y <= 1998; y++ {
-		fmt.Fprintf(&b, "  PARTITION p%d VALUES LESS THAN (%d0101)", y, y+1)
-		if y < 1998 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, ")\nDISTRIBUTED BY HASH(LO_ORDERKEY) BUCKETS %d\nPROPERTIES (\"replication_num\" = \"1\")", buckets)
-	return b.String()
+	return strataload.CreateFlatTable(columns, buckets, bigKeys)
 }

@@ -41,7 +41,7 @@ func FuzzLoadResult(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		var r loadResult
 		if json.Unmarshal([]byte(body), &r) == nil {
-			_ = r.ok()
+			_ = r.OK()
 		}
 	})
 }

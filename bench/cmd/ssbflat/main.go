@@ -40,6 +40,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/strata-db/strata/bench/ssb"
+	"github.com/strata-db/strata/bench/strataload"
 )
 
 type config struct {
@@ -296,23 +297,8 @@ func createAndLoad(ctx context.Context, g *ssb.Generator, db *sql.DB, c config, 
 }
 
 // escapeSeparator spells a separator the way the column_separator header
-// expects: \t and \n escaped, other control bytes as \xNN.
-func escapeSeparator(sep string) string {
-	var b strings.Builder
-	for i := 0; i < len(sep); i++ {
-		switch ch := sep[i]; {
-		case ch == '\t':
-			b.WriteString(`\t`)
-		case ch == '\\':
-			b.WriteString(`\\`)
-		case ch < 0x20 || ch >= 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, ch)
-		default:
-			b.WriteByte(ch)
-		}
-	}
-	return b.String()
-}
+// expects (see strataload.EscapeSeparator).
+func escapeSeparator(sep string) string { return strataload.EscapeSeparator(sep) }
 
 // runQueries runs each query once to warm up and check, then c.runs times.
 // answers, if not nil, holds the exact expected answers.
