@@ -86,7 +86,7 @@ type Server struct {
 }
 
 // Start brings every component up and returns once all listeners accept.
-func Start(ctx context.Context, cfg Config) (s *Server, err error) {
+func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -94,35 +94,35 @@ func Start(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
-	s = &Server{cfg: cfg, log: log, done: make(chan struct{})}
+	s := &Server{cfg: cfg, log: log, done: make(chan struct{})}
+	// Until the listeners are handed to their servers at the very end, a
+	// failure closes them here, and whatever else was started.
+	var lnQuery, lnFE, lnBE net.Listener
 	defer func() {
-		if err != nil {
-			s.Close()
+		if err == nil {
+			return
 		}
+		for _, l := range []net.Listener{lnQuery, lnFE, lnBE} {
+			if l != nil {
+				l.Close()
+			}
+		}
+		s.Close()
 	}()
 
 	// Listeners first, so a port clash fails fast, before anything is
 	// recovered.
-	lnQuery, err := listen(cfg.Bind, cfg.QueryPort)
-	if err != nil {
+	if lnQuery, err = listen(cfg.Bind, cfg.QueryPort); err != nil {
 		return nil, err
 	}
-	lnFE, err := listen(cfg.Bind, cfg.HTTPPort)
-	if err != nil {
-		lnQuery.Close()
+	if lnFE, err = listen(cfg.Bind, cfg.HTTPPort); err != nil {
 		return nil, err
 	}
-	lnBE, err := listen(cfg.Bind, cfg.BEHTTPPort)
-	if err != nil {
-		lnQuery.Close()
-		lnFE.Close()
+	if lnBE, err = listen(cfg.Bind, cfg.BEHTTPPort); err != nil {
 		return nil, err
 	}
 	// The RPC port is reserved for the backend service of cluster mode.
 	if s.rpc, err = listen(cfg.Bind, cfg.BERPCPort); err != nil {
-		lnQuery.Close()
-		lnFE.Close()
-		lnBE.Close()
 		return nil, err
 	}
 

@@ -106,6 +106,9 @@ type Store struct {
 
 	mu      sync.Mutex // protects tablets
 	tablets map[int64]*tablet
+
+	dirMu   sync.Mutex     // protects durable; held while creating tablet directories
+	durable map[int64]bool // tablets whose directory is known to be durable
 }
 
 // tablet is the in-memory state of one tablet.
@@ -141,11 +144,16 @@ func OpenWithFS(dir string, log *slog.Logger, fs FS) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, fmt.Errorf("tabletstore: %w", err)
 	}
+	// The entry of data/ (perhaps just created) must outlive a crash as
+	// surely as the rowsets recorded under it.
+	if err := syncDir(fs, dir); err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("tabletstore: opening meta.db: %w", err)
 	}
-	s := &Store{dir: dir, db: db, log: log, fs: fs, tablets: map[int64]*tablet{}}
+	s := &Store{dir: dir, db: db, log: log, fs: fs, tablets: map[int64]*tablet{}, durable: map[int64]bool{}}
 	if err := s.recover(); err != nil {
 		db.Close()
 		return nil, err
@@ -162,6 +170,30 @@ func rowsetKey(tabletID, rowsetID int64) []byte {
 
 func (s *Store) tabletDir(id int64) string {
 	return filepath.Join(s.dir, "data", strconv.FormatInt(id%256, 10), strconv.FormatInt(id, 10))
+}
+
+// makeTabletDir creates a tablet's directory if needed and makes its entry,
+// and those of the directories above it up to the store's, durable, so that
+// a crash cannot lose segment files a recorded rowset points at. The work is
+// done once per tablet per process.
+func (s *Store) makeTabletDir(id int64) (string, error) {
+	dir := s.tabletDir(id)
+	s.dirMu.Lock()
+	defer s.dirMu.Unlock()
+	if s.durable[id] {
+		return dir, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("tabletstore: %w", err)
+	}
+	// data/<n>/<id>: sync data/<n> (holds <id>) and data (holds <n>).
+	for _, d := range []string{filepath.Dir(dir), filepath.Join(s.dir, "data")} {
+		if err := syncDir(s.fs, d); err != nil {
+			return "", err
+		}
+	}
+	s.durable[id] = true
+	return dir, nil
 }
 
 // recover loads every rowset and deletes segment files none references.

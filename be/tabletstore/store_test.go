@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -179,4 +180,34 @@ func TestComparatorNullsFirst(t *testing.T) {
 	perm := sortPermutation(cols, 4)
 	require.Equal(t, []int32{1, 2, 3, 0}, perm)
 	require.Nil(t, sortPermutation(batch([]int64{1, 2}, []*string{nil, str("x")}), 2), "sorted input needs no permutation")
+}
+
+// syncRecorder records what is fsynced.
+type syncRecorder struct {
+	mu     sync.Mutex
+	synced []string
+}
+
+func (r *syncRecorder) Sync(f *os.File) error {
+	r.mu.Lock()
+	r.synced = append(r.synced, f.Name())
+	r.mu.Unlock()
+	return f.Sync()
+}
+
+// A tablet's first rowset lives in directories this write created: their
+// entries in the parent directories must be durable before the rowset is
+// recorded, or a crash can lose the files bbolt points at.
+func TestNewTabletDirectoryIsDurable(t *testing.T) {
+	dir := t.TempDir()
+	rec := &syncRecorder{}
+	s, err := OpenWithFS(dir, nil, rec)
+	require.NoError(t, err)
+	defer s.Close()
+	write(t, s, 300, 100, []int64{1})
+	tdir := s.tabletDir(300)
+	require.Contains(t, rec.synced, tdir)
+	require.Contains(t, rec.synced, filepath.Dir(tdir), "the bucket directory holding the new tablet directory")
+	require.Contains(t, rec.synced, filepath.Join(dir, "data"), "the data directory holding the new bucket directory")
+	require.Contains(t, rec.synced, dir, "the store directory holding data/")
 }

@@ -53,9 +53,9 @@ func (s *Store) NewDeltaWriter(tabletID, txnID int64, schema Schema) (*DeltaWrit
 	if err != nil {
 		return nil, fmt.Errorf("tabletstore: allocating rowset id: %w", err)
 	}
-	dir := s.tabletDir(tabletID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("tabletstore: %w", err)
+	dir, err := s.makeTabletDir(tabletID)
+	if err != nil {
+		return nil, err
 	}
 	return &DeltaWriter{s: s, tabletID: tabletID, txnID: txnID, schema: schema, rowsetID: id, dir: dir}, nil
 }

@@ -95,11 +95,16 @@ func (p *Planner) bindTableSource(r *sql.TableSource, ctes cteScope) (node, erro
 		})
 	}
 	if len(r.Partitions) > 0 {
+		// A partition named twice is still read once.
+		chosen := make([]bool, len(t.Partitions))
 		for _, name := range r.Partitions {
 			found := false
 			for i := range t.Partitions {
 				if strings.EqualFold(t.Partitions[i].Name, name) {
-					s.partitions = append(s.partitions, i)
+					if !chosen[i] {
+						s.partitions = append(s.partitions, i)
+					}
+					chosen[i] = true
 					found = true
 				}
 			}

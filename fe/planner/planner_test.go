@@ -208,3 +208,44 @@ func TestConstantQueries(t *testing.T) {
 	require.Equal(t, [][]string{{"3"}}, run(t, "SELECT count(*) FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT NULL) t"))
 	require.Equal(t, [][]string{{"yes"}}, run(t, "SELECT CASE WHEN 1 = 1 THEN 'yes' ELSE NULL END"))
 }
+
+// A string constant longer than a CHAR/VARCHAR partition column must not be
+// cut to the column's length for pruning: 'abc' < 'abcdef', so the partition
+// that starts at 'abc' can hold matching rows.
+func TestPartitionPruningLongStringConstant(t *testing.T) {
+	cat := testCatalog()
+	cat["d.codes"] = &catalog.Table{
+		Name: "codes", KeysType: catalog.DupKeys, KeyColumns: []string{"code"},
+		Schema: catalog.Schema{Columns: []catalog.Column{
+			{ID: 1, Name: "code", Type: types.Varchar(3), IsKey: true},
+		}},
+		PartitionType: catalog.RangePartitioned, PartitionColumns: []string{"code"},
+		Partitions: []catalog.Partition{
+			{Name: "p1", Upper: catalog.PartitionBound{Values: []string{"abc"}}, Tablets: []int64{1}, VisibleVersion: 1},
+			{Name: "p2", Lower: catalog.PartitionBound{Values: []string{"abc"}}, Upper: catalog.PartitionBound{Values: []string{"abd"}}, Tablets: []int64{2}, VisibleVersion: 1},
+			{Name: "p3", Lower: catalog.PartitionBound{Values: []string{"abd"}}, Upper: catalog.PartitionBound{MaxValue: true}, Tablets: []int64{3}, VisibleVersion: 1},
+		},
+		Distribution: catalog.Distribution{Type: catalog.HashDistributed, Columns: []string{"code"}, Buckets: 1},
+	}
+	for _, tc := range []struct {
+		where string
+		want  string
+	}{
+		{"code < 'abcdef'", "partitions=2/3"},
+		{"code < 'abc'", "partitions=1/3"},
+		{"code BETWEEN 'a' AND 'abcdef'", "partitions=2/3"},
+	} {
+		st, err := sql.Parse("SELECT count(*) FROM codes WHERE " + tc.where)
+		require.NoError(t, err)
+		p := New(fakeSession{db: "d"}, cat, noTablets{})
+		pl, err := p.PlanSelect(st.(*sql.SelectStmt), nil)
+		require.NoError(t, err, tc.where)
+		require.Contains(t, strings.Join(pl.Explain(), "\n"), tc.want, tc.where)
+	}
+}
+
+// A partition named twice in FROM t PARTITION (...) is read once.
+func TestExplicitPartitionsNamedTwice(t *testing.T) {
+	got := explain(t, "SELECT count(*) FROM sales PARTITION (p2023, P2023, p2024)")
+	require.Contains(t, got, "partitions=2/3 tablets=4")
+}

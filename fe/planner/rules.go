@@ -290,6 +290,13 @@ func colAndConst(a, b *ir, cols []column) (col int, lit *exec.Literal, flipped, 
 	if !isLit || l.IsNull() {
 		return 0, nil, false, false
 	}
+	if s, isStr := b.lit.Value.(string); isStr && ct.Kind.IsString() && l.Value != s {
+		// The cast cut the constant to the column's length; the comparison
+		// itself runs on the whole constant, so the cut one would bound the
+		// column too tightly ('abc' < 'abcdef' but not < 'abc'). Strings
+		// order by bytes whatever their declared length: keep it whole.
+		l = exec.NewLiteral(s, common)
+	}
 	return a.col, l, flipped, true
 }
 

@@ -88,11 +88,18 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 		_ = load.Abort(ctx, err.Error())
 		return nil, err
 	}
-	if _, err := load.Commit(ctx); err != nil {
+	publishTimeout, err := load.Commit(ctx)
+	if err != nil {
 		_ = load.Abort(ctx, err.Error())
 		return nil, err
 	}
-	return &mysqlproto.Result{AffectedRows: uint64(n), Info: fmt.Sprintf("{'label':'%s', 'status':'VISIBLE', 'txnId':'%d'}", label, load.TxnID())}, nil
+	// Committed but not yet published: the rows become visible when a
+	// later publish succeeds, and Doris tells the client so.
+	status := "VISIBLE"
+	if publishTimeout {
+		status = "COMMITTED"
+	}
+	return &mysqlproto.Result{AffectedRows: uint64(n), Info: fmt.Sprintf("{'label':'%s', 'status':'%s', 'txnId':'%d'}", label, status, load.TxnID())}, nil
 }
 
 func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []any, t *catalog.Table, target []int, defaults []*exec.Literal, load loader.Load) (int64, error) {
@@ -101,6 +108,7 @@ func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []
 		colTypes[i] = c.Type
 	}
 	var src exec.Operator
+	var checks []insertCheck
 	if st.Values != nil {
 		pl := s.planner()
 		rows := make([][]any, len(st.Values))
@@ -157,15 +165,28 @@ func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []
 		exprs := make([]exec.Expr, len(target))
 		for i, ti := range target {
 			in := exec.NewColumnRef(i, plan.Fields[i].Type)
-			if plan.Fields[i].Type == colTypes[ti] {
+			ct := colTypes[ti]
+			if plan.Fields[i].Type == ct {
 				exprs[i] = in
 				continue
 			}
-			c, err := exec.NewCast(in, colTypes[ti])
+			// Strict, as INSERT ... VALUES: a CAST would cut strings to
+			// the column's length and turn values out of range into NULL,
+			// so strings are converted whole and checked, and every
+			// converted column is checked against its source.
+			to := ct
+			if ct.Kind == types.KindChar || ct.Kind == types.KindVarchar {
+				to = types.String
+			}
+			c, err := exec.NewCast(in, to)
 			if err != nil {
 				return 0, &sqlError{Code: 1366, Msg: fmt.Sprintf("column %s: %v", t.Schema.Columns[ti].Name, err)}
 			}
 			exprs[i] = c
+			checks = append(checks, insertCheck{pos: i, src: len(target) + len(checks), col: t.Schema.Columns[ti], from: plan.Fields[i].Type})
+		}
+		for _, ch := range checks {
+			exprs = append(exprs, exec.NewColumnRef(ch.pos, ch.from))
 		}
 		src = exec.NewProject(x.Root, exprs)
 	}
@@ -193,6 +214,13 @@ func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []
 		}
 		cols, err := compactBatch(ctx, &b)
 		if err != nil {
+			return 0, err
+		}
+		err = checkConverted(cols, checks, total)
+		releaseArrays(cols[len(target):])
+		cols = cols[:len(target)]
+		if err != nil {
+			releaseArrays(cols)
 			return 0, err
 		}
 		full := make([]arrow.Array, len(t.Schema.Columns))
@@ -224,6 +252,48 @@ func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []
 		total += int64(n)
 	}
 	return total, nil
+}
+
+// insertCheck is a converted column of INSERT ... SELECT: output pos holds
+// the converted values, output src the same values before conversion.
+type insertCheck struct {
+	pos, src int
+	col      catalog.Column
+	from     types.Type
+}
+
+// checkConverted fails when a conversion lost a value: a non-NULL source
+// that became NULL (out of range, or not a number or date), or a string
+// longer than its CHAR or VARCHAR column. done is the number of rows of
+// earlier batches, for the row number in the message.
+func checkConverted(cols []arrow.Array, checks []insertCheck, done int64) error {
+	for _, ch := range checks {
+		out, in := cols[ch.pos], cols[ch.src]
+		str, isStr := out.(*array.String)
+		limited := isStr && (ch.col.Type.Kind == types.KindChar || ch.col.Type.Kind == types.KindVarchar)
+		for r := 0; r < out.Len(); r++ {
+			row := done + int64(r) + 1
+			if out.IsNull(r) {
+				if in.IsNull(r) {
+					continue
+				}
+				if ch.from.Kind.IsString() {
+					return &sqlError{Code: 1366, Msg: fmt.Sprintf("Incorrect %s value: '%s' for column '%s' at row %d", ch.col.Type.SQLName(), in.ValueStr(r), ch.col.Name, row)}
+				}
+				return &sqlError{Code: 1264, Msg: fmt.Sprintf("Out of range value for column '%s' at row %d", ch.col.Name, row)}
+			}
+			if limited && len(str.Value(r)) > ch.col.Type.Length {
+				return &sqlError{Code: 1406, Msg: fmt.Sprintf("Data too long for column '%s' at row %d", ch.col.Name, row)}
+			}
+		}
+	}
+	return nil
+}
+
+func releaseArrays(as []arrow.Array) {
+	for _, a := range as {
+		a.Release()
+	}
 }
 
 // compactBatch returns the live rows of b as dense arrays the caller owns.

@@ -76,7 +76,7 @@ type Session struct {
 	host   string
 	start  time.Time
 
-	db       string
+	db       string            // written under eng.mu (see setDB)
 	vars     map[string]string // session values of system variables that were SET
 	userVars map[string]any
 	warnings []warning
@@ -149,14 +149,23 @@ func (s *Session) UseDB(_ context.Context, db string) error {
 		db = db[i+1:]
 	}
 	if strings.EqualFold(db, "information_schema") {
-		s.db = "information_schema"
+		s.setDB("information_schema")
 		return nil
 	}
 	if _, err := s.eng.Catalog.Snapshot().Database(db); err != nil {
 		return toMySQL(err)
 	}
-	s.db = db
+	s.setDB(db)
 	return nil
+}
+
+// setDB changes the current database. The session's own goroutine reads
+// s.db freely; other sessions (SHOW PROCESSLIST) read it under eng.mu, so
+// writes take that lock.
+func (s *Session) setDB(db string) {
+	s.eng.mu.Lock()
+	s.db = db
+	s.eng.mu.Unlock()
 }
 
 // Query runs every statement of a COM_QUERY packet and returns one result
@@ -205,7 +214,7 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 			return nil, err
 		}
 		if s.db == x.Name.Name {
-			s.db = ""
+			s.setDB("")
 		}
 		return ok(0), nil
 	case *sql.CreateTableStmt:
