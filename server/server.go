@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/strata-db/strata/be/local"
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/fe/catalog"
@@ -146,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.txns = txn.NewManager(store, s.cat, txn.Config{
 		Self:      txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},
-		Publisher: tabletPublisher{s.tabs},
+		Publisher: local.Publisher{S: s.tabs},
 		Logger:    log,
 	})
 	rep, err := s.txns.Recover(ctx)
@@ -165,8 +166,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if host == "" || host == "0.0.0.0" {
 		host = "127.0.0.1"
 	}
-	backend := &sink.Sink{Catalog: s.cat, Txns: s.txns, Tablets: tabletWriters{s.tabs}}
-	eng := &session.Engine{Catalog: s.cat, Tablets: tabletReader{s.tabs}, Loads: backend, Logger: log}
+	backend := &sink.Sink{Catalog: s.cat, Txns: s.txns, Tablets: local.Writers{S: s.tabs}}
+	eng := &session.Engine{Catalog: s.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Logger: log}
 
 	s.mysql = mysqlproto.NewServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log})
 	lcfg := loader.Config{

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/strata-db/strata/be/local"
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/fe/catalog"
@@ -18,42 +19,7 @@ import (
 	"github.com/strata-db/strata/fe/meta/metatest"
 	"github.com/strata-db/strata/fe/txn"
 	"github.com/strata-db/strata/mysqlproto"
-	"github.com/strata-db/strata/storage"
 )
-
-// The adapters below mirror the ones the server wires between the frontend
-// and the backend.
-
-type testPublisher struct{ s *tabletstore.Store }
-
-func (p testPublisher) Publish(_ context.Context, txnID int64, versions map[int64]int64) error {
-	return p.s.PublishTxn(txnID, versions)
-}
-
-type testReader struct{ s *tabletstore.Store }
-
-func (r testReader) ReadTablet(tabletID, version int64) ([]*storage.Segment, func(), error) {
-	snap, err := r.s.Acquire(tabletID, version)
-	if err != nil {
-		return nil, nil, err
-	}
-	segs, err := snap.Segments()
-	if err != nil {
-		snap.Release()
-		return nil, nil, err
-	}
-	return segs, snap.Release, nil
-}
-
-type testWriters struct{ s *tabletstore.Store }
-
-func (w testWriters) OpenWriter(tabletID, txnID int64, schema sink.TabletSchema) (sink.TabletWriter, error) {
-	return w.s.NewDeltaWriter(tabletID, txnID, tabletstore.Schema{
-		SchemaVersion: schema.SchemaVersion, Columns: schema.Columns, NumKeys: schema.NumKeys,
-	})
-}
-
-func (w testWriters) AbortTxn(txnID int64) error { return w.s.AbortTxn(txnID) }
 
 // newTestEngine runs the whole write and read path in process: an embedded
 // etcd, the catalog, transactions, the sink and a tablet store.
@@ -76,7 +42,7 @@ func newTestEngineWith(t *testing.T, wrap func(txn.Publisher) txn.Publisher) *En
 	tabs, err := tabletstore.Open(dir+"/be", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { tabs.Close() })
-	var pub txn.Publisher = testPublisher{tabs}
+	var pub txn.Publisher = local.Publisher{S: tabs}
 	if wrap != nil {
 		pub = wrap(pub)
 	}
@@ -84,8 +50,8 @@ func newTestEngineWith(t *testing.T, wrap func(txn.Publisher) txn.Publisher) *En
 		Self:      txn.Coordinator{Node: "test", Incarnation: uuid.NewString()},
 		Publisher: pub,
 	})
-	loads := &sink.Sink{Catalog: cat, Txns: txns, Tablets: testWriters{tabs}}
-	return &Engine{Catalog: cat, Tablets: testReader{tabs}, Loads: loads}
+	loads := &sink.Sink{Catalog: cat, Txns: txns, Tablets: local.Writers{S: tabs}}
+	return &Engine{Catalog: cat, Tablets: local.Reader{S: tabs}, Loads: loads}
 }
 
 func newTestSession(t *testing.T, e *Engine, id uint32) *Session {

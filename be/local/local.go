@@ -1,0 +1,47 @@
+// Package local connects the frontend to a tablet store in the same process:
+// it publishes committed versions, pins tablets for the planner and opens
+// delta writers for the load sink. Cluster mode puts RPC behind the same
+// interfaces.
+package local
+
+import (
+	"context"
+
+	"github.com/strata-db/strata/be/sink"
+	"github.com/strata-db/strata/be/tabletstore"
+	"github.com/strata-db/strata/storage"
+)
+
+// Publisher publishes committed versions on the local backend.
+type Publisher struct{ S *tabletstore.Store }
+
+func (p Publisher) Publish(_ context.Context, txnID int64, versions map[int64]int64) error {
+	return p.S.PublishTxn(txnID, versions)
+}
+
+// Reader pins tablets for the planner.
+type Reader struct{ S *tabletstore.Store }
+
+func (r Reader) ReadTablet(tabletID, version int64) ([]*storage.Segment, func(), error) {
+	snap, err := r.S.Acquire(tabletID, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	segs, err := snap.Segments()
+	if err != nil {
+		snap.Release()
+		return nil, nil, err
+	}
+	return segs, snap.Release, nil
+}
+
+// Writers opens delta writers for the sink.
+type Writers struct{ S *tabletstore.Store }
+
+func (t Writers) OpenWriter(tabletID, txnID int64, schema sink.TabletSchema) (sink.TabletWriter, error) {
+	return t.S.NewDeltaWriter(tabletID, txnID, tabletstore.Schema{
+		SchemaVersion: schema.SchemaVersion, Columns: schema.Columns, NumKeys: schema.NumKeys,
+	})
+}
+
+func (t Writers) AbortTxn(txnID int64) error { return t.S.AbortTxn(txnID) }
