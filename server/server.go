@@ -31,6 +31,7 @@ import (
 	"github.com/strata-db/strata/fe/txn"
 	"github.com/strata-db/strata/loader"
 	"github.com/strata-db/strata/mysqlproto"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/version"
 )
 
@@ -52,6 +53,9 @@ type Config struct {
 	// quiet, because a fresh single member logs alarming but harmless
 	// errors on every start.
 	EtcdLogLevel string
+	// PageCacheBytes bounds the cache of decoded segment pages (Doris's
+	// storage_page_cache_limit); 0 turns it off.
+	PageCacheBytes int64
 }
 
 // DefaultConfig returns Doris's default ports on loopback.
@@ -67,6 +71,7 @@ func DefaultConfig() Config {
 		EtcdPeerPort:   2380,
 		MaxConnections: 1024,
 		EtcdLogLevel:   "fatal",
+		PageCacheBytes: physicalMemory() / 5, // Doris's default: 20%
 	}
 }
 
@@ -144,6 +149,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.tabs, err = tabletstore.Open(filepath.Join(cfg.DataDir, "be"), log)
 	if err != nil {
 		return nil, fmt.Errorf("opening tablets: %w", err)
+	}
+	if cfg.PageCacheBytes > 0 {
+		s.tabs.SetPageCache(storage.NewPageCache(cfg.PageCacheBytes))
 	}
 	s.txns = txn.NewManager(store, s.cat, txn.Config{
 		Self:      txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},

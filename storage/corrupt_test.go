@@ -128,9 +128,13 @@ func TestCorruptPageBodies(t *testing.T) {
 			nulls := cb.nulls
 			raw, enc, _ := w.encodeValues(prefix, cb, 50)
 			h := pageHeader{enc: enc, numRows: 50, flags: flags, nullCount: nulls}
-			a, err := decodePage(pt, tt.dt, h, raw, memory.DefaultAllocator)
+			a, err := decodePage(pt, tt.dt, h, raw, memory.DefaultAllocator, false)
 			require.NoError(t, err)
+			d, err := decodePage(pt, tt.dt, h, raw, memory.DefaultAllocator, true)
+			require.NoError(t, err)
+			requireSameValues(t, a, d)
 			a.Release()
+			d.Release()
 			for range 200 {
 				bad := bytes.Clone(raw)
 				switch rng.IntN(3) {
@@ -141,9 +145,11 @@ func TestCorruptPageBodies(t *testing.T) {
 				default:
 					bad = append(bad, byte(rng.IntN(256)))
 				}
-				a, err := decodePage(pt, tt.dt, h, bad, memory.DefaultAllocator)
-				if err == nil {
-					a.Release()
+				for _, dict := range []bool{false, true} {
+					a, err := decodePage(pt, tt.dt, h, bad, memory.DefaultAllocator, dict)
+					if err == nil {
+						a.Release()
+					}
 				}
 			}
 			arr.Release()

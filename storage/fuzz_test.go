@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/require"
 )
 
 // The fuzz targets check one property: no input makes a decoder panic (an
@@ -57,9 +58,19 @@ func FuzzPageDecode(f *testing.F) {
 		dt := fuzzTypes[int(typ)%len(fuzzTypes)]
 		pt, _ := physTypeOf(dt)
 		h := pageHeader{enc: Encoding(enc), flags: flags & pageFlagValidity, numRows: int(n), nullCount: int(nulls)}
-		a, err := decodePage(pt, dt, h, body, memory.DefaultAllocator)
+		a, err := decodePage(pt, dt, h, body, memory.DefaultAllocator, false)
+		d, derr := decodePage(pt, dt, h, body, memory.DefaultAllocator, true)
+		if err == nil {
+			// The dictionary form must hold the same values wherever the
+			// expanded form decodes.
+			require.NoError(t, derr)
+			requireSameValues(t, a, d)
+		}
 		if err == nil {
 			a.Release()
+		}
+		if derr == nil {
+			d.Release()
 		}
 	})
 }

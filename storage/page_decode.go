@@ -46,10 +46,15 @@ func (s bufSet) release() {
 }
 
 // decodePage decodes a page body of physical type pt into an arrow array.
-func decodePage(pt physType, dt arrow.DataType, h pageHeader, raw []byte, mem memory.Allocator) (arrow.Array, error) {
+// With dict set, a dict- or constant-encoded string page becomes an
+// *array.Dictionary.
+func decodePage(pt physType, dt arrow.DataType, h pageHeader, raw []byte, mem memory.Allocator, dict bool) (arrow.Array, error) {
 	n := h.numRows
 	d := &decbuf{b: raw}
 	var validity *memory.Buffer
+	if h.flags&pageFlagValidity == 0 && h.nullCount != 0 {
+		return nil, fmt.Errorf("%d nulls without a validity bitmap: %w", h.nullCount, ErrCorrupt)
+	}
 	if h.flags&pageFlagValidity != 0 {
 		bm := d.bytes(int(bitutil.BytesForBits(int64(n))))
 		if d.err != nil {
@@ -63,8 +68,19 @@ func decodePage(pt physType, dt arrow.DataType, h pageHeader, raw []byte, mem me
 	}
 	bufs := bufSet{validity}
 	var data *array.Data
-	switch pt {
-	case physString:
+	switch {
+	case pt == physString && dict && (h.enc == EncodingDict || h.enc == EncodingConstant):
+		codes := newBuf(mem, n*4)
+		bufs = append(bufs, codes)
+		values := decodeDictStrings(d, h.enc, arrow.Int32Traits.CastFromBytes(codes.Bytes())[:n], dt, mem)
+		if values == nil {
+			break
+		}
+		data = array.NewData(&arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: dt},
+			n, []*memory.Buffer{validity, codes}, nil, h.nullCount, 0)
+		data.SetDictionary(values)
+		values.Release()
+	case pt == physString:
 		offsets := newBuf(mem, (n+1)*4)
 		bufs = append(bufs, offsets)
 		values := decodeStrings(d, h.enc, arrow.Int32Traits.CastFromBytes(offsets.Bytes())[:n+1], mem)
@@ -91,7 +107,12 @@ func decodePage(pt physType, dt arrow.DataType, h pageHeader, raw []byte, mem me
 		bufs.release()
 		return nil, fmt.Errorf("%s page: %v: %w", h.enc, d.err, ErrCorrupt)
 	}
-	arr := array.MakeFromData(data)
+	var arr arrow.Array
+	if data.DataType().ID() == arrow.DICTIONARY {
+		arr = array.NewDictionaryData(data)
+	} else {
+		arr = array.MakeFromData(data)
+	}
 	data.Release()
 	bufs.release() // NewData retained them
 	return arr, nil
@@ -310,4 +331,81 @@ func decodeStrings(d *decbuf, enc Encoding, offsets []int32, mem memory.Allocato
 	}
 	d.fail(fmt.Errorf("encoding %v is not valid for strings", enc))
 	return nil
+}
+
+// decodeDictStrings decodes a dict- or constant-encoded string page into its
+// dictionary (returned, nil with d.err set on failure) and one code per row
+// (into codes). A constant page is a one-entry dictionary.
+func decodeDictStrings(d *decbuf, enc Encoding, codes []int32, dt arrow.DataType, mem memory.Allocator) *array.Data {
+	var count int
+	var ends []int32
+	switch enc {
+	case EncodingConstant:
+		l := d.uvarintLen()
+		if d.err == nil && l > d.len() {
+			d.fail(fmt.Errorf("constant of %d bytes in %d", l, d.len()))
+		}
+		if d.err != nil {
+			return nil
+		}
+		count = 1
+		ep := getInt32s(2)
+		defer int32Pool.Put(ep)
+		ends = *ep
+		ends[0], ends[1] = 0, int32(l)
+		clear(codes)
+	case EncodingDict:
+		count = d.uvarintLen()
+		if d.err == nil && count > d.len() {
+			d.fail(fmt.Errorf("%d dictionary entries in %d bytes", count, d.len()))
+		}
+		if d.err != nil {
+			return nil
+		}
+		ep := getInt32s(count + 1)
+		defer int32Pool.Put(ep)
+		ends = *ep
+		ends[0] = 0
+		decodeIntStream(ends[1:], d)
+		if d.err != nil {
+			return nil
+		}
+		total := int64(0)
+		for i := 1; i <= count; i++ {
+			if ends[i] < 0 {
+				d.fail(fmt.Errorf("negative dictionary entry length %d", ends[i]))
+				return nil
+			}
+			total += int64(ends[i])
+			if total > int64(d.len()) {
+				d.fail(fmt.Errorf("dictionary lengths exceed the %d remaining bytes", d.len()))
+				return nil
+			}
+			ends[i] = int32(total)
+		}
+	default:
+		d.fail(fmt.Errorf("encoding %v has no dictionary", enc))
+		return nil
+	}
+	bytes := d.bytes(int(ends[count]))
+	if enc == EncodingDict {
+		decodeIntStream(codes, d)
+		for _, c := range codes {
+			if c < 0 || int(c) >= count {
+				d.fail(fmt.Errorf("dictionary code %d out of range [0, %d)", c, count))
+				break
+			}
+		}
+	}
+	if d.err != nil {
+		return nil
+	}
+	offsets := newBuf(mem, (count+1)*4)
+	copy(arrow.Int32Traits.CastFromBytes(offsets.Bytes()), ends[:count+1])
+	values := newBuf(mem, len(bytes))
+	copy(values.Bytes(), bytes)
+	data := array.NewData(dt, count, []*memory.Buffer{nil, offsets, values}, nil, 0, 0)
+	offsets.Release()
+	values.Release()
+	return data
 }

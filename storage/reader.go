@@ -30,6 +30,9 @@ type Segment struct {
 	skEntries   [][]any // short-key entries; nil element = NULL
 
 	layout layout // where the blocks are, for diagnostics
+
+	id    uint64     // unique per opened segment: the page cache's key
+	cache *PageCache // nil: pages are decoded on every read
 }
 
 // span is a byte range of the file.
@@ -90,7 +93,7 @@ func Open(r io.ReaderAt, size int64) (*Segment, error) {
 	if got := checksum(footer); got != footerCRC {
 		return nil, fmt.Errorf("storage: footer checksum mismatch (stored %08x, computed %08x): %w", footerCRC, got, ErrCorrupt)
 	}
-	s := &Segment{r: r, size: size}
+	s := &Segment{r: r, size: size, id: segmentIDs.Add(1)}
 	if err := s.parseFooter(footer, footerOff); err != nil {
 		return nil, err
 	}
@@ -362,8 +365,31 @@ func (c *ColumnReader) readPage(page int, buf []byte) (pageHeader, []byte, error
 }
 
 // ReadPage decodes one page into a new arrow array of the column's type (verifying the page CRC).
-// The caller owns the array and must Release it.
+// The caller owns a reference to the array and must Release it. With a page
+// cache (SetCache) the array may be shared with other readers: nobody may
+// modify it.
 func (c *ColumnReader) ReadPage(page int, mem memory.Allocator) (arrow.Array, error) {
+	return c.readArray(page, mem, false)
+}
+
+// ReadPageDict is ReadPage for readers that work on dictionary codes: a
+// string page stored with the dict or constant encoding comes back as an
+// *array.Dictionary (int32 indices into a string dictionary of the page's
+// distinct values, validity on the indices) instead of being expanded row
+// by row. Every other page comes back as ReadPage returns it.
+func (c *ColumnReader) ReadPageDict(page int, mem memory.Allocator) (arrow.Array, error) {
+	return c.readArray(page, mem, true)
+}
+
+func (c *ColumnReader) readArray(page int, mem memory.Allocator, dict bool) (arrow.Array, error) {
+	if c.seg.cache != nil && page >= 0 && page < len(c.pages) {
+		return c.cachedRead(page, dict)
+	}
+	return c.decode(page, mem, dict)
+}
+
+// decode reads, verifies and decodes one page.
+func (c *ColumnReader) decode(page int, mem memory.Allocator, dict bool) (arrow.Array, error) {
 	if page < 0 || page >= len(c.pages) {
 		return nil, fmt.Errorf("storage: page %d out of range [0, %d)", page, len(c.pages))
 	}
@@ -386,7 +412,7 @@ func (c *ColumnReader) ReadPage(page int, mem memory.Allocator) (arrow.Array, er
 		return nil, fmt.Errorf("storage: page %d of column %d: %d body bytes, header says %d: %w",
 			page, c.meta.ID, len(raw), h.rawLen, ErrCorrupt)
 	}
-	arr, err := decodePage(c.pt, c.meta.Type, h, raw, mem)
+	arr, err := decodePage(c.pt, c.meta.Type, h, raw, mem, dict)
 	if err != nil {
 		return nil, fmt.Errorf("storage: decoding page %d of column %d: %w", page, c.meta.ID, err)
 	}

@@ -50,6 +50,13 @@ func TestRoundTrip(t *testing.T) {
 							got, err := col.ReadPage(p, mem)
 							require.NoError(t, err, name)
 							require.True(t, array.Equal(want, got) || floatEqualNaN(want, got), "%s page %d:\nwant %v\ngot  %v", name, p, want, got)
+							dgot, err := col.ReadPageDict(p, mem)
+							require.NoError(t, err, name)
+							requireSameValues(t, got, dgot)
+							if _, isDict := dgot.(*array.Dictionary); isDict {
+								seen[fmt.Sprintf("%s/dictionary-array", tt.dt)] = true
+							}
+							dgot.Release()
 							want.Release()
 							got.Release()
 							requireZoneEqual(t, expectZone(arr, int(first), int(first)+n), col.Zone(p), name)
@@ -73,7 +80,7 @@ func TestRoundTrip(t *testing.T) {
 		"float32/plain", "float32/constant", "float64/plain", "float64/constant",
 		"decimal(38, 0)/plain", "decimal(38, 0)/constant", "decimal(10, 2)/plain",
 		"decimal(38, 0)/bitpack", "decimal(38, 0)/for", "decimal(38, 0)/rle", "decimal(10, 2)/for",
-		"utf8/plain", "utf8/dict", "utf8/constant",
+		"utf8/plain", "utf8/dict", "utf8/constant", "utf8/dictionary-array",
 	} {
 		require.True(t, seen[want], "encoding %s never chosen; seen %v", want, seen)
 	}

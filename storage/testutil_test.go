@@ -257,3 +257,24 @@ func requireZoneEqual(t testing.TB, want, got ZoneMap, msg string) {
 		eq(want.Max, got.Max)
 	}
 }
+
+// requireSameValues checks that got, a plain array or an *array.Dictionary,
+// holds the values of want (a plain array) row for row.
+func requireSameValues(t testing.TB, want, got arrow.Array) {
+	t.Helper()
+	d, ok := got.(*array.Dictionary)
+	if !ok {
+		require.True(t, array.Equal(want, got) || floatEqualNaN(want, got), "want %v\ngot  %v", want, got)
+		return
+	}
+	require.Equal(t, want.Len(), d.Len())
+	require.Equal(t, want.NullN(), d.NullN())
+	ws := want.(*array.String)
+	dict := d.Dictionary().(*array.String)
+	for i := range want.Len() {
+		require.Equal(t, want.IsNull(i), d.IsNull(i), "row %d", i)
+		if !want.IsNull(i) {
+			require.Equal(t, ws.Value(i), dict.Value(d.GetValueIndex(i)), "row %d", i)
+		}
+	}
+}

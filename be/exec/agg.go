@@ -494,6 +494,14 @@ type HashAgg struct {
 	intTbl  *intTable
 	nullGid int32
 	bytTbl  *bytesTable
+	// wordTbl groups keys of integer and string columns as fixed-width
+	// words: integers as they are, strings as ids from intern (per key
+	// column) + 1, 0 for NULL; with integer columns a last word holds their
+	// NULL bits.
+	wordTbl *wordTable
+	intern  []*bytesTable
+	kwords  []uint64
+	remap   []int32
 	ngroups int
 	keys    *tableBuilder
 
@@ -529,6 +537,7 @@ func (h *HashAgg) Schema() []types.Type { return h.schema }
 
 func (h *HashAgg) Open(ctx context.Context) error {
 	h.ectx = evalCtxFrom(ctx)
+	h.ectx.batchScoped = true
 	h.states = h.states[:0]
 	for _, a := range h.aggs {
 		ats := make([]types.Type, len(a.Args))
@@ -546,10 +555,26 @@ func (h *HashAgg) Open(ctx context.Context) error {
 		gts[i] = g.Type()
 	}
 	h.keys = newTableBuilder(gts)
-	h.intTbl, h.bytTbl, h.nullGid = nil, nil, -1
-	if len(h.groupBy) == 1 && physOf(gts[0]) == pInt {
+	h.intTbl, h.bytTbl, h.wordTbl, h.intern, h.nullGid = nil, nil, nil, nil, -1
+	switch {
+	case len(h.groupBy) == 1 && physOf(gts[0]) == pInt:
 		h.intTbl = newIntTable(1024)
-	} else if len(h.groupBy) > 0 {
+	case wordKeys(gts):
+		w := len(gts)
+		for _, t := range gts {
+			if physOf(t) == pInt {
+				w++ // the NULL-bits word
+				break
+			}
+		}
+		h.wordTbl = newWordTable(w, 1024)
+		h.intern = make([]*bytesTable, len(gts))
+		for i, t := range gts {
+			if physOf(t) == pStr {
+				h.intern[i] = newBytesTable(256)
+			}
+		}
+	case len(h.groupBy) > 0:
 		h.bytTbl = newBytesTable(1024)
 	}
 	h.ngroups = 0
@@ -571,6 +596,7 @@ func (h *HashAgg) Close() error {
 
 // consume folds one input batch into the groups.
 func (h *HashAgg) consume(b *Batch, gids []int32, newRows []int32, buf []byte) ([]int32, []int32, []byte, error) {
+	defer h.ectx.endBatch()
 	rows := rowsOf(b)
 	gids = growTo(gids[:0], len(rows))
 	newRows = newRows[:0]
@@ -621,6 +647,40 @@ func (h *HashAgg) consume(b *Batch, gids []int32, newRows []int32, buf []byte) (
 				}
 			}
 		}
+	case h.wordTbl != nil:
+		w := h.wordTbl.w
+		h.kwords = growTo(h.kwords[:0], len(rows)*w)
+		kw := h.kwords
+		if w > len(kv) {
+			for k := range rows {
+				kw[k*w+w-1] = 0
+			}
+		}
+		for c, v := range kv {
+			if v.p == pStr {
+				h.stringWords(c, v, rows, kw, w)
+				continue
+			}
+			for k, r := range rows {
+				kw[k*w+c] = uint64(v.int(int(r)))
+			}
+			if v.hasNulls() {
+				for k, r := range rows {
+					if v.isNull(int(r)) {
+						kw[k*w+c] = 0
+						kw[k*w+w-1] |= 1 << c
+					}
+				}
+			}
+		}
+		for k, r := range rows {
+			g, inserted := h.wordTbl.findOrInsert(kw[k*w : k*w+w])
+			if inserted {
+				newRows = append(newRows, r)
+				h.ngroups++
+			}
+			gids[k] = g
+		}
 	default:
 		for k, r := range rows {
 			buf, _ = encodeKey(buf[:0], kv, int(r))
@@ -647,6 +707,55 @@ func (h *HashAgg) consume(b *Batch, gids []int32, newRows []int32, buf []byte) (
 		h.states[ai].update(gids, rows, args)
 	}
 	return gids, newRows, buf, nil
+}
+
+// wordKeys reports whether group keys of types ts go to a wordTable: all
+// integers or strings, and not a lone integer (intTable's case). At most 63
+// columns, for the NULL bits.
+func wordKeys(ts []types.Type) bool {
+	if len(ts) == 0 || len(ts) > 63 || len(ts) == 1 && physOf(ts[0]) == pInt {
+		return false
+	}
+	for _, t := range ts {
+		if p := physOf(t); p != pInt && p != pStr {
+			return false
+		}
+	}
+	return true
+}
+
+// stringWords writes word c of each row's key: the id of the string in key
+// column c's interning table + 1, or 0 for NULL. A dictionary-coded column
+// is interned once per dictionary entry the rows use.
+func (h *HashAgg) stringWords(c int, v *view, rows []int32, kw []uint64, w int) {
+	in := h.intern[c]
+	if v.codes == nil {
+		for k, r := range rows {
+			if v.isNull(int(r)) {
+				kw[k*w+c] = 0
+				continue
+			}
+			kw[k*w+c] = uint64(in.internString(v.strv(int(r)))) + 1
+		}
+		return
+	}
+	h.remap = growTo(h.remap[:0], v.str.Len())
+	remap := h.remap
+	clear(remap)
+	codes := v.codes
+	for k, r := range rows {
+		if v.isNull(int(r)) {
+			kw[k*w+c] = 0
+			continue
+		}
+		code := codes[r]
+		id := remap[code]
+		if id == 0 {
+			id = in.internString(v.str.Value(int(code))) + 1
+			remap[code] = id
+		}
+		kw[k*w+c] = uint64(id)
+	}
 }
 
 func (h *HashAgg) build(ctx context.Context) error {

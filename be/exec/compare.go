@@ -300,12 +300,6 @@ type ordered interface {
 func cmpConst[T ordered](op CmpOp, x []T, k T, rows, out []int32) []int32 {
 	n := len(out)
 	out = out[:n+len(rows)]
-	b2i := func(b bool) int {
-		if b {
-			return 1
-		}
-		return 0
-	}
 	switch op {
 	case CmpEQ:
 		for _, i := range rows {

@@ -149,6 +149,21 @@ type EvalContext struct {
 	// several expressions of a batch is widened once. The map holds a
 	// reference to each array, so a key cannot be reused while cached.
 	views map[arrow.Array]*view
+	// batchScoped is set by operators that call endBatch after each input
+	// batch; their cached views may then use pooled scratch memory.
+	batchScoped bool
+}
+
+// endBatch drops the cached views of the batch just processed and recycles
+// their scratch memory. The caller must hold no view from before the call.
+func (c *EvalContext) endBatch() {
+	for _, v := range c.views {
+		if v.pooled {
+			putInt64s(v.i64)
+			v.i64, v.pooled = nil, false
+		}
+	}
+	clear(c.views)
 }
 
 // maxCachedViews bounds the view cache; it is cleared when full.
@@ -164,7 +179,7 @@ func (c *EvalContext) columnView(a arrow.Array, t types.Type) *view {
 	if c.views == nil || len(c.views) >= maxCachedViews {
 		c.views = make(map[arrow.Array]*view, maxCachedViews)
 	}
-	v := newView(a, t)
+	v := newViewWith(a, t, c.batchScoped)
 	c.views[a] = v
 	return v
 }

@@ -3,6 +3,7 @@ package exec
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -209,4 +210,89 @@ func encodeKey(buf []byte, vs []*view, i int) ([]byte, bool) {
 		}
 	}
 	return buf, hasNull
+}
+
+// wordTable maps fixed-width keys of w uint64 words to dense group ids: the
+// table of group-bys whose columns are all integers or strings, the strings
+// standing in as ids from a per-column interning table (see HashAgg). Slots
+// are laid out as in bytesTable.
+type wordTable struct {
+	w      int
+	slots  []uint64 // hash>>32 << 32 | (group id + 1); 0 = empty
+	hashes []uint64
+	keys   []uint64 // key g is keys[g*w : (g+1)*w]
+	mask   uint64
+}
+
+func newWordTable(w, hint int) *wordTable {
+	n := 1024
+	for n < hint*2 {
+		n <<= 1
+	}
+	return &wordTable{w: w, slots: make([]uint64, n), mask: uint64(n - 1)}
+}
+
+func hashWords(k []uint64) uint64 {
+	h := uint64(0x2545F4914F6CDD1D)
+	for _, x := range k {
+		h = (h ^ x) * 0x9E3779B97F4A7C15
+		h ^= h >> 32
+	}
+	return h
+}
+
+func (t *wordTable) findOrInsert(key []uint64) (int32, bool) {
+	h := hashWords(key)
+	tag := h &^ 0xFFFFFFFF
+	i := h & t.mask
+	w := t.w
+	for {
+		s := t.slots[i]
+		if s == 0 {
+			g := int32(len(t.hashes))
+			t.hashes = append(t.hashes, h)
+			t.keys = append(t.keys, key...)
+			t.slots[i] = tag | uint64(g+1)
+			if uint64(len(t.hashes))*2 > t.mask {
+				t.grow()
+			}
+			return g, true
+		}
+		if s&^0xFFFFFFFF == tag {
+			g := int(uint32(s)) - 1
+			if wordsEqual(t.keys[g*w:g*w+w], key) {
+				return int32(g), false
+			}
+		}
+		i = (i + 1) & t.mask
+	}
+}
+
+func wordsEqual(a, b []uint64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *wordTable) grow() {
+	n := len(t.slots) * 2
+	t.slots = make([]uint64, n)
+	t.mask = uint64(n - 1)
+	for g, h := range t.hashes {
+		i := h & t.mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = h&^0xFFFFFFFF | uint64(g+1)
+	}
+}
+
+// internString returns the id of s in t (a bytesTable used as a string
+// interning table), adding it when absent.
+func (t *bytesTable) internString(s string) int32 {
+	g, _ := t.findOrInsert(unsafe.Slice(unsafe.StringData(s), len(s)))
+	return g
 }

@@ -118,12 +118,20 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 	var partialSchema []types.Type
 	g, gctx := errgroup.WithContext(ctx)
 	p.scans = nil
+	spec := p.spec
+	if spec.Mem == nil {
+		// Pages live for one batch and everything downstream copies what it
+		// keeps (group keys, min/max strings), so their buffers can be
+		// recycled.
+		spec.Mem = pagePool
+	}
 	for w := 0; w < p.workers; w++ {
-		scan, err := NewSegmentScan(p.spec)
+		scan, err := NewSegmentScan(spec)
 		if err != nil {
 			return err
 		}
 		scan.morsels = q
+		scan.dictPages = true
 		p.scans = append(p.scans, scan)
 		agg, err := NewHashAgg(scan, p.groupBy, partialSpecs)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/strata-db/strata/storage"
@@ -52,6 +53,14 @@ type SegmentScan struct {
 	counters ScanCounters
 
 	morsels *morselQueue // set by ParallelScanAgg: pages come from a shared queue
+	// dictPages makes string columns of dict- and constant-encoded pages
+	// come out as *array.Dictionary (set by ParallelScanAgg, whose
+	// consumers all read through views).
+	dictPages bool
+
+	conj  []scanConjunct
+	dictF dictFilter
+	sel2  []int32
 
 	filterCols []bool
 	lateCols   []int
@@ -80,6 +89,7 @@ func NewSegmentScan(spec ScanSpec) (*SegmentScan, error) {
 		for i := range s.filterCols {
 			s.filterCols[i] = !ok || cols[i]
 		}
+		s.conj = newScanConjuncts(spec.Filter)
 	}
 	for i, f := range s.filterCols {
 		if !f {
@@ -96,6 +106,7 @@ func (s *SegmentScan) Schema() []types.Type { return s.schema }
 
 func (s *SegmentScan) Open(ctx context.Context) error {
 	s.ectx = evalCtxFrom(ctx)
+	s.ectx.batchScoped = true
 	s.seg, s.page = 0, 0
 	return nil
 }
@@ -147,7 +158,13 @@ func (s *SegmentScan) readCol(seg *storage.Segment, page, c, n int) (arrow.Array
 		}
 		return lit.Eval(nil, &Batch{Len: n})
 	}
-	a, err := cr.ReadPage(page, s.spec.Mem)
+	var a arrow.Array
+	var err error
+	if s.dictPages {
+		a, err = cr.ReadPageDict(page, s.spec.Mem)
+	} else {
+		a, err = cr.ReadPage(page, s.spec.Mem)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading column %d page %d: %w", sc.ID, page, err)
 	}
@@ -155,6 +172,7 @@ func (s *SegmentScan) readCol(seg *storage.Segment, page, c, n int) (arrow.Array
 }
 
 func (s *SegmentScan) Next(ctx context.Context, b *Batch) error {
+	s.ectx.endBatch()
 	s.held = releaseAll(s.held)
 	for {
 		var seg *storage.Segment
@@ -205,16 +223,13 @@ func (s *SegmentScan) Next(ctx context.Context, b *Batch) error {
 			}
 			s.counters.RowsRead.Add(int64(n))
 			b.Cols = cols
-			if cap(s.sel) < n {
-				s.sel = make([]int32, 0, n)
-			}
 			var err error
-			rows, err = selectTrue(s.ectx, s.spec.Filter, b, identRows(n), s.sel[:0])
-			if err != nil {
+			if rows, err = s.filter(b, n); err != nil {
 				return err
 			}
 			if len(rows) == 0 {
 				s.counters.PagesFiltered.Add(1)
+				s.ectx.endBatch()
 				s.held = releaseAll(s.held)
 				continue
 			}
@@ -246,4 +261,43 @@ func (s *SegmentScan) Next(ctx context.Context, b *Batch) error {
 	}
 	b.Reset()
 	return io.EOF
+}
+
+// filter returns the rows of the page in b (n rows) that pass the filter,
+// term by term, each term on the survivors of the ones before it; a term
+// of one dictionary-coded column is evaluated per dictionary entry when the
+// dictionary is no larger than the rows left.
+func (s *SegmentScan) filter(b *Batch, n int) ([]int32, error) {
+	if cap(s.sel) < n {
+		s.sel = make([]int32, 0, n)
+		s.sel2 = make([]int32, 0, n)
+	}
+	rows := identRows(n)
+	bufs := [2][]int32{s.sel, s.sel2}
+	for i, c := range s.conj {
+		out := bufs[i%2][:0]
+		var err error
+		if d, ok := dictColumn(b, c.col); ok && d.Dictionary().Len() <= len(rows) {
+			out, err = s.dictF.selectDict(s.ectx, c.pred, c.col, b, d, rows, out)
+		} else {
+			out, err = selectTrue(s.ectx, c.pred, b, rows, out)
+		}
+		if err != nil {
+			return nil, err
+		}
+		rows = out
+		if len(rows) == 0 {
+			break
+		}
+	}
+	return rows, nil
+}
+
+// dictColumn returns column col of b when it is dictionary-coded.
+func dictColumn(b *Batch, col int) (*array.Dictionary, bool) {
+	if col < 0 {
+		return nil, false
+	}
+	d, ok := b.Cols[col].(*array.Dictionary)
+	return d, ok
 }

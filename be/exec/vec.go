@@ -90,19 +90,30 @@ type view struct {
 	f64   []float64
 	dec   []decimal128.Num
 	str   *array.String
+	// codes, when set, index str: the view is of a dictionary-coded page
+	// (row i holds str.Value(codes[i])).
+	codes []int32
 	boo   *array.Boolean
 	// allNull is set for a NULL constant.
 	allNull bool
+	// pooled is set when i64 was widened into a slice from int64Pool,
+	// to be returned when the view's batch is done.
+	pooled bool
 }
 
 func (v *view) isNull(i int) bool {
 	i *= v.step
 	return v.nulls != nil && bitutil.BitIsNotSet(v.nulls, v.off+i)
 }
-func (v *view) int(i int) int64                     { return v.i64[i*v.step] }
-func (v *view) flt(i int) float64                   { return v.f64[i*v.step] }
-func (v *view) decv(i int) decimal128.Num           { return v.dec[i*v.step] }
-func (v *view) strv(i int) string                   { return v.str.Value(i * v.step) }
+func (v *view) int(i int) int64           { return v.i64[i*v.step] }
+func (v *view) flt(i int) float64         { return v.f64[i*v.step] }
+func (v *view) decv(i int) decimal128.Num { return v.dec[i*v.step] }
+func (v *view) strv(i int) string {
+	if v.codes != nil {
+		return v.str.Value(int(v.codes[i*v.step]))
+	}
+	return v.str.Value(i * v.step)
+}
 func (v *view) boolv(i int) bool                    { return v.boo.Value(i * v.step) }
 func (v *view) hasNulls() bool                      { return v.nulls != nil }
 func (v *view) isConst() bool                       { return v.step == 0 }
@@ -159,8 +170,19 @@ func rescale(n decimal128.Num, from, to int32) decimal128.Num {
 }
 
 // newView wraps an array of SQL type t.
-func newView(arr arrow.Array, t types.Type) *view {
+func newView(arr arrow.Array, t types.Type) *view { return newViewWith(arr, t, false) }
+
+// newViewWith is newView; with pool set, narrower integers are widened into
+// slices from int64Pool (the view is then marked pooled).
+func newViewWith(arr arrow.Array, t types.Type, pool bool) *view {
 	v := &view{t: t, p: physOf(t), step: 1}
+	widen := func(n int) []int64 {
+		if pool {
+			v.pooled = true
+			return getInt64s(n)
+		}
+		return make([]int64, n)
+	}
 	if arr.NullN() > 0 {
 		v.nulls = arr.NullBitmapBytes()
 		v.off = arr.Data().Offset()
@@ -171,13 +193,13 @@ func newView(arr arrow.Array, t types.Type) *view {
 	case *array.Timestamp:
 		v.i64 = arrow.Int64Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()]
 	case *array.Int32:
-		v.i64 = widen(a.Int32Values())
+		v.i64 = widenInto(widen(a.Len()), a.Int32Values())
 	case *array.Int16:
-		v.i64 = widen(a.Int16Values())
+		v.i64 = widenInto(widen(a.Len()), a.Int16Values())
 	case *array.Int8:
-		v.i64 = widen(a.Int8Values())
+		v.i64 = widenInto(widen(a.Len()), a.Int8Values())
 	case *array.Date32:
-		v.i64 = widen(arrow.Int32Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()])
+		v.i64 = widenInto(widen(a.Len()), arrow.Int32Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()])
 	case *array.Float64:
 		v.f64 = a.Float64Values()
 	case *array.Float32:
@@ -186,6 +208,13 @@ func newView(arr arrow.Array, t types.Type) *view {
 		v.dec = arrow.Decimal128Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()]
 	case *array.String:
 		v.str = a
+	case *array.Dictionary:
+		dict, ok := a.Dictionary().(*array.String)
+		idx, ok2 := a.Indices().(*array.Int32)
+		if !ok || !ok2 {
+			panic(fmt.Sprintf("BUG: no view for dictionary type %v", arr.DataType()))
+		}
+		v.str, v.codes = dict, idx.Int32Values()
 	case *array.Boolean:
 		v.boo = a
 	case *array.Null:
@@ -199,8 +228,8 @@ func newView(arr arrow.Array, t types.Type) *view {
 	return v
 }
 
-func widen[T int8 | int16 | int32](s []T) []int64 {
-	out := make([]int64, len(s))
+func widenInto[T int8 | int16 | int32](out []int64, s []T) []int64 {
+	out = out[:len(s)]
 	for i, x := range s {
 		out[i] = int64(x)
 	}

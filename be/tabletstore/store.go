@@ -109,7 +109,13 @@ type Store struct {
 
 	dirMu   sync.Mutex     // protects durable; held while creating tablet directories
 	durable map[int64]bool // tablets whose directory is known to be durable
+
+	cache *storage.PageCache // decoded pages of every segment; nil: none
 }
+
+// SetPageCache makes every segment opened from now on read its pages
+// through c (nil turns caching off for them). Call it before serving reads.
+func (s *Store) SetPageCache(c *storage.PageCache) { s.cache = c }
 
 // tablet is the in-memory state of one tablet.
 type tablet struct {
@@ -446,6 +452,7 @@ func (s *Store) AbortTxn(txnID int64) error {
 // Snapshot is a pinned set of rowsets of one tablet at one version.
 type Snapshot struct {
 	rowsets []*rowset
+	cache   *storage.PageCache
 	once    sync.Once
 }
 
@@ -454,7 +461,7 @@ type Snapshot struct {
 func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	snap := &Snapshot{}
+	snap := &Snapshot{cache: s.cache}
 	t := s.tablets[tabletID]
 	if t == nil {
 		return snap, nil
@@ -476,7 +483,7 @@ func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 func (sn *Snapshot) Segments() ([]*storage.Segment, error) {
 	var out []*storage.Segment
 	for _, rs := range sn.rowsets {
-		segs, err := rs.open()
+		segs, err := rs.open(sn.cache)
 		if err != nil {
 			return nil, err
 		}
@@ -509,7 +516,7 @@ func (sn *Snapshot) Release() {
 	})
 }
 
-func (rs *rowset) open() ([]*storage.Segment, error) {
+func (rs *rowset) open(cache *storage.PageCache) ([]*storage.Segment, error) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.segs != nil || len(rs.meta.Segments) == 0 {
@@ -530,6 +537,7 @@ func (rs *rowset) open() ([]*storage.Segment, error) {
 			closeAll(files)
 			return nil, fmt.Errorf("opening segment %s of tablet %d: %w", path, rs.meta.TabletID, err)
 		}
+		seg.SetCache(cache)
 		segs = append(segs, seg)
 	}
 	rs.segs, rs.files = segs, files

@@ -16,6 +16,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // served only with --pprof
 	"os"
 	"os/signal"
 	"syscall"
@@ -73,8 +76,11 @@ func runServer(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.EtcdClientPort, "etcd-client-port", cfg.EtcdClientPort, "embedded etcd client port")
 	fs.IntVar(&cfg.EtcdPeerPort, "etcd-peer-port", cfg.EtcdPeerPort, "embedded etcd peer port")
 	fs.StringVar(&cfg.EtcdLogLevel, "etcd-log-level", cfg.EtcdLogLevel, "log level of the embedded etcd (debug, info, warn, error, fatal)")
+	pageCache := fs.String("storage-page-cache-limit", "20%",
+		"memory for decoded segment pages: a share of physical memory (20%) or a size (512M, 4G); 0 turns the cache off")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines instead of text")
+	pprofAddr := fs.String("pprof", "", "serve Go's net/http/pprof profiles on this address (host:port); off when empty")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -83,6 +89,11 @@ func runServer(args []string, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "strata server: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var err error
+	if cfg.PageCacheBytes, err = server.ParseMemLimit(*pageCache); err != nil {
+		fmt.Fprintf(stderr, "strata server: bad --storage-page-cache-limit: %v\n", err)
 		return 2
 	}
 	var level slog.Level
@@ -97,6 +108,17 @@ func runServer(args []string, stderr io.Writer) int {
 	}
 	logger := slog.New(h)
 	cfg.Logger = logger
+
+	if *pprofAddr != "" {
+		ln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			logger.Error("pprof listener", "err", err)
+			return 1
+		}
+		// http.DefaultServeMux carries the handlers net/http/pprof registers.
+		go func() { _ = http.Serve(ln, http.DefaultServeMux) }()
+		logger.Info("pprof serving", "addr", ln.Addr().String())
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
