@@ -621,9 +621,11 @@ func (w *Writer) encodeStrings(raw []byte, cb *colBuf, rows int, zone ZoneMap) (
 		s := cb.str(i)
 		c, ok := dict[string(s)]
 		if !ok {
-			// Give up early on high-cardinality pages: more than half the
-			// rows of a 256-row prefix distinct.
-			if len(dict) >= maxDictEntries || len(dict) > rows/2 || (i >= 256 && len(dict) > i/2) {
+			// Give up early on high-cardinality pages: more than three
+			// quarters of a 2048-row prefix distinct. (A 256-row prefix
+			// misjudges a column of a few hundred values, which codes
+			// well over a whole page.)
+			if len(dict) >= maxDictEntries || len(dict) > rows/2 || (i >= 2048 && len(dict) > i*3/4) {
 				useDict = false
 				break
 			}

@@ -148,8 +148,16 @@ func (a *sumIntAgg) update(gids, rows []int32, args []*view) {
 	n := maxGid(gids)
 	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
 	v := args[0]
+	if x := v.i32; x != nil && !v.hasNulls() && v.step == 1 {
+		for k, r := range rows {
+			g := gids[k]
+			a.sums[g] += int64(x[r])
+			a.counts[g]++
+		}
+		return
+	}
 	x := v.i64
-	if !v.hasNulls() && v.step == 1 {
+	if x != nil && !v.hasNulls() && v.step == 1 {
 		for k, r := range rows {
 			g := gids[k]
 			a.sums[g] += x[r]
@@ -743,6 +751,18 @@ func (h *HashAgg) stringWords(c int, v *view, rows []int32, kw []uint64, w int) 
 	remap := h.remap
 	clear(remap)
 	codes := v.codes
+	if !v.hasNulls() {
+		for k, r := range rows {
+			code := codes[r]
+			id := remap[code]
+			if id == 0 {
+				id = in.internString(v.str.Value(int(code))) + 1
+				remap[code] = id
+			}
+			kw[k*w+c] = uint64(id)
+		}
+		return
+	}
 	for k, r := range rows {
 		if v.isNull(int(r)) {
 			kw[k*w+c] = 0

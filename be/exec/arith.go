@@ -210,20 +210,35 @@ func setValidBoth(o *outVec, l, r *view, rows []int32) {
 var ErrArithmeticOverflow = errors.New("arithmetic overflow")
 
 func arithInt(op ArithOp, l, r *view, o *outVec, rows []int32) error {
-	x, y, out := l.i64, r.i64, o.i64
+	switch {
+	case l.i32 != nil && r.i32 != nil:
+		return arithIntT(op, l.i32, r.i32, l, r, o, rows)
+	case l.i32 != nil:
+		return arithIntT(op, l.i32, r.i64, l, r, o, rows)
+	case r.i32 != nil:
+		return arithIntT(op, l.i64, r.i32, l, r, o, rows)
+	}
+	return arithIntT(op, l.i64, r.i64, l, r, o, rows)
+}
+
+// arithIntT is arithInt over operands stored at 32 or 64 bits.
+func arithIntT[X, Y int32 | int64](op ArithOp, xs []X, ys []Y, l, r *view, o *outVec, rows []int32) error {
+	x := func(i int) int64 { return int64(xs[i]) }
+	y := func(i int) int64 { return int64(ys[i]) }
+	out := o.i64
 	ls, rs := l.step, r.step
 	switch op {
 	case OpAdd:
 		for _, i := range rows {
-			out[i] = x[int(i)*ls] + y[int(i)*rs]
+			out[i] = x(int(i)*ls) + y(int(i)*rs)
 		}
 	case OpSub:
 		for _, i := range rows {
-			out[i] = x[int(i)*ls] - y[int(i)*rs]
+			out[i] = x(int(i)*ls) - y(int(i)*rs)
 		}
 	case OpMul:
 		for _, i := range rows {
-			out[i] = x[int(i)*ls] * y[int(i)*rs]
+			out[i] = x(int(i)*ls) * y(int(i)*rs)
 		}
 	case OpMod, OpIntDiv:
 		for _, i := range rows {
@@ -231,7 +246,7 @@ func arithInt(op ArithOp, l, r *view, o *outVec, rows []int32) error {
 			if l.isNull(ii) || r.isNull(ii) {
 				continue
 			}
-			d := y[ii*rs]
+			d := y(ii*rs)
 			if d == 0 {
 				continue // NULL
 			}
@@ -239,14 +254,14 @@ func arithInt(op ArithOp, l, r *view, o *outVec, rows []int32) error {
 				if op == OpMod {
 					o.setInt(ii, 0)
 				} else {
-					o.setInt(ii, -x[ii*ls])
+					o.setInt(ii, -x(ii*ls))
 				}
 				continue
 			}
 			if op == OpMod {
-				o.setInt(ii, x[ii*ls]%d)
+				o.setInt(ii, x(ii*ls)%d)
 			} else {
-				o.setInt(ii, x[ii*ls]/d)
+				o.setInt(ii, x(ii*ls)/d)
 			}
 		}
 		return nil

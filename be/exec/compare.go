@@ -215,12 +215,16 @@ func compareSelect(op CmpOp, l, r *view, rows, out []int32) []int32 {
 	start := len(out)
 	switch l.p {
 	case pInt:
-		if r.isConst() {
-			out = cmpConst(op, l.i64, r.i64[0], rows, out)
-		} else if l.isConst() {
-			out = cmpConst(op.Flip(), r.i64, l.i64[0], rows, out)
-		} else {
-			out = cmpCols(op, l.i64, r.i64, rows, out)
+		if l.isConst() && !r.isConst() {
+			l, r, op = r, l, op.Flip()
+		}
+		switch {
+		case r.isConst() && l.i32 != nil && r.int(0) >= math.MinInt32 && r.int(0) <= math.MaxInt32:
+			out = cmpConst(op, l.i32, int32(r.int(0)), rows, out)
+		case r.isConst():
+			out = cmpConst(op, l.ints(), r.int(0), rows, out)
+		default:
+			out = cmpCols(op, l.ints(), r.ints(), rows, out)
 		}
 	case pFloat:
 		if r.isConst() {

@@ -47,7 +47,7 @@ func newScanConjuncts(filter Expr) []scanConjunct {
 
 // dictFilter holds the scratch space of per-entry filter evaluation.
 type dictFilter struct {
-	truth []bool
+	truth []uint8 // 1 where the dictionary entry passes
 	sel   []int32
 	cols  []arrow.Array
 }
@@ -71,39 +71,57 @@ func (f *dictFilter) selectDict(ctx *EvalContext, pred Expr, col int, b *Batch, 
 		return out, err
 	}
 	f.truth = growTo(f.truth[:0], nd)
-	clear(f.truth)
-	for _, e := range f.sel {
-		f.truth[e] = true
-	}
 	truth := f.truth
-	codes := d.Indices().(*array.Int32).Int32Values()
-	n := len(out)
-	out = out[:n+len(rows)]
-	if d.NullN() == 0 {
-		for _, r := range rows {
-			out[n] = r
-			n += b2i(truth[codes[r]])
-		}
-		return out[:n], nil
+	clear(truth)
+	for _, e := range f.sel {
+		truth[e] = 1
 	}
-	nullTrue := false
-	{
+	nullTrue := uint8(0)
+	if d.NullN() > 0 {
 		c := array.MakeArrayOfNull(memory.DefaultAllocator, dict.DataType(), 1)
 		cols[col] = c
 		f.sel, err = selectTrue(ctx, pred, &Batch{Cols: cols, Len: 1}, identRows(1), f.sel[:0])
 		c.Release()
 		if err != nil {
-			return out[:n], err
+			return out, err
 		}
-		nullTrue = len(f.sel) > 0
+		if len(f.sel) > 0 {
+			nullTrue = 1
+		}
+	} else {
+		// Whole-page answers need no look at the rows.
+		switch hits := len(f.sel); {
+		case hits == 0:
+			return out, nil
+		case hits == nd:
+			return append(out, rows...), nil
+		}
+	}
+	codes := d.Indices().(*array.Int32).Int32Values()
+	n := len(out)
+	out = out[:n+len(rows)]
+	if d.NullN() == 0 {
+		if len(rows) == len(codes) {
+			// All rows of the page: rows[i] == i.
+			for i, c := range codes {
+				out[n] = int32(i)
+				n += int(truth[c])
+			}
+			return out[:n], nil
+		}
+		for _, r := range rows {
+			out[n] = r
+			n += int(truth[codes[r]])
+		}
+		return out[:n], nil
 	}
 	valid, off := d.NullBitmapBytes(), d.Data().Offset()
 	for _, r := range rows {
 		out[n] = r
 		if bitutil.BitIsSet(valid, off+int(r)) {
-			n += b2i(truth[codes[r]])
+			n += int(truth[codes[r]])
 		} else {
-			n += b2i(nullTrue)
+			n += int(nullTrue)
 		}
 	}
 	return out[:n], nil

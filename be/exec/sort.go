@@ -114,7 +114,7 @@ func (s *sorter) sort(limit int) {
 	}
 	// Fast path: one non-NULL integer key.
 	if len(kv) == 1 && kv[0].p == pInt && !kv[0].hasNulls() {
-		x := kv[0].i64
+		x := kv[0].ints()
 		desc := s.keys[0].Desc
 		cmp = func(a, b int32) int {
 			xa, xb := x[a], x[b]

@@ -87,6 +87,9 @@ type view struct {
 	nulls []byte // validity bitmap; nil when there are no nulls
 	off   int    // bit offset into nulls
 	i64   []int64
+	// i32 holds INT and DATE columns at their stored width; i64 is then
+	// nil until ints() widens it for a kernel that needs it.
+	i32   []int32
 	f64   []float64
 	dec   []decimal128.Num
 	str   *array.String
@@ -96,16 +99,21 @@ type view struct {
 	boo   *array.Boolean
 	// allNull is set for a NULL constant.
 	allNull bool
-	// pooled is set when i64 was widened into a slice from int64Pool,
-	// to be returned when the view's batch is done.
-	pooled bool
+	// pool allows ints() to widen into a slice from int64Pool; pooled is
+	// set when it did, to be returned when the view's batch is done.
+	pool, pooled bool
 }
 
 func (v *view) isNull(i int) bool {
 	i *= v.step
 	return v.nulls != nil && bitutil.BitIsNotSet(v.nulls, v.off+i)
 }
-func (v *view) int(i int) int64           { return v.i64[i*v.step] }
+func (v *view) int(i int) int64 {
+	if v.i32 != nil {
+		return int64(v.i32[i*v.step])
+	}
+	return v.i64[i*v.step]
+}
 func (v *view) flt(i int) float64         { return v.f64[i*v.step] }
 func (v *view) decv(i int) decimal128.Num { return v.dec[i*v.step] }
 func (v *view) strv(i int) string {
@@ -175,14 +183,8 @@ func newView(arr arrow.Array, t types.Type) *view { return newViewWith(arr, t, f
 // newViewWith is newView; with pool set, narrower integers are widened into
 // slices from int64Pool (the view is then marked pooled).
 func newViewWith(arr arrow.Array, t types.Type, pool bool) *view {
-	v := &view{t: t, p: physOf(t), step: 1}
-	widen := func(n int) []int64 {
-		if pool {
-			v.pooled = true
-			return getInt64s(n)
-		}
-		return make([]int64, n)
-	}
+	v := &view{t: t, p: physOf(t), step: 1, pool: pool}
+	widen := v.widenBuf
 	if arr.NullN() > 0 {
 		v.nulls = arr.NullBitmapBytes()
 		v.off = arr.Data().Offset()
@@ -193,13 +195,13 @@ func newViewWith(arr arrow.Array, t types.Type, pool bool) *view {
 	case *array.Timestamp:
 		v.i64 = arrow.Int64Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()]
 	case *array.Int32:
-		v.i64 = widenInto(widen(a.Len()), a.Int32Values())
+		v.i32 = a.Int32Values()
 	case *array.Int16:
 		v.i64 = widenInto(widen(a.Len()), a.Int16Values())
 	case *array.Int8:
 		v.i64 = widenInto(widen(a.Len()), a.Int8Values())
 	case *array.Date32:
-		v.i64 = widenInto(widen(a.Len()), arrow.Int32Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()])
+		v.i32 = arrow.Int32Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()]
 	case *array.Float64:
 		v.f64 = a.Float64Values()
 	case *array.Float32:
@@ -226,6 +228,24 @@ func newViewWith(arr arrow.Array, t types.Type, pool bool) *view {
 		panic(fmt.Sprintf("BUG: array type %v does not match SQL type %v", arr.DataType(), t))
 	}
 	return v
+}
+
+// widenBuf returns n int64s for widening, pooled when the view may.
+func (v *view) widenBuf(n int) []int64 {
+	if v.pool {
+		v.pooled = true
+		return getInt64s(n)
+	}
+	return make([]int64, n)
+}
+
+// ints returns the integer values at 64 bits, widening i32 on first use.
+func (v *view) ints() []int64 {
+	if v.i64 == nil && v.i32 != nil {
+		v.i64 = widenInto(v.widenBuf(len(v.i32)), v.i32)
+		v.i32 = nil
+	}
+	return v.i64
 }
 
 func widenInto[T int8 | int16 | int32](out []int64, s []T) []int64 {
@@ -261,6 +281,9 @@ type outVec struct {
 	valid []byte // bitmap, 1 = valid
 	nulls int    // number of rows not valid (computed in finish)
 	i64   []int64
+	// i32 holds INT and DATE columns at their stored width; i64 is then
+	// nil until ints() widens it for a kernel that needs it.
+	i32   []int32
 	f64   []float64
 	dec   []decimal128.Num
 	boo   []byte // bitmap
