@@ -246,7 +246,7 @@ func arithIntT[X, Y int32 | int64](op ArithOp, xs []X, ys []Y, l, r *view, o *ou
 			if l.isNull(ii) || r.isNull(ii) {
 				continue
 			}
-			d := y(ii*rs)
+			d := y(ii * rs)
 			if d == 0 {
 				continue // NULL
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -303,7 +304,7 @@ type ordered interface {
 // x[i] op k holds.
 func cmpConst[T ordered](op CmpOp, x []T, k T, rows, out []int32) []int32 {
 	n := len(out)
-	out = out[:n+len(rows)]
+	out = slices.Grow(out, len(rows))[:n+len(rows)]
 	switch op {
 	case CmpEQ:
 		for _, i := range rows {

@@ -5,6 +5,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"slices"
 )
 
 // Dictionary-coded pages. A scan that reads pages with
@@ -21,6 +22,12 @@ import (
 type scanConjunct struct {
 	pred Expr
 	col  int
+	// rows in and out over the pages seen, for ordering the terms by how
+	// much they filter (see SegmentScan.filter).
+	in, out int64
+	// optional marks a runtime filter: the join it comes from drops the
+	// same rows, so the scan may stop applying it when it drops few.
+	optional, off bool
 }
 
 // splitConjuncts flattens nested ANDs into their terms.
@@ -35,6 +42,7 @@ func newScanConjuncts(filter Expr) []scanConjunct {
 	var cs []scanConjunct
 	for _, p := range splitConjuncts(filter, nil) {
 		c := scanConjunct{pred: p, col: -1}
+		_, c.optional = p.(*RuntimeFilter)
 		if cols, ok := ReferencedColumns(p); ok && len(cols) == 1 && !isVolatile(p) {
 			for idx := range cols {
 				c.col = idx
@@ -99,7 +107,7 @@ func (f *dictFilter) selectDict(ctx *EvalContext, pred Expr, col int, b *Batch, 
 	}
 	codes := d.Indices().(*array.Int32).Int32Values()
 	n := len(out)
-	out = out[:n+len(rows)]
+	out = slices.Grow(out, len(rows))[:n+len(rows)]
 	if d.NullN() == 0 {
 		if len(rows) == len(codes) {
 			// All rows of the page: rows[i] == i.

@@ -97,6 +97,14 @@ func TestCompareAndLogic(t *testing.T) {
 	sel, err := selectTrue(NewEvalContext(), NewOr(cmp(CmpEQ, c0, lit(int64(1), types.Int)), cmp(CmpGT, c0, lit(int64(3), types.Int))), b, rowsOf(b), nil)
 	require.NoError(t, err)
 	require.Equal(t, []int32{0, 3}, sel)
+	// Selection kernels grow out themselves (a nil out used to panic).
+	sel, err = selectTrue(NewEvalContext(), cmp(CmpGE, c0, lit(int64(3), types.Int)), b, rowsOf(b), nil)
+	require.NoError(t, err)
+	require.Equal(t, []int32{3}, sel)
+	plus := must(NewArith(OpAdd, c0, lit(int64(0), types.Int)))
+	sel, err = selectTrue(NewEvalContext(), cmp(CmpLT, plus, lit(int64(3), types.Int)), b, rowsOf(b), nil)
+	require.NoError(t, err)
+	require.Equal(t, []int32{0, 1}, sel)
 }
 
 func TestIn(t *testing.T) {

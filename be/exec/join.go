@@ -38,12 +38,8 @@ type HashJoin struct {
 	schema               []types.Type
 	ectx                 *EvalContext
 
-	tbl    *table
-	bviews []*view
-	intTbl *intTable
-	bytTbl *bytesTable
-	head   []int32 // per distinct key: first build row + 1
-	next   []int32 // per build row: next build row with the same key + 1
+	jt     *JoinTable
+	shared bool // jt was built elsewhere and outlives the join
 	built  bool
 	in     Batch
 	held   []arrow.Array
@@ -55,24 +51,13 @@ type HashJoin struct {
 // NewHashJoin returns the join of probe with build on buildKeys[i] =
 // probeKeys[i] (converted to their common types) and otherCond (may be nil).
 func NewHashJoin(build, probe Operator, kind JoinKind, buildKeys, probeKeys []Expr, otherCond Expr) (*HashJoin, error) {
-	if len(buildKeys) != len(probeKeys) {
-		return nil, fmt.Errorf("hash join has %d build keys and %d probe keys", len(buildKeys), len(probeKeys))
-	}
 	if kind != JoinInner && kind != JoinLeft {
 		return nil, fmt.Errorf("unsupported join kind %d", kind)
 	}
 	j := &HashJoin{build: build, probe: probe, kind: kind}
-	for i := range buildKeys {
-		bk, pk := buildKeys[i], probeKeys[i]
-		if !sameClassNoCast(bk.Type(), pk.Type()) || physOf(bk.Type()) != physOf(pk.Type()) {
-			ct, err := CommonType(bk.Type(), pk.Type())
-			if err != nil {
-				return nil, fmt.Errorf("join key %d: %w", i+1, err)
-			}
-			bk, pk = coerceCmp(bk, ct), coerceCmp(pk, ct)
-		}
-		j.buildKeys = append(j.buildKeys, bk)
-		j.probeKeys = append(j.probeKeys, pk)
+	var err error
+	if j.buildKeys, j.probeKeys, err = joinKeys(buildKeys, probeKeys); err != nil {
+		return nil, err
 	}
 	if otherCond != nil {
 		j.other = toBool(otherCond)
@@ -81,93 +66,201 @@ func NewHashJoin(build, probe Operator, kind JoinKind, buildKeys, probeKeys []Ex
 	return j, nil
 }
 
+// joinKeys converts each pair of join keys to their common type.
+func joinKeys(buildKeys, probeKeys []Expr) (bks, pks []Expr, err error) {
+	if len(buildKeys) != len(probeKeys) {
+		return nil, nil, fmt.Errorf("hash join has %d build keys and %d probe keys", len(buildKeys), len(probeKeys))
+	}
+	for i := range buildKeys {
+		bk, pk := buildKeys[i], probeKeys[i]
+		if !sameClassNoCast(bk.Type(), pk.Type()) || physOf(bk.Type()) != physOf(pk.Type()) {
+			ct, err := CommonType(bk.Type(), pk.Type())
+			if err != nil {
+				return nil, nil, fmt.Errorf("join key %d: %w", i+1, err)
+			}
+			bk, pk = coerceCmp(bk, ct), coerceCmp(pk, ct)
+		}
+		bks = append(bks, bk)
+		pks = append(pks, pk)
+	}
+	return bks, pks, nil
+}
+
+// NewHashJoinOn returns a join of probe with the prebuilt build side jt
+// (see [BuildJoinTable]), on jt's keys = probeKeys. Several joins may share
+// one table, each in its own goroutine: the table is read-only. The caller
+// releases jt after the joins are closed.
+func NewHashJoinOn(jt *JoinTable, probe Operator, kind JoinKind, probeKeys []Expr, otherCond Expr) (*HashJoin, error) {
+	if kind != JoinInner && kind != JoinLeft {
+		return nil, fmt.Errorf("unsupported join kind %d", kind)
+	}
+	if len(probeKeys) != len(jt.keyTypes) {
+		return nil, fmt.Errorf("hash join has %d build keys and %d probe keys", len(jt.keyTypes), len(probeKeys))
+	}
+	j := &HashJoin{probe: probe, kind: kind, jt: jt, shared: true}
+	for i, pk := range probeKeys {
+		if pk.Type() != jt.keyTypes[i] {
+			if !sameClassNoCast(pk.Type(), jt.keyTypes[i]) || physOf(pk.Type()) != physOf(jt.keyTypes[i]) {
+				pk = Coerce(pk, jt.keyTypes[i])
+			}
+		}
+		j.probeKeys = append(j.probeKeys, pk)
+	}
+	if otherCond != nil {
+		j.other = toBool(otherCond)
+	}
+	j.schema = append(append([]types.Type(nil), probe.Schema()...), jt.schema...)
+	return j, nil
+}
+
 func (j *HashJoin) Schema() []types.Type { return j.schema }
 
 func (j *HashJoin) Open(ctx context.Context) error {
 	j.ectx = evalCtxFrom(ctx)
-	j.built = false
-	if err := j.build.Open(ctx); err != nil {
-		return err
+	if !j.shared {
+		j.built = false
+		if err := j.build.Open(ctx); err != nil {
+			return err
+		}
 	}
 	return j.probe.Open(ctx)
 }
 
 func (j *HashJoin) Close() error {
 	j.held = releaseAll(j.held)
-	if j.tbl != nil {
-		j.tbl.release()
-		j.tbl = nil
+	var err error
+	if !j.shared {
+		if j.jt != nil {
+			j.jt.Release()
+			j.jt = nil
+		}
+		err = j.build.Close()
 	}
-	err := j.build.Close()
 	if perr := j.probe.Close(); err == nil {
 		err = perr
 	}
 	return err
 }
 
-func (j *HashJoin) buildSide(ctx context.Context) error {
-	bs := j.build.Schema()
+// JoinTable is the hashed build side of a hash join: the build rows and an
+// index from key to rows. Once built it is read-only.
+type JoinTable struct {
+	schema   []types.Type
+	keyTypes []types.Type
+	tbl      *table
+	bviews   []*view
+	kviews   []*view
+	intTbl   *intTable
+	bytTbl   *bytesTable
+	head     []int32 // per distinct key: first build row + 1
+	next     []int32 // per build row: next build row with the same key + 1
+}
+
+// Rows is the number of build rows.
+func (jt *JoinTable) Rows() int { return jt.tbl.n }
+
+// Release frees the build rows.
+func (jt *JoinTable) Release() { jt.tbl.release() }
+
+// BuildJoinTable reads build to its end and hashes its rows on keys
+// (expressions over build's schema, of the types the probe keys will be
+// converted to; see [JoinKeys]).
+func BuildJoinTable(ctx context.Context, build Operator, keys []Expr) (jt *JoinTable, err error) {
+	if err := build.Open(ctx); err != nil {
+		build.Close()
+		return nil, err
+	}
+	defer func() {
+		if cerr := build.Close(); err == nil && cerr != nil {
+			jt.Release()
+			jt, err = nil, cerr
+		}
+	}()
+	return buildJoinTable(ctx, evalCtxFrom(ctx), build, keys)
+}
+
+// JoinKeys converts each pair of join keys to their common type, for
+// [BuildJoinTable] and [NewHashJoinOn].
+func JoinKeys(buildKeys, probeKeys []Expr) (bks, pks []Expr, err error) {
+	return joinKeys(buildKeys, probeKeys)
+}
+
+func buildJoinTable(ctx context.Context, ectx *EvalContext, build Operator, keys []Expr) (*JoinTable, error) {
+	bs := build.Schema()
+	jt := &JoinTable{schema: bs}
 	all := append([]types.Type(nil), bs...)
-	for _, k := range j.buildKeys {
+	for _, k := range keys {
 		all = append(all, k.Type())
+		jt.keyTypes = append(jt.keyTypes, k.Type())
 	}
 	tb := newTableBuilder(all)
 	var b Batch
 	for {
 		b.Reset()
-		err := Next(ctx, j.build, &b)
+		err := Next(ctx, build, &b)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return err
+			tb.finish().release()
+			return nil, err
 		}
 		vs := batchViews(&b, bs)
-		for _, k := range j.buildKeys {
-			v, err := evalView(j.ectx, k, &b)
+		for _, k := range keys {
+			v, err := evalView(ectx, k, &b)
 			if err != nil {
-				return err
+				tb.finish().release()
+				return nil, err
 			}
 			vs = append(vs, v)
 		}
 		tb.appendViews(vs, rowsOf(&b))
 	}
-	j.tbl = tb.finish()
-	views := j.tbl.views()
-	j.bviews = views[:len(bs)]
+	jt.tbl = tb.finish()
+	views := jt.tbl.views()
+	for _, v := range views {
+		v.ints() // widen now: shared views must not change under readers
+	}
+	jt.bviews = views[:len(bs)]
 	kv := views[len(bs):]
-	n := j.tbl.n
-	j.next = make([]int32, n)
+	jt.kviews = kv
+	n := jt.tbl.n
+	jt.next = make([]int32, n)
 	useInt := len(kv) == 1 && kv[0].p == pInt
 	if useInt {
-		j.intTbl = newIntTable(n)
+		jt.intTbl = newIntTable(n)
 	} else {
-		j.bytTbl = newBytesTable(n)
+		jt.bytTbl = newBytesTable(n)
 	}
 	// Insert in reverse so chains list build rows in input order.
+	var buf []byte
 	for i := n - 1; i >= 0; i-- {
 		if anyNull(kv, i) {
 			continue
 		}
 		var g int32
 		if useInt {
-			g, _ = j.intTbl.findOrInsert(kv[0].int(i))
+			g, _ = jt.intTbl.findOrInsert(kv[0].int(i))
 		} else {
-			j.buf, _ = encodeKey(j.buf[:0], kv, i)
-			g, _ = j.bytTbl.findOrInsert(j.buf)
+			buf, _ = encodeKey(buf[:0], kv, i)
+			g, _ = jt.bytTbl.findOrInsert(buf)
 		}
-		j.head = growTo(j.head, int(g)+1)
-		j.next[i] = j.head[g]
-		j.head[g] = int32(i) + 1
+		jt.head = growTo(jt.head, int(g)+1)
+		jt.next[i] = jt.head[g]
+		jt.head[g] = int32(i) + 1
 	}
-	return nil
+	return jt, nil
 }
 
 func (j *HashJoin) Next(ctx context.Context, b *Batch) error {
 	if !j.built {
 		j.built = true
-		if err := j.buildSide(ctx); err != nil {
-			return err
+		if !j.shared {
+			jt, err := buildJoinTable(ctx, j.ectx, j.build, j.buildKeys)
+			if err != nil {
+				return err
+			}
+			j.jt = jt
 		}
 	}
 	j.held = releaseAll(j.held)
@@ -199,25 +292,26 @@ func (j *HashJoin) probeBatch(b *Batch) error {
 	}
 	j.pIdx, j.bIdx = j.pIdx[:0], j.bIdx[:0]
 	left := j.kind == JoinLeft
+	jt := j.jt
 	for _, r := range rows {
 		i := int(r)
 		g := int32(-1)
 		if !anyNull(kv, i) {
-			if j.intTbl != nil {
-				g = j.intTbl.find(kv[0].int(i))
+			if jt.intTbl != nil {
+				g = jt.intTbl.find(kv[0].int(i))
 			} else {
 				j.buf, _ = encodeKey(j.buf[:0], kv, i)
-				g = j.bytTbl.find(j.buf)
+				g = jt.bytTbl.find(j.buf)
 			}
 		}
-		if g < 0 || int(g) >= len(j.head) || j.head[g] == 0 {
+		if g < 0 || int(g) >= len(jt.head) || jt.head[g] == 0 {
 			if left && j.other == nil {
 				j.pIdx = append(j.pIdx, r)
 				j.bIdx = append(j.bIdx, -1)
 			}
 			continue
 		}
-		for br := j.head[g]; br != 0; br = j.next[br-1] {
+		for br := jt.head[g]; br != 0; br = jt.next[br-1] {
 			j.pIdx = append(j.pIdx, r)
 			j.bIdx = append(j.bIdx, br-1)
 		}
@@ -267,7 +361,7 @@ func (j *HashJoin) materialize(b *Batch, in *Batch) {
 		j.held = append(j.held, a)
 		b.Cols = append(b.Cols, a)
 	}
-	for _, v := range j.bviews {
+	for _, v := range j.jt.bviews {
 		a := take(v, j.bIdx)
 		j.held = append(j.held, a)
 		b.Cols = append(b.Cols, a)

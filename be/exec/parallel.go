@@ -56,15 +56,26 @@ type ParallelScanAgg struct {
 	workers int
 	schema  []types.Type
 
-	scans   []*SegmentScan
-	final   Operator
-	partial [][]arrow.Array
-	ctx     context.Context
+	pipe *Pipeline
+
+	scans          []*SegmentScan
+	final          Operator
+	partial        [][]arrow.Array
+	ctx            context.Context
+	tables         []*JoinTable
+	runtimeFilters []*RuntimeFilter
 }
 
 // NewParallelScanAgg returns the parallel form of a scan plus aggregation
 // with the given number of workers (at least 1).
 func NewParallelScanAgg(spec ScanSpec, groupBy []Expr, aggs []AggSpec, workers int) (*ParallelScanAgg, error) {
+	return NewParallelPipelineAgg(spec, nil, groupBy, aggs, workers)
+}
+
+// NewParallelPipelineAgg is NewParallelScanAgg with the operators of pipe
+// (joins, filters, projections; nil for none) between each worker's scan and
+// its partial aggregation. groupBy and aggs are over the pipeline's output.
+func NewParallelPipelineAgg(spec ScanSpec, pipe *Pipeline, groupBy []Expr, aggs []AggSpec, workers int) (*ParallelScanAgg, error) {
 	if workers < 1 {
 		workers = 1
 	}
@@ -79,15 +90,25 @@ func NewParallelScanAgg(spec ScanSpec, groupBy []Expr, aggs []AggSpec, workers i
 		}
 	}
 	// The serial operator defines the output schema.
-	probe, err := NewSegmentScan(spec)
+	scan, err := NewSegmentScan(spec)
 	if err != nil {
 		return nil, err
+	}
+	var probe Operator = scan
+	if pipe != nil {
+		probe, err = pipe.Build(scan, func(i int, probe Operator) (Operator, error) {
+			j := pipe.Joins[i]
+			return NewHashJoin(j.Build, probe, j.Kind, j.BuildKeys, j.ProbeKeys, j.Other)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	serial, err := NewHashAgg(probe, groupBy, aggs)
 	if err != nil {
 		return nil, err
 	}
-	return &ParallelScanAgg{spec: spec, groupBy: groupBy, aggs: aggs, workers: workers, schema: serial.Schema()}, nil
+	return &ParallelScanAgg{spec: spec, pipe: pipe, groupBy: groupBy, aggs: aggs, workers: workers, schema: serial.Schema()}, nil
 }
 
 func (p *ParallelScanAgg) Schema() []types.Type { return p.schema }
@@ -125,6 +146,13 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 		// recycled.
 		spec.Mem = pagePool
 	}
+	var join func(int, Operator) (Operator, error)
+	if p.pipe != nil {
+		var err error
+		if spec, join, err = p.buildJoins(ctx, spec); err != nil {
+			return err
+		}
+	}
 	for w := 0; w < p.workers; w++ {
 		scan, err := NewSegmentScan(spec)
 		if err != nil {
@@ -133,7 +161,13 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 		scan.morsels = q
 		scan.dictPages = true
 		p.scans = append(p.scans, scan)
-		agg, err := NewHashAgg(scan, p.groupBy, partialSpecs)
+		var child Operator = scan
+		if p.pipe != nil {
+			if child, err = p.pipe.Build(scan, join); err != nil {
+				return err
+			}
+		}
+		agg, err := NewHashAgg(child, p.groupBy, partialSpecs)
 		if err != nil {
 			return err
 		}
@@ -225,6 +259,7 @@ func (p *ParallelScanAgg) Close() error {
 	}
 	p.release(p.partial)
 	p.partial = nil
+	p.releaseTables()
 	return err
 }
 

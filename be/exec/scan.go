@@ -1,9 +1,11 @@
 package exec
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -59,6 +61,7 @@ type SegmentScan struct {
 	dictPages bool
 
 	conj  []scanConjunct
+	pages int // pages filtered
 	dictF dictFilter
 	sel2  []int32
 
@@ -274,8 +277,18 @@ func (s *SegmentScan) filter(b *Batch, n int) ([]int32, error) {
 	}
 	rows := identRows(n)
 	bufs := [2][]int32{s.sel, s.sel2}
-	for i, c := range s.conj {
-		out := bufs[i%2][:0]
+	s.pages++
+	if s.pages%adaptEvery == 0 {
+		s.adaptFilter()
+	}
+	k := 0
+	for i := range s.conj {
+		c := &s.conj[i]
+		if c.off {
+			continue
+		}
+		out := bufs[k%2][:0]
+		k++
 		var err error
 		if d, ok := dictColumn(b, c.col); ok && d.Dictionary().Len() <= len(rows) {
 			out, err = s.dictF.selectDict(s.ectx, c.pred, c.col, b, d, rows, out)
@@ -285,12 +298,39 @@ func (s *SegmentScan) filter(b *Batch, n int) ([]int32, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.in += int64(len(rows))
+		c.out += int64(len(out))
 		rows = out
 		if len(rows) == 0 {
 			break
 		}
 	}
 	return rows, nil
+}
+
+// adaptEvery is how many filtered pages a scan reads between looks at how
+// its filter terms perform.
+const adaptEvery = 16
+
+// adaptFilter orders the filter terms by the share of rows they passed so
+// far, most selective first, and turns off runtime filters that pass nine
+// rows in ten or more (their joins drop the same rows anyway).
+func (s *SegmentScan) adaptFilter() {
+	rate := func(c *scanConjunct) float64 {
+		if c.in == 0 {
+			return 1
+		}
+		return float64(c.out) / float64(c.in)
+	}
+	for i := range s.conj {
+		c := &s.conj[i]
+		if c.optional && c.in >= 4096 && rate(c) >= 0.9 {
+			c.off = true
+		}
+	}
+	slices.SortStableFunc(s.conj, func(a, b scanConjunct) int {
+		return cmp.Compare(rate(&a), rate(&b))
+	})
 }
 
 // dictColumn returns column col of b when it is dictionary-coded.

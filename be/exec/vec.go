@@ -89,10 +89,10 @@ type view struct {
 	i64   []int64
 	// i32 holds INT and DATE columns at their stored width; i64 is then
 	// nil until ints() widens it for a kernel that needs it.
-	i32   []int32
-	f64   []float64
-	dec   []decimal128.Num
-	str   *array.String
+	i32 []int32
+	f64 []float64
+	dec []decimal128.Num
+	str *array.String
 	// codes, when set, index str: the view is of a dictionary-coded page
 	// (row i holds str.Value(codes[i])).
 	codes []int32
@@ -281,9 +281,6 @@ type outVec struct {
 	valid []byte // bitmap, 1 = valid
 	nulls int    // number of rows not valid (computed in finish)
 	i64   []int64
-	// i32 holds INT and DATE columns at their stored width; i64 is then
-	// nil until ints() widens it for a kernel that needs it.
-	i32   []int32
 	f64   []float64
 	dec   []decimal128.Num
 	boo   []byte // bitmap

@@ -45,6 +45,8 @@ func Children(e Expr) ([]Expr, bool) {
 		return x.Args, true
 	case *DateAdd:
 		return []Expr{x.Arg, x.N}, true
+	case *RuntimeFilter:
+		return []Expr{x.Col}, true
 	}
 	return nil, false
 }

@@ -85,6 +85,9 @@ func explainNode(n node, depth int, out *[]string) {
 			aggs = append(aggs, fmt.Sprintf("%s(%s%s)", a.fn, d, args))
 		}
 		add("HashAggregate: group by [%s] output [%s]", formatList(v.groups, in), strings.Join(aggs, ", "))
+		if s, spine, workers := parallelAgg(v); s != nil {
+			add("  parallel: %d workers over %s.%s%s", workers, s.db, s.table.Name, explainPipeline(s, spine))
+		}
 		explainNode(v.child, depth+1, out)
 	case *joinNode:
 		kind := "INNER"
@@ -159,4 +162,31 @@ func (r *colRange) String() string {
 		}
 	}
 	return lo + ", " + hi
+}
+
+// explainPipeline describes the joins of a parallel pipeline and the
+// runtime filters they push into the scan.
+func explainPipeline(s *scanNode, spine []node) string {
+	joins := 0
+	var rfs []string
+	direct := true
+	for k := len(spine) - 1; k >= 0; k-- {
+		switch v := spine[k].(type) {
+		case *projectNode:
+			direct = false
+		case *joinNode:
+			joins++
+			if c := runtimeFilterCol(v, s, direct); c >= 0 {
+				rfs = append(rfs, s.out[c].name)
+			}
+		}
+	}
+	if joins == 0 {
+		return ""
+	}
+	line := fmt.Sprintf(", %d broadcast joins", joins)
+	if len(rfs) > 0 {
+		line += ", runtime filters on " + strings.Join(rfs, ", ")
+	}
+	return line
 }

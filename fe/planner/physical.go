@@ -210,20 +210,9 @@ func evalConst(ec *exec.EvalContext, e *ir) (any, error) {
 // when the aggregates allow partial results (no DISTINCT). ok is false when
 // the plan does not have that shape.
 func (p *Planner) buildParallelAgg(v *aggNode, x *Execution) (exec.Operator, bool, error) {
-	s, isScan := v.child.(*scanNode)
-	workers := runtime.GOMAXPROCS(0)
-	if !isScan || workers < 2 {
+	s, spine, workers := parallelAgg(v)
+	if s == nil {
 		return nil, false, nil
-	}
-	for _, a := range v.aggs {
-		switch a.fn {
-		case "count", "sum", "min", "max", "avg", "any_value":
-		default:
-			return nil, false, nil
-		}
-		if a.distinct {
-			return nil, false, nil
-		}
 	}
 	segs, err := p.pinScan(s, x)
 	if err != nil {
@@ -233,11 +222,142 @@ func (p *Planner) buildParallelAgg(v *aggNode, x *Execution) (exec.Operator, boo
 	for i, a := range v.aggs {
 		aggs[i] = exec.AggSpec{Func: a.fn, Args: compileAll(a.args)}
 	}
-	op, err := exec.NewParallelScanAgg(scanSpec(s, segs), compileAll(v.groups), aggs, workers)
+	var pipe *exec.Pipeline
+	if len(spine) > 0 {
+		if pipe, err = p.pipeline(v.child, s, spine, x); err != nil {
+			return nil, false, err
+		}
+	}
+	op, err := exec.NewParallelPipelineAgg(scanSpec(s, segs), pipe, compileAll(v.groups), aggs, workers)
 	if err != nil {
 		return nil, false, err
 	}
 	return op, true, nil
+}
+
+// parallelAgg returns the scan and spine (see probeSpine) of an aggregation
+// that runs as a parallel pipeline and the number of workers, or a nil
+// scan: the aggregates must allow partial results (no DISTINCT).
+func parallelAgg(v *aggNode) (*scanNode, []node, int) {
+	s, spine := probeSpine(v.child)
+	workers := runtime.GOMAXPROCS(0)
+	if s == nil || workers < 2 {
+		return nil, nil, 0
+	}
+	for _, a := range v.aggs {
+		switch a.fn {
+		case "count", "sum", "min", "max", "avg", "any_value":
+		default:
+			return nil, nil, 0
+		}
+		if a.distinct {
+			return nil, nil, 0
+		}
+	}
+	return s, spine, workers
+}
+
+// runtimeFilterCol is the scan column a join of a pipeline filters at the
+// scan, or -1: the join is inner, its only probe key is a column of the
+// scan, and only joins and filters lie between (direct).
+func runtimeFilterCol(j *joinNode, s *scanNode, direct bool) int {
+	if !direct || j.kind != exec.JoinInner || len(j.leftKeys) != 1 {
+		return -1
+	}
+	c, ok := j.leftKeys[0].mustCompile(nil).(*exec.ColumnRef)
+	if !ok || c.Idx >= len(s.out) {
+		return -1
+	}
+	return c.Idx
+}
+
+// probeSpine finds the scan at the bottom of n through filters, projections
+// and the probe (left) side of hash joins: the shape a parallel pipeline
+// runs, each worker scanning its share of the pages and probing build
+// sides computed once. It returns the scan (nil when n has another shape)
+// and the nodes above it, top first.
+func probeSpine(n node) (*scanNode, []node) {
+	var spine []node
+	for {
+		switch v := n.(type) {
+		case *scanNode:
+			return v, spine
+		case *filterNode:
+			spine = append(spine, v)
+			n = v.child
+		case *projectNode:
+			spine = append(spine, v)
+			n = v.child
+		case *joinNode:
+			if v.cross {
+				return nil, nil
+			}
+			spine = append(spine, v)
+			n = v.left
+		default:
+			return nil, nil
+		}
+	}
+}
+
+// pipeline builds the parallel pipeline of the spine above scan s: the
+// joins' build sides as operators (run once, at Open) and a factory for
+// each worker's operators. A join whose only probe key is a scan column,
+// with only joins and filters between, gets a runtime filter on it.
+func (p *Planner) pipeline(top node, s *scanNode, spine []node, x *Execution) (*exec.Pipeline, error) {
+	pipe := &exec.Pipeline{}
+	joinIdx := map[*joinNode]int{}
+	// Bottom-up, so that join i is the i-th from the scan.
+	direct := true // scan columns keep their positions so far
+	for k := len(spine) - 1; k >= 0; k-- {
+		switch v := spine[k].(type) {
+		case *projectNode:
+			direct = false
+		case *joinNode:
+			build, err := p.build(v.right, x)
+			if err != nil {
+				return nil, err
+			}
+			pj := exec.PipelineJoin{Build: build, Kind: v.kind, BuildKeys: compileAll(v.rightKeys),
+				ProbeKeys: compileAll(v.leftKeys), RuntimeFilterCol: -1}
+			if v.other != nil {
+				pj.Other = v.other.mustCompile(nil)
+			}
+			pj.RuntimeFilterCol = runtimeFilterCol(v, s, direct)
+			joinIdx[v] = len(pipe.Joins)
+			pipe.Joins = append(pipe.Joins, pj)
+		}
+	}
+	var stage func(n node, scan exec.Operator, join func(int, exec.Operator) (exec.Operator, error)) (exec.Operator, error)
+	stage = func(n node, scan exec.Operator, join func(int, exec.Operator) (exec.Operator, error)) (exec.Operator, error) {
+		switch v := n.(type) {
+		case *scanNode:
+			return scan, nil
+		case *filterNode:
+			child, err := stage(v.child, scan, join)
+			if err != nil {
+				return nil, err
+			}
+			return exec.NewFilter(child, v.pred.mustCompile(nil)), nil
+		case *projectNode:
+			child, err := stage(v.child, scan, join)
+			if err != nil {
+				return nil, err
+			}
+			return exec.NewProject(child, compileAll(v.exprs)), nil
+		case *joinNode:
+			probe, err := stage(v.left, scan, join)
+			if err != nil {
+				return nil, err
+			}
+			return join(joinIdx[v], probe)
+		}
+		return nil, fmt.Errorf("BUG: %T in a pipeline", n)
+	}
+	pipe.Build = func(scan exec.Operator, join func(int, exec.Operator) (exec.Operator, error)) (exec.Operator, error) {
+		return stage(top, scan, join)
+	}
+	return pipe, nil
 }
 
 // buildScan pins the tablets of the surviving partitions and reads their
