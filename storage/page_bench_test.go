@@ -78,7 +78,48 @@ func BenchmarkReadPage(b *testing.B) {
 				}
 				b.ReportMetric(float64(len(file))/rows, "B/row")
 			})
+			if tc.dt.ID() == arrow.STRING {
+				// The dictionary form skips expanding codes into strings.
+				b.Run(name+"/form=dict", func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(size))
+					for b.Loop() {
+						a, err := col.ReadPageDict(0, memory.DefaultAllocator)
+						if err != nil {
+							b.Fatal(err)
+						}
+						benchSink += a.Len()
+						a.Release()
+					}
+				})
+			}
 		}
+	}
+}
+
+// BenchmarkPageCacheHit reads a decoded page back from the page cache: the
+// cost a hot scan pays per page instead of reading and decoding it.
+func BenchmarkPageCacheHit(b *testing.B) {
+	const rows = 8192
+	rng := rand.New(rand.NewPCG(42, 42))
+	arr := genArray(b, memory.DefaultAllocator, rng, arrow.PrimitiveTypes.Int32, patRandom, 0, rows)
+	file := writeSegment(b, []ColumnMeta{{ID: 1, Type: arr.DataType()}}, WriterOptions{PageRows: rows}, []arrow.Array{arr}, rows)
+	arr.Release()
+	seg, err := Open(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	seg.SetCache(NewPageCache(64 << 20))
+	col := seg.Column(1)
+	b.ReportAllocs()
+	b.SetBytes(4 * rows)
+	for b.Loop() {
+		a, err := col.ReadPage(0, memory.DefaultAllocator)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchSink += a.Len()
+		a.Release()
 	}
 }
 

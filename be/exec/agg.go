@@ -75,7 +75,9 @@ func IsAggregate(name string) bool {
 // aggState holds one aggregate's per-group states.
 type aggState interface {
 	// update folds rows (with their group ids, gids[k] for rows[k]) in.
-	update(gids []int32, rows []int32, args []*view)
+	// update folds rows (row k in group gids[k]) into the state, which
+	// first grows to n groups.
+	update(n int, gids []int32, rows []int32, args []*view)
 	// result returns the values of groups 0..n-1.
 	result(n int) arrow.Array
 }
@@ -92,20 +94,10 @@ func growTo[T any](s []T, n int) []T {
 	return ns
 }
 
-func maxGid(gids []int32) int {
-	m := int32(-1)
-	for _, g := range gids {
-		if g > m {
-			m = g
-		}
-	}
-	return int(m) + 1
-}
-
 type countAgg struct{ counts []int64 }
 
-func (a *countAgg) update(gids, rows []int32, args []*view) {
-	a.counts = growTo(a.counts, maxGid(gids))
+func (a *countAgg) update(n int, gids, rows []int32, args []*view) {
+	a.counts = growTo(a.counts, n)
 	if len(args) == 0 || !anyHasNulls(args) {
 		for _, g := range gids {
 			a.counts[g]++
@@ -144,10 +136,19 @@ type sumIntAgg struct {
 	avg    bool
 }
 
-func (a *sumIntAgg) update(gids, rows []int32, args []*view) {
-	n := maxGid(gids)
+func (a *sumIntAgg) update(n int, gids, rows []int32, args []*view) {
 	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
 	v := args[0]
+	if n == 1 && !v.hasNulls() && v.step == 1 && (v.i32 != nil || v.i64 != nil) {
+		// One group (no GROUP BY, or one key so far): a plain sum.
+		if v.i32 != nil {
+			a.sums[0] += sumAt(v.i32, rows)
+		} else {
+			a.sums[0] += sumAt(v.i64, rows)
+		}
+		a.counts[0] += int64(len(rows))
+		return
+	}
 	if x := v.i32; x != nil && !v.hasNulls() && v.step == 1 {
 		for k, r := range rows {
 			g := gids[k]
@@ -172,6 +173,28 @@ func (a *sumIntAgg) update(gids, rows []int32, args []*view) {
 			a.counts[g]++
 		}
 	}
+}
+
+// sumAt sums x at rows (ascending, distinct: all of x when as many).
+func sumAt[T int32 | int64](x []T, rows []int32) int64 {
+	var s0, s1, s2, s3 int64
+	if len(rows) == len(x) {
+		i := 0
+		for ; i+4 <= len(x); i += 4 {
+			s0 += int64(x[i])
+			s1 += int64(x[i+1])
+			s2 += int64(x[i+2])
+			s3 += int64(x[i+3])
+		}
+		for ; i < len(x); i++ {
+			s0 += int64(x[i])
+		}
+		return s0 + s1 + s2 + s3
+	}
+	for _, r := range rows {
+		s0 += int64(x[r])
+	}
+	return s0
 }
 
 func (a *sumIntAgg) result(n int) arrow.Array {
@@ -200,8 +223,7 @@ type sumFloatAgg struct {
 	avg    bool
 }
 
-func (a *sumFloatAgg) update(gids, rows []int32, args []*view) {
-	n := maxGid(gids)
+func (a *sumFloatAgg) update(n int, gids, rows []int32, args []*view) {
 	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
 	v := args[0]
 	for k, r := range rows {
@@ -236,8 +258,7 @@ type sumDecAgg struct {
 	avg    bool
 }
 
-func (a *sumDecAgg) update(gids, rows []int32, args []*view) {
-	n := maxGid(gids)
+func (a *sumDecAgg) update(n int, gids, rows []int32, args []*view) {
 	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
 	v := args[0]
 	s := scaleOf(a.in)
@@ -284,8 +305,7 @@ type minMaxAgg struct {
 	boo   []bool
 }
 
-func (a *minMaxAgg) update(gids, rows []int32, args []*view) {
-	n := maxGid(gids)
+func (a *minMaxAgg) update(n int, gids, rows []int32, args []*view) {
 	a.seen = growTo(a.seen, n)
 	v := args[0]
 	switch v.p {
@@ -381,8 +401,7 @@ type groupConcatAgg struct {
 	seen []bool
 }
 
-func (a *groupConcatAgg) update(gids, rows []int32, args []*view) {
-	n := maxGid(gids)
+func (a *groupConcatAgg) update(n int, gids, rows []int32, args []*view) {
 	a.vals, a.seen = growTo(a.vals, n), growTo(a.seen, n)
 	v := args[0]
 	for k, r := range rows {
@@ -423,7 +442,7 @@ type distinctAgg struct {
 	rows  []int32
 }
 
-func (a *distinctAgg) update(gids, rows []int32, args []*view) {
+func (a *distinctAgg) update(n int, gids, rows []int32, args []*view) {
 	a.gids, a.rows = a.gids[:0], a.rows[:0]
 	for k, r := range rows {
 		i := int(r)
@@ -438,12 +457,7 @@ func (a *distinctAgg) update(gids, rows []int32, args []*view) {
 			a.rows = append(a.rows, r)
 		}
 	}
-	if len(a.rows) > 0 {
-		a.inner.update(a.gids, a.rows, args)
-	} else if len(gids) > 0 {
-		// keep the inner state sized for the groups seen so far
-		a.inner.update(gids[:0], rows[:0], args)
-	}
+	a.inner.update(n, a.gids, a.rows, args)
 }
 
 func (a *distinctAgg) result(n int) arrow.Array { return a.inner.result(n) }
@@ -510,6 +524,9 @@ type HashAgg struct {
 	intern  []*bytesTable
 	kwords  []uint64
 	remap   []int32
+	// direct maps the key word of a lone string key (dense: interned id
+	// + 1, 0 for NULL) to group id + 1, skipping the hash table.
+	direct []int32
 	ngroups int
 	keys    *tableBuilder
 
@@ -576,6 +593,10 @@ func (h *HashAgg) Open(ctx context.Context) error {
 			}
 		}
 		h.wordTbl = newWordTable(w, 1024)
+		h.direct = nil
+		if w == 1 {
+			h.direct = make([]int32, 0, 1024)
+		}
 		h.intern = make([]*bytesTable, len(gts))
 		for i, t := range gts {
 			if physOf(t) == pStr {
@@ -681,6 +702,23 @@ func (h *HashAgg) consume(b *Batch, gids []int32, newRows []int32, buf []byte) (
 				}
 			}
 		}
+		if h.direct != nil {
+			for k, r := range rows {
+				word := int(kw[k])
+				if word >= len(h.direct) {
+					h.direct = growTo(h.direct, max(word+1, 2*len(h.direct)))
+				}
+				g := h.direct[word]
+				if g == 0 {
+					h.ngroups++
+					g = int32(h.ngroups)
+					h.direct[word] = g
+					newRows = append(newRows, r)
+				}
+				gids[k] = g - 1
+			}
+			break
+		}
 		for k, r := range rows {
 			g, inserted := h.wordTbl.findOrInsert(kw[k*w : k*w+w])
 			if inserted {
@@ -712,7 +750,7 @@ func (h *HashAgg) consume(b *Batch, gids []int32, newRows []int32, buf []byte) (
 			}
 			args[i] = v
 		}
-		h.states[ai].update(gids, rows, args)
+		h.states[ai].update(h.ngroups, gids, rows, args)
 	}
 	return gids, newRows, buf, nil
 }

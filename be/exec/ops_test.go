@@ -32,7 +32,7 @@ func randRows(r *rand.Rand, n, keys int) [][]any {
 	return rows
 }
 
-func valuesOp(t *testing.T, schema []types.Type, rows [][]any) Operator {
+func valuesOp(t testing.TB, schema []types.Type, rows [][]any) Operator {
 	v, err := NewValues(schema, rows)
 	require.NoError(t, err)
 	return v
