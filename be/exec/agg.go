@@ -526,7 +526,7 @@ type HashAgg struct {
 	remap   []int32
 	// direct maps the key word of a lone string key (dense: interned id
 	// + 1, 0 for NULL) to group id + 1, skipping the hash table.
-	direct []int32
+	direct  []int32
 	ngroups int
 	keys    *tableBuilder
 
