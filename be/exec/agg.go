@@ -775,7 +775,9 @@ func wordKeys(ts []types.Type) bool {
 // is interned once per dictionary entry the rows use.
 func (h *HashAgg) stringWords(c int, v *view, rows []int32, kw []uint64, w int) {
 	in := h.intern[c]
-	if v.codes == nil {
+	if v.codes == nil || v.str.Len() > 4*len(rows) {
+		// Plain strings, or a dictionary much larger than the rows (a
+		// join's build column): intern row by row.
 		for k, r := range rows {
 			if v.isNull(int(r)) {
 				kw[k*w+c] = 0

@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/strata-db/strata/types"
 )
@@ -353,18 +355,70 @@ func (j *HashJoin) probeBatch(b *Batch) error {
 }
 
 // materialize builds the output batch from the (probe row, build row) pairs.
+// A join of a parallel pipeline (shared table) passes strings on as
+// dictionary arrays instead of copying them: a build column becomes the
+// dictionary of codes bIdx, a dictionary probe column keeps its dictionary
+// under gathered codes. Its consumers all read through views.
 func (j *HashJoin) materialize(b *Batch, in *Batch) {
 	b.Reset()
 	ps := j.probe.Schema()
 	for i, c := range in.Cols {
-		a := take(newView(c, ps[i]), j.pIdx)
+		var a arrow.Array
+		if d, ok := c.(*array.Dictionary); ok && j.shared {
+			a = gatherDict(d, j.pIdx)
+		} else {
+			a = take(newView(c, ps[i]), j.pIdx)
+		}
 		j.held = append(j.held, a)
 		b.Cols = append(b.Cols, a)
 	}
-	for _, v := range j.jt.bviews {
-		a := take(v, j.bIdx)
+	for k, v := range j.jt.bviews {
+		var a arrow.Array
+		if j.shared && v.p == pStr {
+			a = dictOver(j.jt.tbl.cols[k], j.bIdx)
+		} else {
+			a = take(v, j.bIdx)
+		}
 		j.held = append(j.held, a)
 		b.Cols = append(b.Cols, a)
 	}
 	b.Len = len(j.pIdx)
+}
+
+var dictOfStrings = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+// dictOver returns the rows idx of the string array values (-1: NULL) as a
+// dictionary array over values.
+func dictOver(values arrow.Array, idx []int32) arrow.Array {
+	codes := array.NewInt32Builder(memory.DefaultAllocator)
+	defer codes.Release()
+	codes.Reserve(len(idx))
+	for _, r := range idx {
+		if r < 0 || values.IsNull(int(r)) {
+			codes.UnsafeAppendBoolToBitmap(false)
+		} else {
+			codes.UnsafeAppend(r)
+		}
+	}
+	ca := codes.NewArray()
+	defer ca.Release()
+	return array.NewDictionaryArray(dictOfStrings, ca, values)
+}
+
+// gatherDict returns rows idx of d (-1: NULL) under d's dictionary.
+func gatherDict(d *array.Dictionary, idx []int32) arrow.Array {
+	src := d.Indices().(*array.Int32).Int32Values()
+	codes := array.NewInt32Builder(memory.DefaultAllocator)
+	defer codes.Release()
+	codes.Reserve(len(idx))
+	for _, r := range idx {
+		if r < 0 || d.IsNull(int(r)) {
+			codes.UnsafeAppendBoolToBitmap(false)
+		} else {
+			codes.UnsafeAppend(src[r])
+		}
+	}
+	ca := codes.NewArray()
+	defer ca.Release()
+	return array.NewDictionaryArray(d.DataType(), ca, d.Dictionary())
 }
