@@ -523,7 +523,12 @@ type HashAgg struct {
 	wordTbl *wordTable
 	intern  []*bytesTable
 	kwords  []uint64
-	remap   []int32
+	// remaps[c] maps the codes of the dictionary remapOf[c] (the last one
+	// key column c came with) to interned id + 1 (0: not yet looked up).
+	// A join's build column comes back batch after batch as the same
+	// dictionary, so its map is kept; a page's is rebuilt.
+	remaps  [][]int32
+	remapOf []arrow.ArrayData
 	// direct maps the key word of a lone string key (dense: interned id
 	// + 1, 0 for NULL) to group id + 1, skipping the hash table.
 	direct  []int32
@@ -598,6 +603,8 @@ func (h *HashAgg) Open(ctx context.Context) error {
 			h.direct = make([]int32, 0, 1024)
 		}
 		h.intern = make([]*bytesTable, len(gts))
+		h.remaps = make([][]int32, len(gts))
+		h.remapOf = make([]arrow.ArrayData, len(gts))
 		for i, t := range gts {
 			if physOf(t) == pStr {
 				h.intern[i] = newBytesTable(256)
@@ -775,9 +782,10 @@ func wordKeys(ts []types.Type) bool {
 // is interned once per dictionary entry the rows use.
 func (h *HashAgg) stringWords(c int, v *view, rows []int32, kw []uint64, w int) {
 	in := h.intern[c]
-	if v.codes == nil || v.str.Len() > 4*len(rows) {
-		// Plain strings, or a dictionary much larger than the rows (a
-		// join's build column): intern row by row.
+	same := v.codes != nil && v.str.Data() == h.remapOf[c]
+	if v.codes == nil || !same && v.str.Len() > 4*len(rows) {
+		// Plain strings, or a new dictionary much larger than the rows:
+		// intern row by row.
 		for k, r := range rows {
 			if v.isNull(int(r)) {
 				kw[k*w+c] = 0
@@ -787,9 +795,12 @@ func (h *HashAgg) stringWords(c int, v *view, rows []int32, kw []uint64, w int) 
 		}
 		return
 	}
-	h.remap = growTo(h.remap[:0], v.str.Len())
-	remap := h.remap
-	clear(remap)
+	if !same {
+		h.remaps[c] = growTo(h.remaps[c][:0], v.str.Len())
+		clear(h.remaps[c])
+		h.remapOf[c] = v.str.Data()
+	}
+	remap := h.remaps[c]
 	codes := v.codes
 	if !v.hasNulls() {
 		for k, r := range rows {

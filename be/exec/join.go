@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/strata-db/strata/types"
@@ -156,7 +158,17 @@ type JoinTable struct {
 	bytTbl   *bytesTable
 	head     []int32 // per distinct key: first build row + 1
 	next     []int32 // per build row: next build row with the same key + 1
+	// dense, for one integer key over a narrow span: first build row + 1
+	// of key lo+i at i (0: none), probed without hashing.
+	dense []int32
+	lo    int64
+	// unique: no two build rows share a key, so a probe row matches at
+	// most once.
+	unique bool
 }
+
+// maxDenseSpan bounds a join's direct index (64 MiB of int32).
+const maxDenseSpan = 1 << 24
 
 // Rows is the number of build rows.
 func (jt *JoinTable) Rows() int { return jt.tbl.n }
@@ -251,7 +263,56 @@ func buildJoinTable(ctx context.Context, ectx *EvalContext, build Operator, keys
 		jt.next[i] = jt.head[g]
 		jt.head[g] = int32(i) + 1
 	}
+	if useInt && jt.intTbl.n > 0 {
+		jt.buildDense(kv[0])
+	}
+	distinct := len(jt.head)
+	nonNull := 0
+	for i := range n {
+		if !anyNull(kv, i) {
+			nonNull++
+		}
+	}
+	jt.unique = distinct == nonNull
 	return jt, nil
+}
+
+// buildDense indexes the keys directly when their span is at most eight
+// times the build rows (or 64K) and under maxDenseSpan.
+func (jt *JoinTable) buildDense(kv *view) {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for i := range jt.tbl.n {
+		if !kv.isNull(i) {
+			k := kv.int(i)
+			lo, hi = min(lo, k), max(hi, k)
+		}
+	}
+	span := uint64(hi - lo)
+	if hi < lo || span >= maxDenseSpan || span >= max(8*uint64(jt.tbl.n), 1<<16) {
+		return
+	}
+	jt.lo = lo
+	jt.dense = make([]int32, span+1)
+	for _, s := range jt.intTbl.slots {
+		if s.gid != 0 {
+			jt.dense[s.key-lo] = jt.head[s.gid-1]
+		}
+	}
+}
+
+// firstRow returns the first build row + 1 for key k (0: none).
+func (jt *JoinTable) firstRow(k int64) int32 {
+	if jt.dense != nil {
+		if d := uint64(k - jt.lo); d < uint64(len(jt.dense)) {
+			return jt.dense[d]
+		}
+		return 0
+	}
+	g := jt.intTbl.find(k)
+	if g < 0 || int(g) >= len(jt.head) {
+		return 0
+	}
+	return jt.head[g]
 }
 
 func (j *HashJoin) Next(ctx context.Context, b *Batch) error {
@@ -295,6 +356,26 @@ func (j *HashJoin) probeBatch(b *Batch) error {
 	j.pIdx, j.bIdx = j.pIdx[:0], j.bIdx[:0]
 	left := j.kind == JoinLeft
 	jt := j.jt
+	if jt.intTbl != nil && !kv[0].hasNulls() && !left {
+		// One integer key without NULLs, inner: the hot loop of star joins.
+		k := kv[0]
+		for _, r := range rows {
+			for br := jt.firstRow(k.int(int(r))); br != 0; br = jt.next[br-1] {
+				j.pIdx = append(j.pIdx, r)
+				j.bIdx = append(j.bIdx, br-1)
+			}
+		}
+	} else {
+		j.probeRows(kv, rows, left)
+	}
+	j.materialize(b, in)
+	return j.residual(b, in, rows, left)
+}
+
+// probeRows pairs each probe row with its matching build rows (a LEFT
+// join's unmatched rows with -1 when there is no residual condition).
+func (j *HashJoin) probeRows(kv []*view, rows []int32, left bool) {
+	jt := j.jt
 	for _, r := range rows {
 		i := int(r)
 		g := int32(-1)
@@ -318,7 +399,10 @@ func (j *HashJoin) probeBatch(b *Batch) error {
 			j.bIdx = append(j.bIdx, br-1)
 		}
 	}
-	j.materialize(b, in)
+}
+
+// residual applies the join's residual condition to the joined batch b.
+func (j *HashJoin) residual(b, in *Batch, rows []int32, left bool) error {
 	if j.other == nil {
 		return nil
 	}
@@ -360,6 +444,10 @@ func (j *HashJoin) probeBatch(b *Batch) error {
 // dictionary of codes bIdx, a dictionary probe column keeps its dictionary
 // under gathered codes. Its consumers all read through views.
 func (j *HashJoin) materialize(b *Batch, in *Batch) {
+	if j.shared && j.jt.unique && j.kind == JoinInner {
+		j.passThrough(b, in)
+		return
+	}
 	b.Reset()
 	ps := j.probe.Schema()
 	for i, c := range in.Cols {
@@ -383,6 +471,57 @@ func (j *HashJoin) materialize(b *Batch, in *Batch) {
 		b.Cols = append(b.Cols, a)
 	}
 	b.Len = len(j.pIdx)
+}
+
+// passThrough is materialize for an inner join of a pipeline on unique
+// build keys: each probe row matches at most once, so the probe columns go
+// on unchanged under the selection pIdx, and each build column is laid out
+// at the positions of the probe rows it joins (other positions NULL).
+func (j *HashJoin) passThrough(b *Batch, in *Batch) {
+	b.Reset()
+	for _, c := range in.Cols {
+		c.Retain()
+		j.held = append(j.held, c)
+		b.Cols = append(b.Cols, c)
+	}
+	n := in.Len
+	for k, v := range j.jt.bviews {
+		var a arrow.Array
+		if v.p == pStr {
+			a = dictAt(j.jt.tbl.cols[k], n, j.pIdx, j.bIdx)
+		} else if a = scatterInts(v, n, j.pIdx, j.bIdx); a == nil {
+			o := newOut(v.t, n)
+			for i, r := range j.pIdx {
+				o.setFrom(int(r), v, int(j.bIdx[i]))
+			}
+			a = o.finish()
+		}
+		j.held = append(j.held, a)
+		b.Cols = append(b.Cols, a)
+	}
+	b.Len = n
+	b.Sel = j.pIdx
+}
+
+// dictAt returns an n-row dictionary array over the string array values
+// holding values[src[i]] at row at[i] and NULL elsewhere.
+func dictAt(values arrow.Array, n int, at, src []int32) arrow.Array {
+	codes := make([]int32, n)
+	valid := make([]byte, bitutil.BytesForBits(int64(n)))
+	nulls := n
+	for i, r := range at {
+		if values.IsValid(int(src[i])) {
+			codes[r] = src[i]
+			bitutil.SetBit(valid, int(r))
+			nulls--
+		}
+	}
+	d := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{memory.NewBufferBytes(valid),
+		memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(codes))}, nil, nulls, 0)
+	defer d.Release()
+	ca := array.MakeFromData(d)
+	defer ca.Release()
+	return array.NewDictionaryArray(dictOfStrings, ca, values)
 }
 
 var dictOfStrings = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}

@@ -117,6 +117,9 @@ func appendView(bld array.Builder, v *view, rows []int32) {
 
 // take gathers rows idx of v into a new array (idx < 0 gives NULL).
 func take(v *view, idx []int32) arrow.Array {
+	if a := takeInts(v, idx); a != nil {
+		return a
+	}
 	bld := newBuilder(v.t)
 	defer bld.Release()
 	appendView(bld, v, idx)
@@ -210,3 +213,72 @@ func releaseAll(arrs []arrow.Array) []arrow.Array {
 var _ = decimal128.Num{}
 
 func arraySlice(a arrow.Array, i, j int) arrow.Array { return array.NewSlice(a, int64(i), int64(j)) }
+
+// takeInts is take for INT and BIGINT views without NULLs when no index is
+// negative: a plain gather into a new buffer. It returns nil otherwise.
+func takeInts(v *view, idx []int32) arrow.Array {
+	if v.hasNulls() || v.step != 1 || (v.t.Kind != types.KindInt && v.t.Kind != types.KindBigInt) {
+		return nil
+	}
+	for _, r := range idx {
+		if r < 0 {
+			return nil
+		}
+	}
+	if v.t.Kind == types.KindInt {
+		x := v.i32
+		if x == nil {
+			return nil
+		}
+		out := make([]int32, len(idx))
+		for k, r := range idx {
+			out[k] = x[r]
+		}
+		d := array.NewData(arrow.PrimitiveTypes.Int32, len(out),
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(out))}, nil, 0, 0)
+		defer d.Release()
+		return array.NewInt32Data(d)
+	}
+	x := v.i64
+	if x == nil {
+		return nil
+	}
+	out := make([]int64, len(idx))
+	for k, r := range idx {
+		out[k] = x[r]
+	}
+	d := array.NewData(arrow.PrimitiveTypes.Int64, len(out),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(out))}, nil, 0, 0)
+	defer d.Release()
+	return array.NewInt64Data(d)
+}
+
+// scatterInts returns an n-row INT or BIGINT array holding v's row src[i]
+// at row at[i], for a view without NULLs; rows not in at hold zeros and
+// must stay unselected. It returns nil for other views.
+func scatterInts(v *view, n int, at, src []int32) arrow.Array {
+	if v.hasNulls() || v.step != 1 {
+		return nil
+	}
+	var d *array.Data
+	switch {
+	case v.t.Kind == types.KindInt && v.i32 != nil:
+		out := make([]int32, n)
+		for i, r := range at {
+			out[r] = v.i32[src[i]]
+		}
+		d = array.NewData(arrow.PrimitiveTypes.Int32, n,
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(out))}, nil, 0, 0)
+	case v.t.Kind == types.KindBigInt && v.i64 != nil:
+		out := make([]int64, n)
+		for i, r := range at {
+			out[r] = v.i64[src[i]]
+		}
+		d = array.NewData(arrow.PrimitiveTypes.Int64, n,
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(out))}, nil, 0, 0)
+	default:
+		return nil
+	}
+	defer d.Release()
+	return array.MakeFromData(d)
+}

@@ -160,6 +160,7 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 		}
 		scan.morsels = q
 		scan.dictPages = true
+		scan.coalesce = true
 		p.scans = append(p.scans, scan)
 		var child Operator = scan
 		if p.pipe != nil {

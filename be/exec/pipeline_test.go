@@ -87,6 +87,9 @@ func TestParallelPipelineMatchesSerial(t *testing.T) {
 		"inner empty":         {{rows: nil, schema: dimSchema, kind: JoinInner, probe: 1}},
 		"inner then left":     {{rows: dim2, schema: dim2Schema, kind: JoinInner, probe: 2}, {rows: dim1, schema: dimSchema, kind: JoinLeft, probe: 1}},
 		"inner with residual": {{rows: dim1, schema: dimSchema, kind: JoinInner, probe: 1, other: true}},
+		// dim2's keys are unique: its joins pass the probe columns through.
+		"unique with residual": {{rows: dim2, schema: dim2Schema, kind: JoinInner, probe: 2, other: true},
+			{rows: dim1, schema: dimSchema, kind: JoinInner, probe: 1}},
 	}
 	for name, joins := range cases {
 		t.Run(name, func(t *testing.T) {

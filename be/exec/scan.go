@@ -60,6 +60,13 @@ type SegmentScan struct {
 	// consumers all read through views).
 	dictPages bool
 
+	// coalesce gathers the survivors of sparse pages into fuller batches
+	// (set by ParallelScanAgg); pend holds them per column until emitted.
+	coalesce bool
+	pend     [][]arrow.Array
+	pendRows int
+	emitted  []arrow.Array
+
 	conj  []scanConjunct
 	pages int // pages filtered
 	dictF dictFilter
@@ -116,6 +123,11 @@ func (s *SegmentScan) Open(ctx context.Context) error {
 
 func (s *SegmentScan) Close() error {
 	s.held = releaseAll(s.held)
+	s.emitted = releaseAll(s.emitted)
+	for c, parts := range s.pend {
+		s.pend[c] = releaseAll(parts)
+	}
+	s.pendRows = 0
 	return nil
 }
 
@@ -174,7 +186,72 @@ func (s *SegmentScan) readCol(seg *storage.Segment, page, c, n int) (arrow.Array
 	return a, nil
 }
 
+// Small batches cost more per row in every operator above the scan (a
+// join's probe and output arrays, an aggregation's key views): a coalescing
+// scan gathers the survivors of pages that keep fewer than coalesceMin rows
+// until it has coalesceTarget of them.
+const (
+	coalesceMin    = BatchSize / 8
+	coalesceTarget = BatchSize / 2
+)
+
 func (s *SegmentScan) Next(ctx context.Context, b *Batch) error {
+	s.emitted = releaseAll(s.emitted)
+	if !s.coalesce {
+		return s.nextPage(ctx, b)
+	}
+	for {
+		err := s.nextPage(ctx, b)
+		if err == io.EOF {
+			if s.pendRows > 0 {
+				s.emitPending(b)
+				return nil
+			}
+			return io.EOF
+		}
+		if err != nil {
+			return err
+		}
+		if b.NumRows() >= coalesceMin && s.pendRows == 0 {
+			return nil
+		}
+		rows := rowsOf(b)
+		if s.pend == nil {
+			s.pend = make([][]arrow.Array, len(s.schema))
+		}
+		for c, a := range b.Cols {
+			s.pend[c] = append(s.pend[c], take(newView(a, s.schema[c]), rows))
+		}
+		s.pendRows += len(rows)
+		if s.pendRows >= coalesceTarget {
+			s.emitPending(b)
+			return nil
+		}
+	}
+}
+
+// emitPending makes b of the gathered rows.
+func (s *SegmentScan) emitPending(b *Batch) {
+	b.Reset()
+	for c, parts := range s.pend {
+		a := parts[0]
+		if len(parts) > 1 {
+			var err error
+			if a, err = array.Concatenate(parts, memory.DefaultAllocator); err != nil {
+				panic(fmt.Sprintf("BUG: concatenating scan batches: %v", err))
+			}
+			releaseAll(parts)
+		}
+		s.emitted = append(s.emitted, a)
+		b.Cols = append(b.Cols, a)
+		s.pend[c] = parts[:0]
+	}
+	b.Len = s.pendRows
+	s.pendRows = 0
+}
+
+// nextPage returns the next page with survivors as b.
+func (s *SegmentScan) nextPage(ctx context.Context, b *Batch) error {
 	s.ectx.endBatch()
 	s.held = releaseAll(s.held)
 	for {
