@@ -783,9 +783,9 @@ func wordKeys(ts []types.Type) bool {
 func (h *HashAgg) stringWords(c int, v *view, rows []int32, kw []uint64, w int) {
 	in := h.intern[c]
 	same := v.codes != nil && v.str.Data() == h.remapOf[c]
-	if v.codes == nil || !same && v.str.Len() > 4*len(rows) {
-		// Plain strings, or a new dictionary much larger than the rows:
-		// intern row by row.
+	if v.codes == nil || !same && v.str.Len() > 1<<16 && v.str.Len() > 64*len(rows) {
+		// Plain strings, or a new, large dictionary of which the rows use
+		// a sliver: intern row by row.
 		for k, r := range rows {
 			if v.isNull(int(r)) {
 				kw[k*w+c] = 0

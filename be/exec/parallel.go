@@ -160,7 +160,9 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 		}
 		scan.morsels = q
 		scan.dictPages = true
-		scan.coalesce = true
+		// Joins pay per batch (probe, output arrays); a plain aggregation
+		// keeps the pages' dictionary codes instead.
+		scan.coalesce = p.pipe != nil && len(p.pipe.Joins) > 0
 		p.scans = append(p.scans, scan)
 		var child Operator = scan
 		if p.pipe != nil {
