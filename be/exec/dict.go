@@ -43,7 +43,7 @@ func newScanConjuncts(filter Expr) []scanConjunct {
 	for _, p := range splitConjuncts(filter, nil) {
 		c := scanConjunct{pred: p, col: -1}
 		_, c.optional = p.(*RuntimeFilter)
-		if cols, ok := ReferencedColumns(p); ok && len(cols) == 1 && !isVolatile(p) {
+		if cols, ok := ReferencedColumns(p); ok && len(cols) == 1 && !isVolatile(p) && cannotFail(p) {
 			for idx := range cols {
 				c.col = idx
 			}
@@ -51,6 +51,31 @@ func newScanConjuncts(filter Expr) []scanConjunct {
 		cs = append(cs, c)
 	}
 	return cs
+}
+
+// cannotFail reports whether e is built only of comparisons, IN, LIKE,
+// IS NULL, boolean logic, CASE/COALESCE, columns and literals: evaluating it
+// on a dictionary entry no live row holds can then raise no error or
+// warning that the rows themselves would not.
+func cannotFail(e Expr) bool {
+	switch e.(type) {
+	case *ColumnRef, *Literal, *Compare, *In, *Like, *IsNull, *Logic, *Not, *Case, *Coalesce:
+	default:
+		return false
+	}
+	if l, ok := e.(*Like); ok && l.Regexp && l.re == nil {
+		return false // a pattern compiled per row can be invalid
+	}
+	kids, ok := Children(e)
+	if !ok {
+		return false
+	}
+	for _, k := range kids {
+		if !cannotFail(k) {
+			return false
+		}
+	}
+	return true
 }
 
 // dictFilter holds the scratch space of per-entry filter evaluation.

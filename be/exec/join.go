@@ -406,7 +406,8 @@ func (j *HashJoin) residual(b, in *Batch, rows []int32, left bool) error {
 	if j.other == nil {
 		return nil
 	}
-	pass, err := selectTrue(j.ectx, j.other, b, rowsOf(b), nil)
+	live := rowsOf(b)
+	pass, err := selectTrue(j.ectx, j.other, b, live, make([]int32, 0, len(live)))
 	if err != nil {
 		return err
 	}
@@ -500,6 +501,9 @@ func (j *HashJoin) passThrough(b *Batch, in *Batch) {
 		b.Cols = append(b.Cols, a)
 	}
 	b.Len = n
+	if j.pIdx == nil {
+		j.pIdx = make([]int32, 0, BatchSize) // nil would select every row
+	}
 	b.Sel = j.pIdx
 }
 

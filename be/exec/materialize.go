@@ -226,13 +226,16 @@ func takeInts(v *view, idx []int32) arrow.Array {
 		}
 	}
 	if v.t.Kind == types.KindInt {
-		x := v.i32
-		if x == nil {
-			return nil
-		}
 		out := make([]int32, len(idx))
-		for k, r := range idx {
-			out[k] = x[r]
+		if x := v.i32; x != nil {
+			for k, r := range idx {
+				out[k] = x[r]
+			}
+		} else {
+			x := v.i64 // widened already: the values fit
+			for k, r := range idx {
+				out[k] = int32(x[r])
+			}
 		}
 		d := array.NewData(arrow.PrimitiveTypes.Int32, len(out),
 			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(out))}, nil, 0, 0)
@@ -262,10 +265,16 @@ func scatterInts(v *view, n int, at, src []int32) arrow.Array {
 	}
 	var d *array.Data
 	switch {
-	case v.t.Kind == types.KindInt && v.i32 != nil:
+	case v.t.Kind == types.KindInt && (v.i32 != nil || v.i64 != nil):
 		out := make([]int32, n)
-		for i, r := range at {
-			out[r] = v.i32[src[i]]
+		if v.i32 != nil {
+			for i, r := range at {
+				out[r] = v.i32[src[i]]
+			}
+		} else {
+			for i, r := range at {
+				out[r] = int32(v.i64[src[i]])
+			}
 		}
 		d = array.NewData(arrow.PrimitiveTypes.Int32, n,
 			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(out))}, nil, 0, 0)

@@ -72,12 +72,20 @@ func TestParallelPipelineMatchesSerial(t *testing.T) {
 		dim2 = append(dim2, []any{k * (maxBitmapSpan / 10), fmt.Sprintf("h%d", k%4)})
 	}
 	dim2Schema := []types.Type{types.BigInt, types.String}
+	// dim3: unique keys matching only the last ids, so whole batches of
+	// the sorted id column find no match.
+	var dim3 [][]any
+	for k := int64(11000); k < 12000; k += 7 {
+		dim3 = append(dim3, []any{k, fmt.Sprintf("i%d", k%3)})
+	}
 	type joinDef struct {
 		rows   [][]any
 		schema []types.Type
 		kind   JoinKind
 		probe  int // probe key column in the pipeline schema
 		other  bool
+		noRF   bool // no runtime filter: unmatched rows reach the join
+		reject bool // residual condition that no row passes
 	}
 	cases := map[string][]joinDef{
 		"inner bitmap":        {{rows: dim1, schema: dimSchema, kind: JoinInner, probe: 1}},
@@ -90,6 +98,9 @@ func TestParallelPipelineMatchesSerial(t *testing.T) {
 		// dim2's keys are unique: its joins pass the probe columns through.
 		"unique with residual": {{rows: dim2, schema: dim2Schema, kind: JoinInner, probe: 2, other: true},
 			{rows: dim1, schema: dimSchema, kind: JoinInner, probe: 1}},
+		"unique, early batches unmatched": {{rows: dim3, schema: dimSchema, kind: JoinInner, probe: 0, noRF: true}},
+		"unique without runtime filter":   {{rows: dim2, schema: dim2Schema, kind: JoinInner, probe: 2, noRF: true}},
+		"unique, residual rejects all":    {{rows: dim2, schema: dim2Schema, kind: JoinInner, probe: 2, noRF: true, reject: true}},
 	}
 	for name, joins := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -105,9 +116,13 @@ func TestParallelPipelineMatchesSerial(t *testing.T) {
 					// v (col 3) below 60 only
 					other = must(NewCompare(CmpLT, col(3, types.BigInt), lit(int64(60), types.BigInt)))
 				}
+				if jd.reject {
+					// a string comparison no row passes
+					other = must(NewCompare(CmpEQ, col(width+1, jd.schema[1]), lit("none", types.String)))
+				}
 				pj := PipelineJoin{Build: valuesOp(t, jd.schema, jd.rows), Kind: jd.kind, BuildKeys: []Expr{bk},
 					ProbeKeys: []Expr{pk}, Other: other, RuntimeFilterCol: -1}
-				if jd.kind == JoinInner {
+				if jd.kind == JoinInner && !jd.noRF {
 					pj.RuntimeFilterCol = jd.probe
 				}
 				pjs = append(pjs, pj)
@@ -154,7 +169,7 @@ func TestParallelPipelineMatchesSerial(t *testing.T) {
 			require.Equal(t, want, got)
 			nInner := 0
 			for _, jd := range joins {
-				if jd.kind == JoinInner {
+				if jd.kind == JoinInner && !jd.noRF {
 					nInner++
 				}
 			}
@@ -197,4 +212,32 @@ func TestRuntimeFilterKinds(t *testing.T) {
 
 	_, ok = NewRuntimeFilter(col(0, types.String), build(int64(1)))
 	require.False(t, ok)
+}
+
+// TestAdaptFilterKeepsQueryOrder checks that adapting the scan filter moves
+// runtime filters only: the query's own terms keep their order (an earlier
+// one may guard a later one), and a runtime filter that passes nearly
+// everything is switched off.
+func TestAdaptFilterKeepsQueryOrder(t *testing.T) {
+	user1 := must(NewCompare(CmpNE, col(0, types.Int), lit(int64(0), types.Int)))
+	user2 := must(NewCompare(CmpGT, col(0, types.Int), lit(int64(5), types.Int)))
+	rfSel := &RuntimeFilter{Col: col(0, types.Int), keys: 1}
+	rfAll := &RuntimeFilter{Col: col(1, types.Int), keys: 1}
+	s := &SegmentScan{conj: []scanConjunct{
+		{pred: user1, in: 10000, out: 9900},
+		{pred: user2, in: 9900, out: 10},
+		{pred: rfAll, in: 10000, out: 9950, optional: true},
+		{pred: rfSel, in: 10000, out: 100, optional: true},
+	}}
+	s.adaptFilter()
+	var order []Expr
+	for _, c := range s.conj {
+		order = append(order, c.pred)
+	}
+	require.Equal(t, []Expr{rfSel, rfAll, user1, user2}, order)
+	require.False(t, s.conj[0].off)
+	require.True(t, s.conj[1].off)
+	// Terms that could fail are not evaluated per dictionary entry.
+	require.True(t, cannotFail(must(NewIn(col(0, types.String), []Expr{lit("a", types.String)}, false))))
+	require.False(t, cannotFail(must(NewCompare(CmpEQ, must(Call("upper", col(0, types.String))), lit("A", types.String)))))
 }

@@ -167,6 +167,7 @@ type PipelineJoin struct {
 // runtime filters added and a factory for the workers' join operators.
 func (p *ParallelScanAgg) buildJoins(ctx context.Context, spec ScanSpec) (ScanSpec, func(i int, probe Operator) (Operator, error), error) {
 	pl := p.pipe
+	p.runtimeFilters = nil
 	tables := make([]*JoinTable, len(pl.Joins))
 	probeKeys := make([][]Expr, len(pl.Joins))
 	var rfs []Expr

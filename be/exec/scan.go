@@ -389,9 +389,11 @@ func (s *SegmentScan) filter(b *Batch, n int) ([]int32, error) {
 // its filter terms perform.
 const adaptEvery = 16
 
-// adaptFilter orders the filter terms by the share of rows they passed so
-// far, most selective first, and turns off runtime filters that pass nine
-// rows in ten or more (their joins drop the same rows anyway).
+// adaptFilter puts the runtime filters first, ordered by the share of rows
+// they passed so far, most selective first, and turns off those that pass
+// nine rows in ten or more (their joins drop the same rows anyway). The
+// query's own terms keep their order: an earlier term may guard a later
+// one against an error (d <> 0 AND x / d > 1).
 func (s *SegmentScan) adaptFilter() {
 	rate := func(c *scanConjunct) float64 {
 		if c.in == 0 {
@@ -406,6 +408,15 @@ func (s *SegmentScan) adaptFilter() {
 		}
 	}
 	slices.SortStableFunc(s.conj, func(a, b scanConjunct) int {
+		if a.optional != b.optional {
+			if a.optional {
+				return -1
+			}
+			return 1
+		}
+		if !a.optional {
+			return 0
+		}
 		return cmp.Compare(rate(&a), rate(&b))
 	})
 }

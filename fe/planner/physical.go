@@ -268,6 +268,11 @@ func runtimeFilterCol(j *joinNode, s *scanNode, direct bool) int {
 	if !ok || c.Idx >= len(s.out) {
 		return -1
 	}
+	// Runtime filters take integer keys compared without conversion.
+	isInt := func(t types.Type) bool { return t.Kind.IsInteger() && t.Kind != types.KindLargeInt }
+	if !isInt(c.T) || !isInt(j.rightKeys[0].mustCompile(nil).Type()) {
+		return -1
+	}
 	return c.Idx
 }
 
