@@ -802,30 +802,21 @@ func (h *HashAgg) stringWords(c int, v *view, rows []int32, kw []uint64, w int) 
 	}
 	remap := h.remaps[c]
 	codes := v.codes
-	if !v.hasNulls() {
-		for k, r := range rows {
-			code := codes[r]
-			id := remap[code]
-			if id == 0 {
-				id = in.internString(v.str.Value(int(code))) + 1
-				remap[code] = id
-			}
-			kw[k*w+c] = uint64(id)
-		}
-		return
-	}
-	for k, r := range rows {
-		if v.isNull(int(r)) {
-			kw[k*w+c] = 0
-			continue
-		}
-		code := codes[r]
+	word := func(code int32) uint64 {
 		id := remap[code]
 		if id == 0 {
 			id = in.internString(v.str.Value(int(code))) + 1
 			remap[code] = id
 		}
-		kw[k*w+c] = uint64(id)
+		return uint64(id)
+	}
+	nulls := v.hasNulls()
+	for k, r := range rows {
+		if nulls && v.isNull(int(r)) {
+			kw[k*w+c] = 0
+			continue
+		}
+		kw[k*w+c] = word(codes[r])
 	}
 }
 

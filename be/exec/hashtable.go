@@ -160,17 +160,21 @@ func (t *bytesTable) find(key []byte) int32 {
 	}
 }
 
-func (t *bytesTable) grow() {
-	n := len(t.slots) * 2
-	t.slots = make([]uint64, n)
-	t.mask = uint64(n - 1)
-	for g, h := range t.hashes {
-		i := h & t.mask
-		for t.slots[i] != 0 {
-			i = (i + 1) & t.mask
+func (t *bytesTable) grow() { t.slots, t.mask = rehash(t.hashes, 2*len(t.slots)) }
+
+// rehash lays out n slots (a power of two) for groups with the given
+// hashes, in the slot format of bytesTable and wordTable.
+func rehash(hashes []uint64, n int) ([]uint64, uint64) {
+	slots := make([]uint64, n)
+	mask := uint64(n - 1)
+	for g, h := range hashes {
+		i := h & mask
+		for slots[i] != 0 {
+			i = (i + 1) & mask
 		}
-		t.slots[i] = h&^0xFFFFFFFF | uint64(g+1)
+		slots[i] = h&^0xFFFFFFFF | uint64(g+1)
 	}
+	return slots, mask
 }
 
 // encodeKey appends row i of the views to buf as a comparable byte string;
@@ -277,18 +281,7 @@ func wordsEqual(a, b []uint64) bool {
 	return true
 }
 
-func (t *wordTable) grow() {
-	n := len(t.slots) * 2
-	t.slots = make([]uint64, n)
-	t.mask = uint64(n - 1)
-	for g, h := range t.hashes {
-		i := h & t.mask
-		for t.slots[i] != 0 {
-			i = (i + 1) & t.mask
-		}
-		t.slots[i] = h&^0xFFFFFFFF | uint64(g+1)
-	}
-}
+func (t *wordTable) grow() { t.slots, t.mask = rehash(t.hashes, 2*len(t.slots)) }
 
 // internString returns the id of s in t (a bytesTable used as a string
 // interning table), adding it when absent.

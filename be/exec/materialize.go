@@ -237,10 +237,7 @@ func takeInts(v *view, idx []int32) arrow.Array {
 				out[k] = int32(x[r])
 			}
 		}
-		d := array.NewData(arrow.PrimitiveTypes.Int32, len(out),
-			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(out))}, nil, 0, 0)
-		defer d.Release()
-		return array.NewInt32Data(d)
+		return int32Array(out)
 	}
 	x := v.i64
 	if x == nil {
@@ -250,8 +247,20 @@ func takeInts(v *view, idx []int32) arrow.Array {
 	for k, r := range idx {
 		out[k] = x[r]
 	}
-	d := array.NewData(arrow.PrimitiveTypes.Int64, len(out),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(out))}, nil, 0, 0)
+	return int64Array(out)
+}
+
+// int32Array and int64Array wrap values, without NULLs, as an array.
+func int32Array(vals []int32) arrow.Array {
+	d := array.NewData(arrow.PrimitiveTypes.Int32, len(vals),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(vals))}, nil, 0, 0)
+	defer d.Release()
+	return array.NewInt32Data(d)
+}
+
+func int64Array(vals []int64) arrow.Array {
+	d := array.NewData(arrow.PrimitiveTypes.Int64, len(vals),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(vals))}, nil, 0, 0)
 	defer d.Release()
 	return array.NewInt64Data(d)
 }
@@ -263,7 +272,6 @@ func scatterInts(v *view, n int, at, src []int32) arrow.Array {
 	if v.hasNulls() || v.step != 1 {
 		return nil
 	}
-	var d *array.Data
 	switch {
 	case v.t.Kind == types.KindInt && (v.i32 != nil || v.i64 != nil):
 		out := make([]int32, n)
@@ -276,18 +284,13 @@ func scatterInts(v *view, n int, at, src []int32) arrow.Array {
 				out[r] = int32(v.i64[src[i]])
 			}
 		}
-		d = array.NewData(arrow.PrimitiveTypes.Int32, n,
-			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(out))}, nil, 0, 0)
+		return int32Array(out)
 	case v.t.Kind == types.KindBigInt && v.i64 != nil:
 		out := make([]int64, n)
 		for i, r := range at {
 			out[r] = v.i64[src[i]]
 		}
-		d = array.NewData(arrow.PrimitiveTypes.Int64, n,
-			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(out))}, nil, 0, 0)
-	default:
-		return nil
+		return int64Array(out)
 	}
-	defer d.Release()
-	return array.MakeFromData(d)
+	return nil
 }
