@@ -48,6 +48,9 @@ type Config struct {
 	// TwoPhaseCommit, when set, serves PUT /api/{db}/_stream_load_2pc and
 	// PUT /api/{db}/{table}/_stream_load_2pc on both ports.
 	TwoPhaseCommit http.Handler
+	// Extra, when set, registers further routes (the FE REST API) on the
+	// mux of each port.
+	Extra func(mux *http.ServeMux)
 }
 
 func (c *Config) setDefaults() {
@@ -154,6 +157,10 @@ func NewHandlers(backend Backend, cfg Config) (fe, be http.Handler, err error) {
 			mux.Handle("PUT /api/{db}/_stream_load_2pc", cfg.TwoPhaseCommit)
 			mux.Handle("PUT /api/{db}/{table}/_stream_load_2pc", cfg.TwoPhaseCommit)
 		}
+	}
+	if cfg.Extra != nil {
+		cfg.Extra(feMux)
+		cfg.Extra(beMux)
 	}
 	return feMux, beMux, nil
 }
