@@ -116,6 +116,33 @@ func (s *Store) List(ctx context.Context, prefix string) ([]KV, int64, error) {
 	}
 }
 
+// Count is the number of keys under prefix.
+func (s *Store) Count(ctx context.Context, prefix string) (int64, error) {
+	resp, err := s.cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("meta: counting %s: %w", prefix, err)
+	}
+	return resp.Count, nil
+}
+
+// ListRange reads the keys in [from, to) in key order, at most limit of
+// them (0: no limit).
+func (s *Store) ListRange(ctx context.Context, from, to string, limit int64) ([]KV, error) {
+	opts := []clientv3.OpOption{clientv3.WithRange(to)}
+	if limit > 0 {
+		opts = append(opts, clientv3.WithLimit(limit))
+	}
+	resp, err := s.cli.Get(ctx, from, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("meta: listing %s..%s: %w", from, to, err)
+	}
+	out := make([]KV, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		out = append(out, KV{Key: string(kv.Key), Value: kv.Value, ModRev: kv.ModRevision})
+	}
+	return out, nil
+}
+
 // Txn is a compare-and-swap transaction under construction. Build it with
 // IfModRev/Put/Delete, then Commit. A Txn is used by one goroutine.
 type Txn struct {

@@ -180,15 +180,17 @@ func makeVisible(parts []PartitionVersion, ts tableSet, nowMs int64) map[int64]*
 
 // RecoveryConfig is what recovery decides by.
 type RecoveryConfig struct {
-	Self      Coordinator
-	LabelKeep time.Duration
+	Self             Coordinator
+	LabelKeep        time.Duration
+	PrecommitTimeout time.Duration // 0: PRECOMMITTED never times out
 }
 
 // actionKind is what recovery does with one transaction.
 type actionKind uint8
 
 const (
-	actPublish actionKind = iota + 1
+	actNone actionKind = iota
+	actPublish
 	actAbort
 	actExpire
 )
@@ -199,30 +201,47 @@ type action struct {
 	reason string
 }
 
-// planRecovery decides, from the stored transactions, what to do at startup
-// (and periodically): publish every COMMITTED txn (in commit order), abort
-// PREPARE txns whose coordinator was an earlier incarnation of this process
-// or whose timeout passed, and expire final txns older than the label
-// retention. PRECOMMITTED txns wait for the client's 2PC decision.
-func planRecovery(now time.Time, cfg RecoveryConfig, txns []*Txn) []action {
+// decide says what recovery does with one transaction: publish it
+// (COMMITTED), abort it (PREPARE whose coordinator was an earlier
+// incarnation of this process or whose timeout passed; PRECOMMITTED whose
+// precommit timeout passed), expire it (final and older than the label
+// retention), or nothing.
+func decide(now time.Time, cfg RecoveryConfig, t *Txn) action {
 	nowMs := now.UnixMilli()
+	switch t.Status {
+	case StatusCommitted:
+		return action{actPublish, t.ID, ""}
+	case StatusPrepare:
+		switch {
+		case t.Coordinator.Node == cfg.Self.Node && t.Coordinator.Incarnation != cfg.Self.Incarnation:
+			return action{actAbort, t.ID, "coordinator restarted"}
+		case t.TimeoutMs > 0 && t.PrepareTime+t.TimeoutMs < nowMs:
+			return action{actAbort, t.ID, timeoutReason}
+		}
+	case StatusPrecommitted:
+		if cfg.PrecommitTimeout > 0 && t.PrecommitTime+cfg.PrecommitTimeout.Milliseconds() < nowMs {
+			return action{actAbort, t.ID, timeoutReason}
+		}
+	case StatusVisible, StatusAborted:
+		if t.FinishTime+cfg.LabelKeep.Milliseconds() < nowMs {
+			return action{actExpire, t.ID, ""}
+		}
+	}
+	return action{}
+}
+
+// planRecovery decides, from the stored transactions, what to do at startup
+// (and periodically), by decide; COMMITTED txns are published in commit
+// order.
+func planRecovery(now time.Time, cfg RecoveryConfig, txns []*Txn) []action {
 	var publish []*Txn
 	var out []action
 	for _, t := range txns {
-		switch t.Status {
-		case StatusCommitted:
+		switch a := decide(now, cfg, t); a.kind {
+		case actPublish:
 			publish = append(publish, t)
-		case StatusPrepare:
-			switch {
-			case t.Coordinator.Node == cfg.Self.Node && t.Coordinator.Incarnation != cfg.Self.Incarnation:
-				out = append(out, action{actAbort, t.ID, "coordinator restarted"})
-			case t.TimeoutMs > 0 && t.PrepareTime+t.TimeoutMs < nowMs:
-				out = append(out, action{actAbort, t.ID, "timeout"})
-			}
-		case StatusVisible, StatusAborted:
-			if t.FinishTime+cfg.LabelKeep.Milliseconds() < nowMs {
-				out = append(out, action{actExpire, t.ID, ""})
-			}
+		case actAbort, actExpire:
+			out = append(out, a)
 		}
 	}
 	slices.SortFunc(publish, func(a, b *Txn) int {

@@ -150,7 +150,7 @@ func TestPlanRecovery(t *testing.T) {
 	got := planRecovery(now, RecoveryConfig{Self: self, LabelKeep: keep}, txns)
 	require.Equal(t, []action{
 		{actAbort, 1, "coordinator restarted"},
-		{actAbort, 3, "timeout"},
+		{actAbort, 3, timeoutReason},
 		{actExpire, 7, ""},
 		{actExpire, 9, ""},
 		{actPublish, 6, ""},

@@ -2,11 +2,13 @@ package txn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/strata-db/strata/fe/catalog"
@@ -36,6 +38,13 @@ type Config struct {
 	// LabelKeep is how long final txns and their labels are kept
 	// (streaming_label_keep_max_second, 43200 s).
 	LabelKeep time.Duration
+	// PrecommitTimeout bounds PRECOMMITTED: a two-phase load neither
+	// committed nor aborted within it after its precommit is aborted
+	// (stream_load_default_precommit_timeout_second, 3600 s).
+	PrecommitTimeout time.Duration
+	// MaxRunningPerDB bounds the transactions of a database that are not
+	// final (max_running_txn_num_per_db, 1000); Begin refuses beyond it.
+	MaxRunningPerDB int
 	Clock     Clock     // nil: SystemClock
 	Publisher Publisher // nil: Publish only finishes (no backends)
 	// IDs allocates txn ids; nil: the "txn" counter in blocks of 16.
@@ -45,9 +54,15 @@ type Config struct {
 
 // Defaults from Doris (STREAMLOAD.md §4.2).
 const (
-	DefaultTimeout   = 259200 * time.Second
-	DefaultLabelKeep = 43200 * time.Second
+	DefaultTimeout          = 259200 * time.Second
+	DefaultLabelKeep        = 43200 * time.Second
+	DefaultPrecommitTimeout = 3600 * time.Second
+	DefaultMaxRunningPerDB  = 1000
 )
+
+// timeoutReason is the abort reason of a transaction that ran out of time.
+const timeoutReason = "timeout by txn manager"
+
 
 // Manager runs load transactions. It is safe for concurrent use; every
 // state change is one etcd transaction conditioned on what it read, so
@@ -58,6 +73,8 @@ type Manager struct {
 	cat   *catalog.Catalog
 	cfg   Config
 	ids   *meta.IDAllocator
+
+	indexed atomic.Bool // the running and final indexes exist
 }
 
 // NewManager returns a manager over the store. cat supplies partitions and
@@ -68,6 +85,12 @@ func NewManager(store *meta.Store, cat *catalog.Catalog, cfg Config) *Manager {
 	}
 	if cfg.LabelKeep <= 0 {
 		cfg.LabelKeep = DefaultLabelKeep
+	}
+	if cfg.PrecommitTimeout <= 0 {
+		cfg.PrecommitTimeout = DefaultPrecommitTimeout
+	}
+	if cfg.MaxRunningPerDB <= 0 {
+		cfg.MaxRunningPerDB = DefaultMaxRunningPerDB
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock
@@ -90,10 +113,41 @@ func labelKey(dbID int64, label string) string {
 	return meta.Key("txn", "label", strconv.FormatInt(dbID, 10), label)
 }
 
+// The indexes: a running key for every txn that is not final, so Begin can
+// count a database's running txns and Recover finds them without reading
+// every record; a final key by finish time for every final txn, so expiry
+// reads only what is due.
+//
+//	/strata/txn/running/<db id>/<txn id, 20 digits>      txn id
+//	/strata/txn/final/<finish ms, 20 digits>/<txn id>    txn id
+//	/strata/txn/indexed                                  true once built
+func runningKey(dbID, id int64) string {
+	return meta.Key("txn", "running", strconv.FormatInt(dbID, 10), fmt.Sprintf("%020d", id))
+}
+
+func runningPrefix(dbID int64) string {
+	return meta.KeyPrefix("txn", "running", strconv.FormatInt(dbID, 10))
+}
+
+var (
+	runningAll  = meta.KeyPrefix("txn", "running")
+	finalAll    = meta.KeyPrefix("txn", "final")
+	indexedKey  = meta.Key("txn", "indexed")
+	expireBatch = int64(1000)
+)
+
+func finalKey(finishMs, id int64) string {
+	return meta.Key("txn", "final", fmt.Sprintf("%020d", finishMs), fmt.Sprintf("%020d", id))
+}
+
 func (m *Manager) nowMs() int64 { return m.cfg.Clock.Now().UnixMilli() }
 
 // Begin starts a transaction in PREPARE. If a transaction that is not
-// ABORTED holds the label in the database, it returns *LabelExistsError.
+// ABORTED holds the label in the database, it returns *LabelExistsError;
+// a holder whose time ran out (PREPARE or PRECOMMITTED past its timeout,
+// VISIBLE past the label retention) is retired first and the label reused.
+// Beyond Config.MaxRunningPerDB running transactions in the database it
+// returns *TooManyTxnsError.
 func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 	if req.Label == "" {
 		return nil, fmt.Errorf("%w: empty label", ErrInvalid)
@@ -118,10 +172,23 @@ func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 			case err != nil:
 				return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
 			case h.Status != StatusAborted:
+				if act, ok := m.lapse(h); ok {
+					if err := m.apply(ctx, act); err != nil {
+						return nil, fmt.Errorf("txn: begin %q: retiring transaction %d: %w", req.Label, h.ID, err)
+					}
+					continue
+				}
 				return nil, &LabelExistsError{Label: req.Label, TxnID: h.ID, Status: h.Status}
 			}
 		}
 		if id == 0 {
+			n, err := m.store.Count(ctx, runningPrefix(req.DBID))
+			if err != nil {
+				return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
+			}
+			if n >= int64(m.cfg.MaxRunningPerDB) {
+				return nil, &TooManyTxnsError{DBID: req.DBID, Running: n, Limit: m.cfg.MaxRunningPerDB}
+			}
 			if id, err = m.ids.NextIDs(ctx, 1); err != nil {
 				return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
 			}
@@ -138,6 +205,7 @@ func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 			IfModRev(txnKey(id), 0).
 			Put(lkey, id).
 			Put(txnKey(id), t).
+			Put(runningKey(req.DBID, id), id).
 			Commit(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
@@ -146,6 +214,32 @@ func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 			return t, nil
 		}
 	}
+}
+
+// lapse says what to do with a transaction whose time ran out, if it did.
+func (m *Manager) lapse(t *Txn) (action, bool) {
+	a := decide(m.cfg.Clock.Now(), m.recoveryConfig(), t)
+	return a, a.kind == actAbort || a.kind == actExpire
+}
+
+func (m *Manager) recoveryConfig() RecoveryConfig {
+	return RecoveryConfig{Self: m.cfg.Self, LabelKeep: m.cfg.LabelKeep, PrecommitTimeout: m.cfg.PrecommitTimeout}
+}
+
+// apply carries out an abort or expiry decided by lapse; a transaction that
+// moved on meanwhile is left alone.
+func (m *Manager) apply(ctx context.Context, a action) error {
+	var err error
+	switch a.kind {
+	case actAbort:
+		err = m.Abort(ctx, a.txnID, a.reason)
+	case actExpire:
+		err = m.expire(ctx, a.txnID)
+	}
+	if errors.Is(err, ErrState) || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // get reads a transaction and its mod revision.
@@ -289,6 +383,14 @@ func (m *Manager) Commit(ctx context.Context, id int64, parts []PartitionRef) (m
 		if err != nil {
 			return nil, err
 		}
+		if a, ok := m.lapse(t); ok && a.kind == actAbort {
+			// Out of time: abort it now rather than commit a load the
+			// client may already have written off.
+			if err := m.apply(ctx, a); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := checkCommit(t); err != nil {
 			return nil, err
 		}
@@ -362,7 +464,9 @@ func (m *Manager) Abort(ctx context.Context, id int64, reason string) error {
 		t.Status = StatusAborted
 		t.Reason = reason
 		t.FinishTime = m.nowMs()
-		tx := m.store.Txn().IfModRev(txnKey(id), mod).Put(txnKey(id), t)
+		tx := m.store.Txn().IfModRev(txnKey(id), mod).Put(txnKey(id), t).
+			Delete(runningKey(t.DBID, id)).
+			Put(finalKey(t.FinishTime, id), id)
 		if lmod != 0 && holder == id {
 			tx.IfModRev(lkey, lmod).Delete(lkey)
 		}
@@ -490,7 +594,9 @@ func (m *Manager) FinishPublish(ctx context.Context, id int64) error {
 				IfModRev(catalog.VersionsKey(tv.dbID, tid), tv.modRev).
 				Put(catalog.VersionsKey(tv.dbID, tid), v)
 		}
-		tx.Put(txnKey(id), t)
+		tx.Put(txnKey(id), t).
+			Delete(runningKey(t.DBID, id)).
+			Put(finalKey(t.FinishTime, id), id)
 		rev, ok, err := tx.Commit(ctx)
 		if err != nil {
 			return fmt.Errorf("txn: finishing publish of %d: %w", id, err)
@@ -522,11 +628,14 @@ type RecoveryReport struct {
 // Failures to publish leave txns pending and are returned joined.
 func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 	var rep RecoveryReport
-	txns, err := m.List(ctx, 0)
+	if err := m.ensureIndexed(ctx); err != nil {
+		return rep, err
+	}
+	txns, err := m.dueForRecovery(ctx)
 	if err != nil {
 		return rep, err
 	}
-	plan := planRecovery(m.cfg.Clock.Now(), RecoveryConfig{Self: m.cfg.Self, LabelKeep: m.cfg.LabelKeep}, txns)
+	plan := planRecovery(m.cfg.Clock.Now(), m.recoveryConfig(), txns)
 	var errs []error
 	var pending []int64
 	for _, a := range plan {
@@ -581,6 +690,119 @@ func (m *Manager) Recover(ctx context.Context) (RecoveryReport, error) {
 	return rep, errors.Join(errs...)
 }
 
+// ListRunning returns the transactions of a database that are not final
+// (all databases when dbID is 0), by id.
+func (m *Manager) ListRunning(ctx context.Context, dbID int64) ([]*Txn, error) {
+	prefix := runningAll
+	if dbID != 0 {
+		prefix = runningPrefix(dbID)
+	}
+	kvs, _, err := m.store.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("txn: listing running transactions: %w", err)
+	}
+	out := make([]*Txn, 0, len(kvs))
+	for _, kv := range kvs {
+		var id int64
+		if err := json.Unmarshal(kv.Value, &id); err != nil {
+			return nil, fmt.Errorf("txn: decoding %s: %w", kv.Key, err)
+		}
+		t, _, err := m.get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			// The record is gone (it cannot be, but a stray index entry
+			// must not stop recovery): drop the entry.
+			if _, _, err := m.store.Txn().IfModRev(kv.Key, kv.ModRev).Delete(kv.Key).Commit(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *Txn) int { return cmpInt(a.ID, b.ID) })
+	return out, nil
+}
+
+// dueForRecovery reads what recovery looks at: every running transaction
+// and the final ones past the label retention (a batch of them; the next
+// pass takes the rest).
+func (m *Manager) dueForRecovery(ctx context.Context) ([]*Txn, error) {
+	out, err := m.ListRunning(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	cutoff := m.nowMs() - m.cfg.LabelKeep.Milliseconds()
+	if cutoff <= 0 {
+		return out, nil
+	}
+	kvs, err := m.store.ListRange(ctx, finalAll, finalKey(cutoff, 0), expireBatch)
+	if err != nil {
+		return nil, fmt.Errorf("txn: listing expired transactions: %w", err)
+	}
+	for _, kv := range kvs {
+		var id int64
+		if err := json.Unmarshal(kv.Value, &id); err != nil {
+			return nil, fmt.Errorf("txn: decoding %s: %w", kv.Key, err)
+		}
+		t, _, err := m.get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			if _, _, err := m.store.Txn().IfModRev(kv.Key, kv.ModRev).Delete(kv.Key).Commit(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// ensureIndexed builds the running and final indexes for transactions
+// recorded before they existed; it runs once per store.
+func (m *Manager) ensureIndexed(ctx context.Context) error {
+	if m.indexed.Load() {
+		return nil
+	}
+	var done bool
+	mod, _, err := m.store.Get(ctx, indexedKey, &done)
+	if err != nil {
+		return fmt.Errorf("txn: reading index marker: %w", err)
+	}
+	if mod != 0 && done {
+		m.indexed.Store(true)
+		return nil
+	}
+	txns, err := m.List(ctx, 0)
+	if err != nil {
+		return err
+	}
+	const perTxn = 100
+	for len(txns) > 0 {
+		n := min(perTxn, len(txns))
+		tx := m.store.Txn()
+		for _, t := range txns[:n] {
+			if t.Status.Final() {
+				tx.Put(finalKey(t.FinishTime, t.ID), t.ID)
+			} else {
+				tx.Put(runningKey(t.DBID, t.ID), t.ID)
+			}
+		}
+		if _, _, err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("txn: indexing transactions: %w", err)
+		}
+		txns = txns[n:]
+	}
+	if _, _, err := m.store.Txn().Put(indexedKey, true).Commit(ctx); err != nil {
+		return fmt.Errorf("txn: writing index marker: %w", err)
+	}
+	m.indexed.Store(true)
+	return nil
+}
+
 // expire removes a final txn and, if it still holds it, its label.
 func (m *Manager) expire(ctx context.Context, id int64) error {
 	for {
@@ -600,7 +822,8 @@ func (m *Manager) expire(ctx context.Context, id int64) error {
 		if err != nil {
 			return fmt.Errorf("txn: expiring %d: %w", id, err)
 		}
-		tx := m.store.Txn().IfModRev(txnKey(id), mod).Delete(txnKey(id))
+		tx := m.store.Txn().IfModRev(txnKey(id), mod).Delete(txnKey(id)).
+			Delete(finalKey(t.FinishTime, id))
 		if lmod != 0 && holder == id {
 			tx.IfModRev(lkey, lmod).Delete(lkey)
 		}

@@ -560,26 +560,38 @@ func TestRecovery(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, rep.Published, committed.ID)
 
-	// After the timeout the other node's PREPARE txn is aborted; after the
-	// label retention final txns and their labels are gone.
-	clock.Advance(2 * time.Hour)
+	// Within the precommit timeout the precommitted txn waits for its
+	// client.
+	clock.Advance(DefaultPrecommitTimeout - time.Minute)
+	rep, err = m.Recover(ctx)
+	require.NoError(t, err)
+	require.NotContains(t, rep.Aborted, pre.ID)
+	got, err = m.Get(ctx, pre.ID)
+	require.NoError(t, err)
+	require.Equal(t, StatusPrecommitted, got.Status)
+
+	// After the timeouts the other node's PREPARE txn and the precommitted
+	// one are aborted; after the label retention final txns and their
+	// labels are gone.
+	clock.Advance(time.Hour)
 	rep, err = m.Recover(ctx)
 	require.NoError(t, err)
 	require.Contains(t, rep.Aborted, elsewhere.ID)
+	require.Contains(t, rep.Aborted, pre.ID)
+	got, err = m.Get(ctx, pre.ID)
+	require.NoError(t, err)
+	require.Equal(t, StatusAborted, got.Status)
+	require.Equal(t, timeoutReason, got.Reason)
 	clock.Advance(DefaultLabelKeep + time.Minute)
 	rep, err = m.Recover(ctx)
 	require.NoError(t, err)
-	require.Subset(t, rep.Expired, []int64{committed.ID, orphan.ID, elsewhere.ID})
+	require.Subset(t, rep.Expired, []int64{committed.ID, orphan.ID, elsewhere.ID, pre.ID})
 	_, err = m.Get(ctx, committed.ID)
 	require.ErrorIs(t, err, ErrNotFound)
 	_, err = m.GetByLabel(ctx, db.ID, "committed")
 	require.ErrorIs(t, err, ErrNotFound)
 	again := begin(t, m, db, "committed", tables...)
 	require.Greater(t, again.ID, committed.ID)
-	// The precommitted txn still waits for its client.
-	got, err = m.Get(ctx, pre.ID)
-	require.NoError(t, err)
-	require.Equal(t, StatusPrecommitted, got.Status)
 }
 
 // A commit that waits behind a failed publish is pending until that one is
@@ -605,4 +617,125 @@ func TestRecoveryPendingBehindFailure(t *testing.T) {
 	rep, err = m.Recover(ctx)
 	require.NoError(t, err)
 	require.Subset(t, rep.Published, []int64{a.ID, b.ID})
+}
+
+// A precommitted txn past its timeout is aborted when its client commits
+// or reuses its label, without waiting for the periodic recovery.
+func TestPrecommitTimeoutIsLazy(t *testing.T) {
+	ctx := testCtx(t)
+	db, tables := fixture(t, 1)
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	m := newManager(Config{Clock: clock, PrecommitTimeout: 5 * time.Second})
+
+	a := begin(t, m, db, "p25", tables...)
+	require.NoError(t, m.Precommit(ctx, a.ID, allParts(tables...)))
+	clock.Advance(4 * time.Second)
+	_, err := m.Begin(ctx, BeginRequest{DBID: db.ID, Label: "p25"})
+	var le *LabelExistsError
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, StatusPrecommitted, le.Status)
+
+	clock.Advance(2 * time.Second)
+	_, err = m.Commit(ctx, a.ID, nil)
+	var se *StateError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, StatusAborted, se.Status)
+	require.Equal(t, fmt.Sprintf("transaction [%d] is already aborted. abort reason: %s", a.ID, timeoutReason), err.Error())
+
+	// The label is free again.
+	b := begin(t, m, db, "p25", tables...)
+	require.Greater(t, b.ID, a.ID)
+	require.NoError(t, m.Precommit(ctx, b.ID, allParts(tables...)))
+
+	// Begin retires a holder whose time ran out, too.
+	clock.Advance(6 * time.Second)
+	c := begin(t, m, db, "p25", tables...)
+	got, err := m.Get(ctx, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, StatusAborted, got.Status)
+	require.Equal(t, timeoutReason, got.Reason)
+	require.Equal(t, StatusPrepare, c.Status)
+}
+
+// After the label retention a finished label is accepted again by Begin,
+// before recovery has expired it; within the retention it is refused.
+func TestLabelRetention(t *testing.T) {
+	ctx := testCtx(t)
+	db, tables := fixture(t, 1)
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	m := newManager(Config{Clock: clock, LabelKeep: time.Minute})
+
+	a := begin(t, m, db, "r", tables...)
+	_, err := m.Commit(ctx, a.ID, allParts(tables...))
+	require.NoError(t, err)
+	require.NoError(t, m.Publish(ctx, a.ID))
+	clock.Advance(59 * time.Second)
+	_, err = m.Begin(ctx, BeginRequest{DBID: db.ID, Label: "r"})
+	var le *LabelExistsError
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, "FINISHED", le.Status.ExistingJobStatus())
+
+	clock.Advance(2 * time.Second)
+	b := begin(t, m, db, "r", tables...)
+	require.Greater(t, b.ID, a.ID)
+	_, err = m.Get(ctx, a.ID)
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestRunningLimit(t *testing.T) {
+	ctx := testCtx(t)
+	db, tables := fixture(t, 1)
+	m := newManager(Config{MaxRunningPerDB: 3})
+	var ids []int64
+	for i := range 3 {
+		ids = append(ids, begin(t, m, db, fmt.Sprint("l", i), tables...).ID)
+	}
+	running, err := m.ListRunning(ctx, db.ID)
+	require.NoError(t, err)
+	require.Len(t, running, 3)
+
+	_, err = m.Begin(ctx, BeginRequest{DBID: db.ID, Label: "l3"})
+	var te *TooManyTxnsError
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, fmt.Sprintf("current running txns on db %d is 3, larger than limit 3", db.ID), err.Error())
+
+	// Precommitted txns still run; final ones do not.
+	require.NoError(t, m.Precommit(ctx, ids[0], nil))
+	_, err = m.Begin(ctx, BeginRequest{DBID: db.ID, Label: "l3"})
+	require.ErrorAs(t, err, &te)
+	require.NoError(t, m.Abort(ctx, ids[1], "test"))
+	_, err = m.Commit(ctx, ids[2], allParts(tables...))
+	require.NoError(t, err)
+	require.NoError(t, m.Publish(ctx, ids[2]))
+	begin(t, m, db, "l3", tables...)
+	begin(t, m, db, "l4", tables...)
+	running, err = m.ListRunning(ctx, db.ID)
+	require.NoError(t, err)
+	require.Len(t, running, 3)
+	require.Equal(t, ids[0], running[0].ID)
+}
+
+// Transactions recorded without the running and final indexes get them at
+// the first recovery, and are then timed out and expired like the others.
+func TestIndexesBuiltForOldRecords(t *testing.T) {
+	ctx := testCtx(t)
+	db, _ := fixture(t, 1)
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	m := newManager(Config{Clock: clock, LabelKeep: time.Hour})
+	old := []*Txn{
+		{ID: 9_000_000_001, DBID: db.ID, Label: "old_prepare", Status: StatusPrepare, Coordinator: Coordinator{"gone", "x"}, TimeoutMs: 1000, PrepareTime: clock.Now().UnixMilli()},
+		{ID: 9_000_000_002, DBID: db.ID, Label: "old_visible", Status: StatusVisible, FinishTime: clock.Now().UnixMilli()},
+	}
+	for _, tx := range old {
+		_, ok, err := testStore.Txn().Put(txnKey(tx.ID), tx).Put(labelKey(tx.DBID, tx.Label), tx.ID).Delete(indexedKey).Commit(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	clock.Advance(2 * time.Hour)
+	rep, err := m.Recover(ctx)
+	require.NoError(t, err)
+	require.Contains(t, rep.Aborted, old[0].ID)
+	require.Contains(t, rep.Expired, old[1].ID)
+	_, err = m.GetByLabel(ctx, db.ID, "old_visible")
+	require.ErrorIs(t, err, ErrNotFound)
 }

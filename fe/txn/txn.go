@@ -211,6 +211,19 @@ func (e *LabelExistsError) Error() string {
 	return fmt.Sprintf("Label [%s] has already been used, relate to txn [%d]", e.Label, e.TxnID)
 }
 
+// TooManyTxnsError: Begin found Config.MaxRunningPerDB transactions of the
+// database running. The client should retry later.
+type TooManyTxnsError struct {
+	DBID    int64
+	Running int64
+	Limit   int
+}
+
+// Error is Doris's text.
+func (e *TooManyTxnsError) Error() string {
+	return fmt.Sprintf("current running txns on db %d is %d, larger than limit %d", e.DBID, e.Running, e.Limit)
+}
+
 // Op is an operation on a transaction, for StateError.
 type Op uint8
 
