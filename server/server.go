@@ -56,6 +56,17 @@ type Config struct {
 	// PageCacheBytes bounds the cache of decoded segment pages (Doris's
 	// storage_page_cache_limit); 0 turns it off.
 	PageCacheBytes int64
+	// Load transactions (STREAMLOAD.md §4.2); zero takes Doris's default.
+	// StreamLoadTimeout bounds a load without a timeout header
+	// (stream_load_default_timeout_second); PrecommitTimeout bounds a
+	// precommitted two-phase load (stream_load_default_precommit_timeout_second);
+	// LabelKeep is how long finished labels are kept
+	// (streaming_label_keep_max_second); MaxRunningTxnsPerDB bounds the
+	// loads of a database not yet finished (max_running_txn_num_per_db).
+	StreamLoadTimeout   time.Duration
+	PrecommitTimeout    time.Duration
+	LabelKeep           time.Duration
+	MaxRunningTxnsPerDB int
 }
 
 // DefaultConfig returns Doris's default ports on loopback.
@@ -154,9 +165,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.tabs.SetPageCache(storage.NewPageCache(cfg.PageCacheBytes))
 	}
 	s.txns = txn.NewManager(store, s.cat, txn.Config{
-		Self:      txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},
-		Publisher: local.Publisher{S: s.tabs},
-		Logger:    log,
+		Self:             txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},
+		Publisher:        local.Publisher{S: s.tabs},
+		Logger:           log,
+		DefaultTimeout:   cfg.StreamLoadTimeout,
+		PrecommitTimeout: cfg.PrecommitTimeout,
+		LabelKeep:        cfg.LabelKeep,
+		MaxRunningPerDB:  cfg.MaxRunningTxnsPerDB,
 	})
 	rep, err := s.txns.Recover(ctx)
 	if err != nil {
@@ -183,6 +198,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		BEHTTPPort:  cfg.BEHTTPPort,
 		ErrorLogDir: filepath.Join(cfg.DataDir, "be", "error_log"),
 		Logger:      log,
+
+		DefaultTimeout: cfg.StreamLoadTimeout,
+		TwoPhaseCommit: loader.NewTwoPhaseHandler(backend, log),
 	}
 	feHandler, beHandler, err := loader.NewHandlers(backend, lcfg)
 	if err != nil {

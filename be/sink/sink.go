@@ -11,8 +11,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -294,4 +297,76 @@ func (l *load) Abort(ctx context.Context, reason string) error {
 		return err
 	}
 	return l.s.Tablets.AbortTxn(l.txn.ID)
+}
+
+var _ loader.TwoPhaseBackend = (*Sink)(nil)
+
+// publishWait bounds how long a 2PC commit waits for its data to become
+// visible before answering; the commit stands either way, and a delayed
+// publish is finished by recovery.
+const publishWait = 30 * time.Second
+
+// lookupTxn finds the transaction of a 2PC decision in database db: by id,
+// or by label among the statuses given.
+func (s *Sink) lookupTxn(ctx context.Context, req loader.TxnRequest, statuses ...txn.Status) (*txn.Txn, error) {
+	db, err := s.Catalog.Snapshot().Database(req.DB)
+	if err != nil {
+		return nil, fmt.Errorf("unknown database, database=%s", req.DB)
+	}
+	if req.TxnID != 0 {
+		t, err := s.Txns.Get(ctx, req.TxnID)
+		if err != nil {
+			return nil, err
+		}
+		if t.DBID != db.ID {
+			return nil, &txn.NotFoundError{TxnID: req.TxnID}
+		}
+		return t, nil
+	}
+	t, err := s.Txns.GetByLabel(ctx, db.ID, req.Label)
+	if err != nil && !errors.Is(err, txn.ErrNotFound) {
+		return nil, err
+	}
+	if err == nil && slices.Contains(statuses, t.Status) {
+		return t, nil
+	}
+	return nil, fmt.Errorf("running transaction not found, label=%s", req.Label)
+}
+
+// CommitTxn implements loader.TwoPhaseBackend: it commits a precommitted
+// load and publishes it.
+func (s *Sink) CommitTxn(ctx context.Context, req loader.TxnRequest) error {
+	t, err := s.lookupTxn(ctx, req, txn.StatusPrecommitted)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Txns.Commit(ctx, t.ID, nil); err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishWait)
+	defer cancel()
+	if err := s.Txns.Publish(pctx, t.ID); err != nil {
+		// Committed: recovery finishes the publish.
+		slog.Warn("publish after 2PC commit delayed", "txn", t.ID, "err", err)
+	}
+	return nil
+}
+
+// AbortTxn implements loader.TwoPhaseBackend: it aborts a PREPARE or
+// PRECOMMITTED load and drops what it wrote. A load still running under
+// the transaction fails when it next reaches the transaction service.
+func (s *Sink) AbortTxn(ctx context.Context, req loader.TxnRequest) error {
+	t, err := s.lookupTxn(ctx, req, txn.StatusPrecommitted, txn.StatusPrepare)
+	if err != nil {
+		return err
+	}
+	if err := s.Txns.Abort(ctx, t.ID, "User Abort"); err != nil {
+		return err
+	}
+	if err := s.Tablets.AbortTxn(t.ID); err != nil {
+		// The transaction is aborted; its rowsets are dropped by the
+		// periodic cleanup of pending rowsets.
+		slog.Warn("dropping rowsets of aborted transaction", "txn", t.ID, "err", err)
+	}
+	return nil
 }

@@ -78,6 +78,14 @@ func runServer(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.EtcdLogLevel, "etcd-log-level", cfg.EtcdLogLevel, "log level of the embedded etcd (debug, info, warn, error, fatal)")
 	pageCache := fs.String("storage-page-cache-limit", "20%",
 		"memory for decoded segment pages: a share of physical memory (20%) or a size (512M, 4G); 0 turns the cache off")
+	fs.DurationVar(&cfg.StreamLoadTimeout, "stream-load-default-timeout", 259200*time.Second,
+		"how long a stream load without a timeout header may run (stream_load_default_timeout_second)")
+	fs.DurationVar(&cfg.PrecommitTimeout, "stream-load-precommit-timeout", 3600*time.Second,
+		"how long a precommitted two-phase load waits for its commit before it is aborted (stream_load_default_precommit_timeout_second)")
+	fs.DurationVar(&cfg.LabelKeep, "label-keep", 43200*time.Second,
+		"how long the label of a finished load stays taken (streaming_label_keep_max_second)")
+	fs.IntVar(&cfg.MaxRunningTxnsPerDB, "max-running-txn-num-per-db", 1000,
+		"loads of one database that may run at once; more are refused with a retryable error")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines instead of text")
 	pprofAddr := fs.String("pprof", "", "serve Go's net/http/pprof profiles on this address (host:port); off when empty")
