@@ -45,8 +45,8 @@ type Config struct {
 	// MaxRunningPerDB bounds the transactions of a database that are not
 	// final (max_running_txn_num_per_db, 1000); Begin refuses beyond it.
 	MaxRunningPerDB int
-	Clock     Clock     // nil: SystemClock
-	Publisher Publisher // nil: Publish only finishes (no backends)
+	Clock           Clock     // nil: SystemClock
+	Publisher       Publisher // nil: Publish only finishes (no backends)
 	// IDs allocates txn ids; nil: the "txn" counter in blocks of 16.
 	IDs    *meta.IDAllocator
 	Logger *slog.Logger
@@ -62,7 +62,6 @@ const (
 
 // timeoutReason is the abort reason of a transaction that ran out of time.
 const timeoutReason = "timeout by txn manager"
-
 
 // Manager runs load transactions. It is safe for concurrent use; every
 // state change is one etcd transaction conditioned on what it read, so
