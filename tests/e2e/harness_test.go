@@ -78,19 +78,21 @@ type Server struct {
 	HTTP     int
 	BEHTTP   int
 	ports    []int
+	extra    []string // further server flags
 	cmd      *exec.Cmd
 	logs     *lockedBuffer
 	waitDone chan struct{}
 }
 
-// startServer starts strata on fresh ports with dataDir ("" = a new temp dir).
-func startServer(t *testing.T, dataDir string) *Server {
+// startServer starts strata on fresh ports with dataDir ("" = a new temp
+// dir) and any further server flags.
+func startServer(t *testing.T, dataDir string, flags ...string) *Server {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
 	p := freePorts(t, 6)
-	s := &Server{t: t, DataDir: dataDir, ports: p, Query: p[0], HTTP: p[1], BEHTTP: p[2]}
+	s := &Server{t: t, DataDir: dataDir, ports: p, Query: p[0], HTTP: p[1], BEHTTP: p[2], extra: flags}
 	s.start()
 	t.Cleanup(func() { s.Stop() })
 	return s
@@ -107,6 +109,7 @@ func (s *Server) start() {
 		"--be-http-port", strconv.Itoa(p[2]), "--be-rpc-port", strconv.Itoa(p[3]),
 		"--etcd-client-port", strconv.Itoa(p[4]), "--etcd-peer-port", strconv.Itoa(p[5]),
 		"--log-level", "warn")
+	s.cmd.Args = append(s.cmd.Args, s.extra...)
 	s.cmd.Stdout = s.logs
 	s.cmd.Stderr = s.logs
 	require.NoError(t, s.cmd.Start())
