@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/partition"
@@ -242,10 +243,8 @@ func (l *load) Commit(ctx context.Context) (publishTimeout bool, err error) {
 	if l.finished {
 		return false, fmt.Errorf("load %d is already finished", l.txn.ID)
 	}
-	for id, w := range l.writers {
-		if err := w.Close(); err != nil {
-			return false, fmt.Errorf("flushing tablet %d: %w", id, err)
-		}
+	if err := closeWriters(l.writers); err != nil {
+		return false, err
 	}
 	parts := make([]txn.PartitionRef, 0, len(l.touched))
 	for pi := range l.touched {
@@ -269,6 +268,34 @@ func (l *load) Commit(ctx context.Context) (publishTimeout bool, err error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// closeParallel bounds the tablet writers a commit flushes at once: each
+// flush ends in fsyncs, which the device serves concurrently.
+const closeParallel = 8
+
+// closeWriters makes every writer's rows durable, several at a time, and
+// returns the first failure.
+func closeWriters(writers map[int64]TabletWriter) error {
+	if len(writers) == 1 {
+		for id, w := range writers {
+			if err := w.Close(); err != nil {
+				return fmt.Errorf("flushing tablet %d: %w", id, err)
+			}
+		}
+		return nil
+	}
+	var g errgroup.Group
+	g.SetLimit(closeParallel)
+	for id, w := range writers {
+		g.Go(func() error {
+			if err := w.Close(); err != nil {
+				return fmt.Errorf("flushing tablet %d: %w", id, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // Abort discards the load. It is safe after a failed Write or Commit and
