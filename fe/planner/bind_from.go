@@ -72,6 +72,12 @@ func (p *Planner) bindTableSource(r *sql.TableSource, ctes cteScope) (node, erro
 			return nil, &Error{Code: ErrNoDB, Msg: "No database selected"}
 		}
 	}
+	if sys, ok := IsSystemSchema(db); ok {
+		if len(r.Partitions) > 0 {
+			return nil, unsupported("PARTITION on a system table")
+		}
+		return p.bindSystemTable(sys, r.Name.Name, r.Alias)
+	}
 	t, ok := p.cat.Table(db, r.Name.Name)
 	if !ok {
 		if !p.cat.HasDatabase(db) {

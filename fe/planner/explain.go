@@ -64,6 +64,11 @@ func explainNode(n node, depth int, out *[]string) {
 			}
 			add("  range %s: %s", c.name, r)
 		}
+	case *sysScanNode:
+		add("SchemaScanNode TABLE: %s.%s columns=[%s]", v.db, v.table.name, strings.Join(names(v.out), ", "))
+		if len(v.filters) > 0 {
+			add("  predicates: %s", andAll(v.filters).format(names(v.out)))
+		}
 	case *filterNode:
 		add("Filter: %s", v.pred.format(names(v.child.columns())))
 		explainNode(v.child, depth+1, out)

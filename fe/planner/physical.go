@@ -89,6 +89,8 @@ func (p *Planner) build(n node, x *Execution) (exec.Operator, error) {
 	switch v := n.(type) {
 	case *scanNode:
 		return p.buildScan(v, x)
+	case *sysScanNode:
+		return p.buildSysScan(v, x)
 	case *filterNode:
 		child, err := p.build(v.child, x)
 		if err != nil {

@@ -12,6 +12,10 @@
 //  3. The physical step pins each tablet's rowsets at its partition's
 //     visible version and builds be/exec operators.
 //
+// Tables of the system schemas (information_schema) bind as scans of rows
+// computed from the catalog snapshot when the plan is built (systable.go),
+// so the rest of the planner treats them as any other input.
+//
 // Binding runs twice: the first pass records which columns of each table
 // the query reads, the second binds against scans that read only those, so
 // that no later step has to renumber columns.
@@ -44,6 +48,11 @@ type Catalog interface {
 	// Table finds a table; ok is false when the database or table is absent.
 	Table(db, name string) (t *catalog.Table, ok bool)
 	HasDatabase(db string) bool
+	// Databases lists the databases sorted by name.
+	Databases() []*catalog.Database
+	// Tables lists the tables of a database sorted by name; none when the
+	// database is absent.
+	Tables(db string) []*catalog.Table
 }
 
 // TabletReader opens tablets for reading.
@@ -91,6 +100,7 @@ const (
 	ErrSPDoesNotExist      uint16 = 1305
 	ErrNotSupportedYet     uint16 = 1235
 	ErrNoSuchTable         uint16 = 1146
+	ErrUnknownTable        uint16 = 1109
 	ErrBadDB               uint16 = 1049
 	ErrNoDB                uint16 = 1046
 	ErrUnknown             uint16 = 1105

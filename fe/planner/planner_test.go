@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +39,19 @@ func (c fakeCatalog) Table(db, name string) (*catalog.Table, bool) {
 	return t, ok
 }
 func (c fakeCatalog) HasDatabase(db string) bool { return db == "d" }
+func (c fakeCatalog) Databases() []*catalog.Database {
+	return []*catalog.Database{{ID: 1, Name: "d"}}
+}
+func (c fakeCatalog) Tables(db string) []*catalog.Table {
+	var out []*catalog.Table
+	for k, t := range c {
+		if strings.HasPrefix(k, db+".") {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b *catalog.Table) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
 
 type noTablets struct{}
 

@@ -36,6 +36,11 @@ func pushDown(n node, preds []*ir) (node, error) {
 			x.filters = append(x.filters, conjuncts(pr)...)
 		}
 		return x, nil
+	case *sysScanNode:
+		for _, pr := range preds {
+			x.filters = append(x.filters, conjuncts(pr)...)
+		}
+		return x, nil
 	case *joinNode:
 		nl := len(x.left.columns())
 		nAll := len(x.out)

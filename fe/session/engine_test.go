@@ -31,6 +31,14 @@ func newTestEngine(t *testing.T) *Engine {
 // newTestEngineWith is newTestEngine with the publisher wrapped by wrap.
 func newTestEngineWith(t *testing.T, wrap func(txn.Publisher) txn.Publisher) *Engine {
 	t.Helper()
+	return newTestEngineClock(t, wrap, nil)
+}
+
+// newTestEngineClock is newTestEngineWith with the transactions' clock (nil:
+// the wall clock). A wrap that returns nil leaves publishing to the manager
+// alone (no backend is asked).
+func newTestEngineClock(t *testing.T, wrap func(txn.Publisher) txn.Publisher, clock txn.Clock) *Engine {
+	t.Helper()
 	dir := t.TempDir()
 	e, err := metatest.Start(dir)
 	require.NoError(t, err)
@@ -49,9 +57,10 @@ func newTestEngineWith(t *testing.T, wrap func(txn.Publisher) txn.Publisher) *En
 	txns := txn.NewManager(store, cat, txn.Config{
 		Self:      txn.Coordinator{Node: "test", Incarnation: uuid.NewString()},
 		Publisher: pub,
+		Clock:     clock,
 	})
 	loads := &sink.Sink{Catalog: cat, Txns: txns, Tablets: local.Writers{S: tabs}}
-	return &Engine{Catalog: cat, Tablets: local.Reader{S: tabs}, Loads: loads}
+	return &Engine{Catalog: cat, Tablets: local.Reader{S: tabs}, Loads: loads, Txns: txns}
 }
 
 func newTestSession(t *testing.T, e *Engine, id uint32) *Session {

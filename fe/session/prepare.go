@@ -45,7 +45,7 @@ func (s *Session) ClosePrepared(*mysqlproto.Prepared) {}
 
 // FieldList implements COM_FIELD_LIST for the mysql client's completion.
 func (s *Session) FieldList(_ context.Context, table, wildcard string) ([]mysqlproto.Field, error) {
-	db, t, err := s.lookupTable(sql.ObjectName{Name: table})
+	db, t, err := s.lookupTableOrSystem(sql.ObjectName{Name: table})
 	if err != nil {
 		return nil, toMySQL(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/sql"
+	"github.com/strata-db/strata/fe/txn"
 	"github.com/strata-db/strata/loader"
 	"github.com/strata-db/strata/mysqlproto"
 )
@@ -30,7 +31,10 @@ type Engine struct {
 	Tablets planner.TabletReader
 	// Loads begins write transactions for INSERT (the same path stream
 	// load uses).
-	Loads  loader.Backend
+	Loads loader.Backend
+	// Txns is the load transaction service SHOW TRANSACTION and SHOW
+	// [STREAM] LOAD read; nil makes them unsupported.
+	Txns   *txn.Manager
 	Logger *slog.Logger
 
 	mu    sync.Mutex // protects conns
@@ -296,6 +300,16 @@ func (c catalogView) Table(db, name string) (*catalog.Table, bool) {
 func (c catalogView) HasDatabase(db string) bool {
 	_, err := c.snap.Database(db)
 	return err == nil
+}
+
+func (c catalogView) Databases() []*catalog.Database { return c.snap.Databases() }
+
+func (c catalogView) Tables(db string) []*catalog.Table {
+	ts, err := c.snap.Tables(db)
+	if err != nil {
+		return nil
+	}
+	return ts
 }
 
 func (s *Session) planner() *planner.Planner {

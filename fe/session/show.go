@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/sql"
 	"github.com/strata-db/strata/mysqlproto"
 	"github.com/strata-db/strata/types"
@@ -16,13 +17,16 @@ import (
 func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Result, error) {
 	snap := s.eng.Catalog.Snapshot()
 	match := func(name string) bool { return st.Like == nil || likeMatch(*st.Like, name) }
-	if st.Where != nil && st.Kind != "VARIABLES" {
+	switch {
+	case st.Where == nil:
+	case st.Kind == "VARIABLES", st.Kind == "TRANSACTION", st.Kind == "LOAD", st.Kind == "STREAM LOAD":
+	default:
 		return nil, notSupported("SHOW ... WHERE")
 	}
 	switch st.Kind {
 	case "DATABASES":
 		var rows [][]any
-		names := []string{"information_schema"}
+		names := planner.SystemSchemas()
 		for _, db := range snap.Databases() {
 			names = append(names, db.Name)
 		}
@@ -38,19 +42,31 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		if err != nil {
 			return nil, err
 		}
-		tables, err := snap.Tables(db)
-		if err != nil {
-			return nil, err
+		var names []string
+		tableType := "BASE TABLE"
+		if sys, ok := planner.IsSystemSchema(db); ok {
+			db, tableType = sys, "SYSTEM VIEW"
+			for _, t := range planner.SystemTables(sys) {
+				names = append(names, t.Name)
+			}
+		} else {
+			tables, err := snap.Tables(db)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range tables {
+				names = append(names, t.Name)
+			}
 		}
 		var rows [][]any
-		for _, t := range tables {
-			if !match(t.Name) {
+		for _, n := range names {
+			if !match(n) {
 				continue
 			}
 			if st.Full {
-				rows = append(rows, []any{t.Name, "BASE TABLE"})
+				rows = append(rows, []any{n, tableType})
 			} else {
-				rows = append(rows, []any{t.Name})
+				rows = append(rows, []any{n})
 			}
 		}
 		fields := stringFields("Tables_in_" + db)
@@ -81,7 +97,7 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		if st.DB != "" {
 			name.DB = st.DB
 		}
-		_, t, err := s.lookupTable(name)
+		_, t, err := s.lookupTableOrSystem(name)
 		if err != nil {
 			return nil, err
 		}
@@ -125,6 +141,10 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 			"Cardinality", "Sub_part", "Packed", "Null", "Index_type", "Comment"), nil), nil
 	case "STATUS":
 		return mysqlproto.NewRowsResult(stringFields("Variable_name", "Value"), [][]any{{"Uptime", fmt.Sprint(int64(time.Since(s.start).Seconds()))}}), nil
+	case "TRANSACTION":
+		return s.showTransaction(ctx, st)
+	case "LOAD", "STREAM LOAD":
+		return s.showLoad(ctx, st)
 	}
 	return nil, notSupported("SHOW " + st.Kind)
 }
@@ -155,6 +175,23 @@ func (s *Session) lookupTable(n sql.ObjectName) (string, *catalog.Table, error) 
 		return "", nil, &sqlError{Code: 1146, Msg: fmt.Sprintf("Table '%s.%s' doesn't exist", db, n.Name)}
 	}
 	return db, t, nil
+}
+
+// lookupTableOrSystem is lookupTable that also finds system tables
+// (information_schema.columns), as a table without partitions.
+func (s *Session) lookupTableOrSystem(n sql.ObjectName) (string, *catalog.Table, error) {
+	db, err := s.dbFor(n)
+	if err != nil {
+		return "", nil, err
+	}
+	if sys, ok := planner.IsSystemSchema(db); ok {
+		t, ok := planner.LookupSystemTable(sys, n.Name)
+		if !ok {
+			return "", nil, &sqlError{Code: planner.ErrUnknownTable, Msg: fmt.Sprintf("Unknown table '%s' in %s", n.Name, sys)}
+		}
+		return sys, &catalog.Table{Name: t.Name, Comment: t.Comment, Schema: catalog.Schema{Columns: t.Columns}}, nil
+	}
+	return s.lookupTable(n)
 }
 
 // showPartitions has Doris's 20 columns.
@@ -240,7 +277,7 @@ func showColumns(t *catalog.Table, full bool, match func(string) bool) *mysqlpro
 
 // describe is DESC t: Doris's Field, Type, Null, Key, Default, Extra.
 func (s *Session) describe(st *sql.DescribeStmt) (*mysqlproto.Result, error) {
-	_, t, err := s.lookupTable(st.Table)
+	_, t, err := s.lookupTableOrSystem(st.Table)
 	if err != nil {
 		return nil, err
 	}
@@ -363,17 +400,25 @@ func (s *Session) showTableStatus(st *sql.ShowStmt, match func(string) bool) (*m
 	if err != nil {
 		return nil, err
 	}
-	tables, err := s.eng.Catalog.Snapshot().Tables(db)
-	if err != nil {
-		return nil, err
-	}
 	var rows [][]any
-	for _, t := range tables {
-		if !match(t.Name) {
-			continue
+	if sys, ok := planner.IsSystemSchema(db); ok {
+		for _, t := range planner.SystemTables(sys) {
+			if match(t.Name) {
+				rows = append(rows, []any{t.Name, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, "utf8mb4_0900_bin", nil, "", t.Comment})
+			}
 		}
-		created := time.UnixMilli(t.CreateTime).Format("2006-01-02 15:04:05")
-		rows = append(rows, []any{t.Name, "Doris", "10", nil, "0", "0", "0", nil, nil, nil, nil, created, nil, nil, "utf8mb4_0900_bin", nil, "", t.Comment})
+	} else {
+		tables, err := s.eng.Catalog.Snapshot().Tables(db)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tables {
+			if !match(t.Name) {
+				continue
+			}
+			created := time.UnixMilli(t.CreateTime).Format("2006-01-02 15:04:05")
+			rows = append(rows, []any{t.Name, "Doris", "10", nil, "0", "0", "0", nil, nil, nil, nil, created, nil, nil, "utf8mb4_0900_bin", nil, "", t.Comment})
+		}
 	}
 	return mysqlproto.NewRowsResult(stringFields("Name", "Engine", "Version", "Row_format", "Rows", "Avg_row_length", "Data_length",
 		"Max_data_length", "Index_length", "Data_free", "Auto_increment", "Create_time", "Update_time", "Check_time",
