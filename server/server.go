@@ -26,6 +26,7 @@ import (
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/httpapi"
 	"github.com/strata-db/strata/fe/meta"
 	"github.com/strata-db/strata/fe/session"
 	"github.com/strata-db/strata/fe/txn"
@@ -190,7 +191,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		host = "127.0.0.1"
 	}
 	backend := &sink.Sink{Catalog: s.cat, Txns: s.txns, Tablets: local.Writers{S: s.tabs}}
-	eng := &session.Engine{Catalog: s.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Logger: log}
+	eng := &session.Engine{Catalog: s.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Txns: s.txns, Logger: log}
 
 	s.mysql = mysqlproto.NewServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log})
 	lcfg := loader.Config{
@@ -202,6 +203,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		DefaultTimeout: cfg.StreamLoadTimeout,
 		TwoPhaseCommit: loader.NewTwoPhaseHandler(backend, log),
 	}
+	api := httpapi.New(httpapi.Config{
+		Catalog: s.cat, Txns: s.txns, Sessions: eng, Authenticate: backend.Authenticate,
+		BackendHost: host, BackendHTTPPort: cfg.BEHTTPPort, Logger: log,
+	})
+	lcfg.Extra = api.Register
 	feHandler, beHandler, err := loader.NewHandlers(backend, lcfg)
 	if err != nil {
 		return nil, err
