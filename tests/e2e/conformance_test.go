@@ -80,6 +80,33 @@ func (c *connector) do(r request) (*http.Response, []byte) {
 	return resp, b
 }
 
+// get sends a GET (with an optional body, as the light-schema-change check
+// does) and returns the body of a 200 reply.
+func (c *connector) get(url string, body []byte) []byte {
+	c.t.Helper()
+	r := request{method: http.MethodGet, url: url}
+	if body != nil {
+		r.body, r.length = bytes.NewReader(body), int64(len(body))
+	}
+	resp, b := c.do(r)
+	require.Equal(c.t, http.StatusOK, resp.StatusCode, "GET %s: %s", url, b)
+	return b
+}
+
+// query runs SQL through POST /api/query/default_cluster/{db} and returns
+// the decoded reply.
+func (c *connector) query(db, stmt string) map[string]any {
+	c.t.Helper()
+	body, err := json.Marshal(map[string]string{"stmt": stmt})
+	require.NoError(c.t, err)
+	resp, b := c.do(request{method: http.MethodPost, url: c.feURL("/api/query/default_cluster/" + db), body: bytes.NewReader(body), length: int64(len(body)),
+		headers: []string{"Content-Type: application/json;charset=UTF-8"}})
+	require.Equal(c.t, http.StatusOK, resp.StatusCode, "%s", b)
+	var m map[string]any
+	require.NoError(c.t, json.Unmarshal(b, &m), "%s", b)
+	return m
+}
+
 func (c *connector) beURL(path string) string {
 	return fmt.Sprintf("http://127.0.0.1:%d%s", c.s.BEHTTP, path)
 }
@@ -290,6 +317,69 @@ func TestStreamLoadConformance(t *testing.T) {
 			resp.Body.Close()
 			require.Less(t, resp.StatusCode, 500)
 		}
+	})
+
+	t.Run("02 backends", func(t *testing.T) {
+		for _, port := range []int{s.HTTP, s.BEHTTP} {
+			body := c.get(fmt.Sprintf("http://127.0.0.1:%d/api/backends?is_alive=true", port), nil)
+			// The connector strips all whitespace before parsing.
+			var rep struct {
+				Code int `json:"code"`
+				Data struct {
+					Backends []struct {
+						IP       string `json:"ip"`
+						HTTPPort int    `json:"http_port"`
+						IsAlive  bool   `json:"is_alive"`
+					} `json:"backends"`
+				} `json:"data"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(strings.Join(strings.Fields(string(body)), "")), &rep), "%s", body)
+			require.Equal(t, 0, rep.Code)
+			require.Len(t, rep.Data.Backends, 1)
+			require.Equal(t, "127.0.0.1", rep.Data.Backends[0].IP)
+			require.Equal(t, s.BEHTTP, rep.Data.Backends[0].HTTPPort)
+			require.True(t, rep.Data.Backends[0].IsAlive)
+		}
+	})
+
+	t.Run("03 schema", func(t *testing.T) {
+		s.MustMySQL("CREATE TABLE db.m (id BIGINT, amt DECIMAL(10, 2) COMMENT 'money') DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1")
+		type column struct {
+			Name      string `json:"name"`
+			Type      string `json:"type"`
+			Comment   string `json:"comment"`
+			Precision string `json:"precision"`
+			Scale     string `json:"scale"`
+		}
+		var rep struct {
+			Code int `json:"code"`
+			Data struct {
+				Status     int      `json:"status"`
+				KeysType   string   `json:"keysType"`
+				Properties []column `json:"properties"`
+			} `json:"data"`
+		}
+		body := c.get(c.feURL("/api/db/d/_schema"), nil)
+		require.NoError(t, json.Unmarshal([]byte(strings.Join(strings.Fields(string(body)), "")), &rep), "%s", body)
+		require.Equal(t, 0, rep.Code)
+		require.Equal(t, 200, rep.Data.Status)
+		require.Equal(t, "DUP_KEYS", rep.Data.KeysType)
+		require.Equal(t, []string{"id", "name", "age", "ts"}, func() (out []string) {
+			for _, p := range rep.Data.Properties {
+				out = append(out, p.Name)
+			}
+			return out
+		}())
+		body = c.get(c.feURL("/api/internal/db/m/_schema"), nil)
+		require.NoError(t, json.Unmarshal(body, &rep), "%s", body)
+		require.Equal(t, 0, rep.Code)
+		require.Equal(t, column{Name: "amt", Type: "DECIMAL64", Comment: "money", Precision: "10", Scale: "2"}, rep.Data.Properties[1])
+		body = c.get(c.feURL("/api/db/nosuch/_schema"), nil)
+		var bad struct {
+			Code int `json:"code"`
+		}
+		require.NoError(t, json.Unmarshal(body, &bad), "%s", body)
+		require.NotEqual(t, 0, bad.Code)
 	})
 
 	var t4 int64
