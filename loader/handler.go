@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/strata-db/strata/fe/catalog"
@@ -51,6 +54,23 @@ type Config struct {
 	// Extra, when set, registers further routes (the FE REST API) on the
 	// mux of each port.
 	Extra func(mux *http.ServeMux)
+	// CompileWhere compiles a load's where header against the columns of
+	// Load.Columns(); its error text is returned to the client. When nil,
+	// a load with a where header fails before it begins.
+	CompileWhere func(cols []catalog.Column, where string) (RowFilter, error)
+}
+
+// RowFilter is a compiled where header. Rows for which it is not TRUE are
+// left out of the load and counted in NumberUnselectedRows; they do not
+// count against max_filter_ratio.
+type RowFilter interface {
+	// Select appends to keep the indexes, ascending, of the rows to load
+	// and returns the extended slice. cols is one array per column of
+	// Load.Columns(), in that order, typed as Column.Type.Arrow() and n rows
+	// long; Select neither retains nor releases them. An error fails the
+	// load. A RowFilter is called for every batch of one load, from one
+	// goroutine.
+	Select(cols []arrow.Array, n int, keep []int32) ([]int32, error)
 }
 
 func (c *Config) setDefaults() {
@@ -288,7 +308,7 @@ func (h *handlers) runLoad(w http.ResponseWriter, r *http.Request, res *Result, 
 		res.Message = fmt.Sprintf("The size of this load(%d) exceeds the max size(%d). Split the data or raise streaming_load_max_mb", r.ContentLength, h.cfg.MaxBodyBytes)
 		return
 	}
-	if opts.Where != "" {
+	if opts.Where != "" && h.cfg.CompileWhere == nil {
 		res.Message = "where is " + errNotSupported.Error()
 		return
 	}
@@ -326,18 +346,30 @@ func (h *handlers) runLoad(w http.ResponseWriter, r *http.Request, res *Result, 
 		}
 	}
 
+	var filter RowFilter
+	if opts.Where != "" {
+		// Like a plan error, a bad where fails the load before its body is
+		// read.
+		if filter, err = h.cfg.CompileWhere(load.Columns(), opts.Where); err != nil {
+			res.Message = fmt.Sprintf("invalid where %q: %v", opts.Where, err)
+			abort(res.Message)
+			return
+		}
+	}
+
 	// The load timeout, not a server timeout, bounds the body.
 	_ = http.NewResponseController(w).SetReadDeadline(deadline)
 
 	elog := h.logs.newLog(res.TxnID)
-	stats, err := h.readBody(ctx, r, opts, load, elog, res)
+	stats, err := h.readBody(ctx, r, opts, load, filter, elog, res)
 	wroteLog := elog.close()
 	if wroteLog {
 		res.ErrorURL = fmt.Sprintf("http://%s%s?file=%s", net.JoinHostPort(h.cfg.BEHost, strconv.Itoa(h.cfg.BEHTTPPort)), errorLogPath, elog.name)
 	}
 	res.NumberTotalRows = stats.total
 	res.NumberFilteredRows = stats.filtered
-	res.NumberLoadedRows = stats.total - stats.filtered
+	res.NumberUnselectedRows = stats.unselected
+	res.NumberLoadedRows = stats.total - stats.filtered - stats.unselected
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("[TIMEOUT]stream load timed out after %s: %w", timeout, err)
@@ -347,8 +379,9 @@ func (h *handlers) runLoad(w http.ResponseWriter, r *http.Request, res *Result, 
 		abort(res.Message)
 		return
 	}
-	selected := stats.total
-	if stats.filtered > 0 && float64(stats.filtered)/float64(selected) > opts.MaxFilterRatio {
+	// Doris's ratio: unselected rows are neither errors nor candidates.
+	selected := stats.total - stats.unselected
+	if stats.filtered > 0 && selected > 0 && float64(stats.filtered)/float64(selected) > opts.MaxFilterRatio {
 		res.Message = msgTooManyFiltered
 		abort(msgTooManyFiltered)
 		return
@@ -372,7 +405,9 @@ func (h *handlers) runLoad(w http.ResponseWriter, r *http.Request, res *Result, 
 	res.Message = "OK"
 }
 
-type bodyStats struct{ total, filtered int64 }
+// bodyStats counts the rows of a body: total were read, filtered failed
+// conversion, unselected were left out by the where filter.
+type bodyStats struct{ total, filtered, unselected int64 }
 
 // countingReader counts bytes read and enforces the body limit.
 type countingReader struct {
@@ -390,8 +425,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readBody streams the body through the parser into the load.
-func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOptions, load Load, elog *errorLog, res *Result) (bodyStats, error) {
+// readBody streams the body through the parser, and the filter when not
+// nil, into the load.
+func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOptions, load Load, filter RowFilter, elog *errorLog, res *Result) (bodyStats, error) {
 	cols := load.Columns()
 	cr := &countingReader{r: r.Body, limit: h.cfg.MaxBodyBytes}
 	defer func() { res.LoadBytes = cr.n }()
@@ -403,9 +439,10 @@ func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOpti
 	if err != nil {
 		return bodyStats{}, err
 	}
+	sel := rowSelector{filter: filter}
 	stats := func() bodyStats {
 		t, f := src.Stats()
-		return bodyStats{t, f}
+		return bodyStats{t, f, sel.unselected}
 	}
 	var readDur, writeDur time.Duration
 	defer func() {
@@ -421,9 +458,14 @@ func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOpti
 			return stats(), ferr
 		}
 		if bb.Len() > 0 {
-			arrs := bb.Build()
-			err := load.Write(ctx, arrs)
-			releaseAll(arrs)
+			arrs, err := sel.apply(ctx, bb.Build())
+			if err != nil {
+				return stats(), err
+			}
+			if arrs != nil {
+				err = load.Write(ctx, arrs)
+				releaseAll(arrs)
+			}
 			writeDur += h.cfg.Now().Sub(t1)
 			if err != nil {
 				return stats(), fmt.Errorf("writing rows: %w", err)
@@ -436,6 +478,60 @@ func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOpti
 			return stats(), err
 		}
 	}
+}
+
+// rowSelector applies a where filter to built batches and counts the rows
+// it leaves out.
+type rowSelector struct {
+	filter     RowFilter // nil: every row is selected
+	keep       []int32   // reused between batches
+	unselected int64
+}
+
+// apply takes ownership of arrs, a built batch, and returns the selected
+// rows, which the caller must release: arrs itself when all are selected,
+// nil when none is.
+func (s *rowSelector) apply(ctx context.Context, arrs []arrow.Array) ([]arrow.Array, error) {
+	if s.filter == nil {
+		return arrs, nil
+	}
+	n := arrs[0].Len()
+	keep, err := s.filter.Select(arrs, n, s.keep[:0])
+	if err != nil {
+		releaseAll(arrs)
+		return nil, fmt.Errorf("filtering rows by where: %w", err)
+	}
+	s.keep = keep
+	s.unselected += int64(n - len(keep))
+	switch len(keep) {
+	case n:
+		return arrs, nil
+	case 0:
+		releaseAll(arrs)
+		return nil, nil
+	}
+	out, err := takeRows(ctx, arrs, keep)
+	releaseAll(arrs)
+	return out, err
+}
+
+// takeRows gathers the given rows of every column into new arrays.
+func takeRows(ctx context.Context, cols []arrow.Array, rows []int32) ([]arrow.Array, error) {
+	b := array.NewInt32Builder(memory.DefaultAllocator)
+	b.AppendValues(rows, nil)
+	idx := b.NewArray()
+	b.Release()
+	defer idx.Release()
+	out := make([]arrow.Array, len(cols))
+	for i, c := range cols {
+		a, err := compute.TakeArray(ctx, c, idx)
+		if err != nil {
+			releaseAll(out[:i])
+			return nil, fmt.Errorf("selecting rows: %w", err)
+		}
+		out[i] = a
+	}
+	return out, nil
 }
 
 func releaseAll(arrs []arrow.Array) {

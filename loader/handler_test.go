@@ -21,9 +21,12 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/types"
 )
 
@@ -46,6 +49,7 @@ type fakeLoad struct {
 	table   string
 	cols    []catalog.Column
 	rows    [][]string
+	writes  int
 	status  string // RUNNING, PRECOMMITTED, FINISHED, ABORTED
 	twoPC   bool
 	aborted string
@@ -106,6 +110,10 @@ func (l *fakeLoad) Write(_ context.Context, cols []arrow.Array) error {
 			return fmt.Errorf("column %d: type %s", i, a.DataType())
 		}
 	}
+	if len(cols) > 0 && cols[0].Len() == 0 {
+		return errors.New("empty write")
+	}
+	l.writes++
 	l.rows = append(l.rows, rowsOf(cols)...)
 	return nil
 }
@@ -141,17 +149,24 @@ type testCluster struct {
 	logDir  string
 }
 
-func newTestCluster(t *testing.T) *testCluster {
+func newTestCluster(t *testing.T) *testCluster { return newTestClusterWith(t, nil) }
+
+// newTestClusterWith is newTestCluster with the config changed by configure.
+func newTestClusterWith(t *testing.T, configure func(*Config)) *testCluster {
 	t.Helper()
 	lnBE, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	c := &testCluster{backend: newFakeBackend(), logDir: filepath.Join(t.TempDir(), "error_log")}
-	fe, be, err := NewHandlers(c.backend, Config{
+	cfg := Config{
 		BEHost:      "127.0.0.1",
 		BEHTTPPort:  lnBE.Addr().(*net.TCPAddr).Port,
 		ErrorLogDir: c.logDir,
 		BatchRows:   2,
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	fe, be, err := NewHandlers(c.backend, cfg)
 	require.NoError(t, err)
 	c.be = httptest.NewUnstartedServer(be)
 	c.be.Listener.Close()
@@ -582,4 +597,236 @@ func TestStreamLoadBodyLimit(t *testing.T) {
 	require.Contains(t, res.Message, "exceeds the max size")
 	require.Positive(t, res.TxnID)
 	require.Empty(t, b.rows("d"))
+}
+
+// compileWhere is the server's CompileWhere: the planner's row filter.
+func compileWhere(cols []catalog.Column, where string) (RowFilter, error) {
+	f, err := planner.CompileRowFilter(cols, where)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func newWhereCluster(t *testing.T) *testCluster {
+	t.Helper()
+	return newTestClusterWith(t, func(cfg *Config) { cfg.CompileWhere = compileWhere })
+}
+
+func ids(rows [][]string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r[0]
+	}
+	return out
+}
+
+// TestStreamLoadWhere is scenario 13: rows the where header does not select
+// are counted in NumberUnselectedRows and not loaded.
+func TestStreamLoadWhere(t *testing.T) {
+	c := newWhereCluster(t)
+	csv := map[string]string{"column_separator": ",", "columns": "id,name,age"}
+	with := func(h map[string]string, kv ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range h {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+
+	// Batches of two rows: none selected, all selected, one of two (a NULL
+	// age is not selected).
+	body := "1,a,5\n2,b,6\n3,c,15\n4,d,20\n5,e,\\N\n6,f,30"
+	res, raw := c.load(t, c.be.URL, "d", chunked{strings.NewReader(body)}, with(csv, "where", "age > 10", "label", "w1"))
+	require.Equal(t, StatusSuccess, res.Status, raw)
+	require.Equal(t, "OK", res.Message)
+	require.EqualValues(t, 6, res.NumberTotalRows)
+	require.EqualValues(t, 3, res.NumberUnselectedRows)
+	require.EqualValues(t, 0, res.NumberFilteredRows)
+	require.EqualValues(t, 3, res.NumberLoadedRows)
+	require.Empty(t, res.ErrorURL, "unselected rows are not errors")
+	require.Equal(t, [][]string{{"3", "c", "15", "NULL"}, {"4", "d", "20", "NULL"}, {"6", "f", "30", "NULL"}}, c.backend.rows("d"))
+	require.Equal(t, 2, c.backend.loads["w1"].writes, "a batch with no selected row is not written")
+
+	// Every row unselected: Success with nothing loaded.
+	res, raw = c.load(t, c.be.URL, "d", strings.NewReader("7,g,1\n8,h,2\n9,i,3"), with(csv, "where", "age > 100", "label", "w2"))
+	require.Equal(t, StatusSuccess, res.Status, raw)
+	require.EqualValues(t, 3, res.NumberTotalRows)
+	require.EqualValues(t, 3, res.NumberUnselectedRows)
+	require.Zero(t, res.NumberLoadedRows)
+	require.Zero(t, c.backend.loads["w2"].writes)
+	require.Equal(t, "FINISHED", c.backend.loads["w2"].status)
+
+	// JSON lines, on the table with a hidden delete sign; names are matched
+	// case-insensitively and the filter sees converted values.
+	res, raw = c.load(t, c.be.URL, "u", chunked{strings.NewReader(
+		`{"id":"11","name":"x","age":"3"}` + "\n" +
+			`{"id":"12","name":"y","age":"40"}` + "\n" +
+			`{"id":"13","name":null,"age":"41"}` + "\n" +
+			`{"id":"14","name":"x","age":null}`)},
+		map[string]string{"format": "json", "read_json_by_line": "true", "label": "w3",
+			"where": "NAME = 'x' OR (age BETWEEN 40 AND 50 AND name IS NOT NULL)"})
+	require.Equal(t, StatusSuccess, res.Status, raw)
+	require.EqualValues(t, 4, res.NumberTotalRows)
+	require.EqualValues(t, 1, res.NumberUnselectedRows)
+	require.EqualValues(t, 3, res.NumberLoadedRows)
+	require.Equal(t, []string{"11", "12", "14"}, ids(c.backend.rows("u")))
+	require.Equal(t, []string{"11", "x", "3", "NULL", "0"}, c.backend.rows("u")[0])
+
+	// Gzip CSV with the where header.
+	res, raw = c.load(t, c.be.URL, "d", chunked{gz(t, "21,a,1\n22,b,2\n23,c,3")},
+		with(csv, "compress_type", "gz", "where", "id % 2 = 1", "label", "w4"))
+	require.Equal(t, StatusSuccess, res.Status, raw)
+	require.EqualValues(t, 1, res.NumberUnselectedRows)
+	require.EqualValues(t, 2, res.NumberLoadedRows)
+
+	// An empty where header is no filter.
+	res, raw = c.load(t, c.be.URL, "d", strings.NewReader("31,a,1"), with(csv, "where", "", "label", "w5"))
+	require.Equal(t, StatusSuccess, res.Status, raw)
+	require.Zero(t, res.NumberUnselectedRows)
+	require.EqualValues(t, 1, res.NumberLoadedRows)
+}
+
+// TestStreamLoadWhereFilterRatio checks Doris's ratio: filtered rows over
+// the rows the where header selected (total - unselected).
+func TestStreamLoadWhereFilterRatio(t *testing.T) {
+	c := newWhereCluster(t)
+	hdr := func(label, ratio string) map[string]string {
+		h := map[string]string{"column_separator": ",", "columns": "id,name,age", "where": "age > 10 OR age IS NULL", "label": label}
+		if ratio != "" {
+			h["max_filter_ratio"] = ratio
+		}
+		return h
+	}
+
+	// Unselected rows alone do not fail a load with the default ratio 0.
+	res, raw := c.load(t, c.be.URL, "d", strings.NewReader("1,a,1\n2,b,2\n3,c,30"), hdr("r1", ""))
+	require.Equal(t, StatusSuccess, res.Status, raw)
+	require.EqualValues(t, 2, res.NumberUnselectedRows)
+	require.EqualValues(t, 1, res.NumberLoadedRows)
+
+	// One filtered, two unselected, one loaded: the ratio is 1/2, not 1/4.
+	body := "11,a,abc\n12,b,1\n13,c,2\n14,d,40"
+	res, raw = c.load(t, c.be.URL, "d", strings.NewReader(body), hdr("r2", "0.4"))
+	require.Equal(t, StatusFail, res.Status, raw)
+	require.Equal(t, msgTooManyFiltered, res.Message)
+	require.EqualValues(t, 4, res.NumberTotalRows)
+	require.EqualValues(t, 1, res.NumberFilteredRows)
+	require.EqualValues(t, 2, res.NumberUnselectedRows)
+	require.EqualValues(t, 1, res.NumberLoadedRows)
+	require.NotEmpty(t, res.ErrorURL)
+	require.Equal(t, "ABORTED", c.backend.loads["r2"].status)
+	require.NotContains(t, ids(c.backend.rows("d")), "14")
+
+	res, raw = c.load(t, c.be.URL, "d", strings.NewReader(body), hdr("r2", "0.5"))
+	require.Equal(t, StatusSuccess, res.Status, raw)
+	require.EqualValues(t, 1, res.NumberFilteredRows)
+	require.EqualValues(t, 2, res.NumberUnselectedRows)
+	require.EqualValues(t, 1, res.NumberLoadedRows)
+	require.Contains(t, ids(c.backend.rows("d")), "14")
+
+	// A row that fails conversion is filtered, not unselected, even when the
+	// where header would not have selected it.
+	res, raw = c.load(t, c.be.URL, "d", strings.NewReader("21,a,1\n22,b,xyz"), hdr("r3", "1"))
+	require.Equal(t, StatusSuccess, res.Status, raw)
+	require.EqualValues(t, 1, res.NumberFilteredRows)
+	require.EqualValues(t, 1, res.NumberUnselectedRows)
+	require.Zero(t, res.NumberLoadedRows)
+}
+
+func TestStreamLoadWhereErrors(t *testing.T) {
+	c := newWhereCluster(t)
+	for _, tc := range []struct {
+		where, msg string
+	}{
+		{"zzz > 1", `invalid where "zzz > 1": Unknown column 'zzz' in 'where clause'`},
+		{"age >", `invalid where "age >": You have an error in your SQL syntax`},
+		{"age + 1", `invalid where "age + 1": where clause must be a boolean expression`},
+		{"count(*) > 1", "aggregate function count is not allowed"},
+	} {
+		var read atomic.Bool
+		label := fmt.Sprintf("bad%d", c.backend.begins.Load())
+		res, raw := c.load(t, c.be.URL, "d", readFlag{chunked{strings.NewReader("1\ta\t1\t1")}, &read}, map[string]string{"where": tc.where, "label": label})
+		require.Equal(t, StatusFail, res.Status, raw)
+		require.Contains(t, res.Message, tc.msg)
+		require.Positive(t, res.TxnID, "the where is compiled after begin")
+		require.Equal(t, "ABORTED", c.backend.loads[label].status)
+		require.False(t, read.Load(), "a load with a bad where must not consume its body")
+		require.Zero(t, res.NumberTotalRows)
+	}
+	require.Empty(t, c.backend.rows("d"))
+
+	// A filter that fails on a batch fails the load.
+	c = newTestClusterWith(t, func(cfg *Config) {
+		cfg.CompileWhere = func([]catalog.Column, string) (RowFilter, error) { return failingFilter{}, nil }
+	})
+	res, raw := c.load(t, c.be.URL, "d", strings.NewReader("1\ta\t1\t1"), map[string]string{"where": "x", "label": "bad"})
+	require.Equal(t, StatusFail, res.Status, raw)
+	require.Equal(t, "filtering rows by where: boom", res.Message)
+	require.Equal(t, "ABORTED", c.backend.loads["bad"].status)
+	require.Zero(t, res.NumberLoadedRows)
+}
+
+type failingFilter struct{}
+
+func (failingFilter) Select([]arrow.Array, int, []int32) ([]int32, error) {
+	return nil, errors.New("boom")
+}
+
+// keepFilter selects fixed rows.
+type keepFilter []int32
+
+func (f keepFilter) Select(_ []arrow.Array, _ int, keep []int32) ([]int32, error) {
+	return append(keep, f...), nil
+}
+
+// TestRowSelectorOwnership checks that apply releases the batch it is given
+// whenever it does not hand it back.
+func TestRowSelectorOwnership(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keep keepFilter
+		want [][]string
+	}{
+		{"all", keepFilter{0, 1, 2}, [][]string{{"1", "a"}, {"2", "NULL"}, {"3", "c"}}},
+		{"none", nil, nil},
+		{"some", keepFilter{0, 2}, [][]string{{"1", "a"}, {"3", "c"}}},
+		{"one", keepFilter{1}, [][]string{{"2", "NULL"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			ib := array.NewInt64Builder(mem)
+			ib.AppendValues([]int64{1, 2, 3}, nil)
+			sb := array.NewStringBuilder(mem)
+			sb.AppendValues([]string{"a", "", "c"}, []bool{true, false, true})
+			arrs := []arrow.Array{ib.NewArray(), sb.NewArray()}
+			ib.Release()
+			sb.Release()
+
+			s := rowSelector{filter: tc.keep}
+			out, err := s.apply(context.Background(), arrs)
+			require.NoError(t, err)
+			require.EqualValues(t, 3-len(tc.keep), s.unselected)
+			if tc.want == nil {
+				require.Nil(t, out)
+			} else {
+				require.Equal(t, tc.want, rowsOf(out))
+				releaseAll(out)
+			}
+		})
+	}
+
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ib := array.NewInt64Builder(mem)
+	ib.Append(1)
+	s := rowSelector{filter: failingFilter{}}
+	out, err := s.apply(context.Background(), []arrow.Array{ib.NewArray()})
+	ib.Release()
+	require.Error(t, err)
+	require.Nil(t, out)
 }

@@ -78,7 +78,9 @@ type LoadOptions struct {
 	// HiddenColumns lists hidden columns (e.g. __DORIS_DELETE_SIGN__) the
 	// body carries after the visible ones; used only without Columns.
 	HiddenColumns []string
-	Where         string
+	// Where is the where header: a SQL boolean expression over the table's
+	// columns, applied to the converted rows (see [Config.CompileWhere]).
+	Where string
 
 	MaxFilterRatio float64
 	StrictMode     bool

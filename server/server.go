@@ -28,6 +28,7 @@ import (
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/httpapi"
 	"github.com/strata-db/strata/fe/meta"
+	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/session"
 	"github.com/strata-db/strata/fe/txn"
 	"github.com/strata-db/strata/loader"
@@ -202,6 +203,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 		DefaultTimeout: cfg.StreamLoadTimeout,
 		TwoPhaseCommit: loader.NewTwoPhaseHandler(backend, log),
+		CompileWhere: func(cols []catalog.Column, where string) (loader.RowFilter, error) {
+			f, err := planner.CompileRowFilter(cols, where)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			return f, nil
+		},
 	}
 	api := httpapi.New(httpapi.Config{
 		Catalog: s.cat, Txns: s.txns, Sessions: eng, Authenticate: backend.Authenticate,

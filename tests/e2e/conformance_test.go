@@ -500,6 +500,25 @@ func TestStreamLoadConformance(t *testing.T) {
 		require.Equal(t, 2, count(t, s, "d", 17, 19))
 	})
 
+	t.Run("13 where", func(t *testing.T) {
+		body := []byte("21,a,5\n22,b,15\n23,c,25\n24,d,x")
+		res := c.load("db", "d", body, false, "label: t13", "column_separator: ,", "columns: id,name,age", "where: age > 10", "max_filter_ratio: 0.5")
+		requireSuccess(t, res)
+		require.Equal(t, int64(4), res.num("NumberTotalRows"))
+		require.Equal(t, int64(1), res.num("NumberUnselectedRows"))
+		require.Equal(t, int64(1), res.num("NumberFilteredRows"))
+		require.Equal(t, int64(2), res.num("NumberLoadedRows"))
+		require.Equal(t, "22\n23\n", s.MustMySQL("SELECT id FROM db.d WHERE id BETWEEN 21 AND 24 ORDER BY id"))
+		// Unselected rows alone never trip max_filter_ratio.
+		res = c.load("db", "d", []byte("25,a,1\n26,b,2"), false, "label: t13b", "column_separator: ,", "columns: id,name,age", "where: age > 10")
+		requireSuccess(t, res)
+		require.Equal(t, int64(2), res.num("NumberUnselectedRows"))
+		require.Equal(t, int64(0), res.num("NumberLoadedRows"))
+		res = c.load("db", "d", []byte("27,a,1"), false, "label: t13c", "column_separator: ,", "columns: id,name,age", "where: nope > 1")
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "Unknown column 'nope'")
+	})
+
 	t.Run("14 auth", func(t *testing.T) {
 		bad := *c
 		bad.pass = "wrong"
