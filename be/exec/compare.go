@@ -213,6 +213,20 @@ func compareSelect(op CmpOp, l, r *view, rows, out []int32) []int32 {
 	if l.constNull() || r.constNull() {
 		return out
 	}
+	if l.isConst() && r.isConst() {
+		// Both sides are one value: decide once, for every row.
+		var one [1]int32
+		if len(compareSelectRows(op, l, r, one[:], one[:0])) == 0 {
+			return out
+		}
+		return append(out, rows...)
+	}
+	return compareSelectRows(op, l, r, rows, out)
+}
+
+// compareSelectRows is compareSelect over rows, where a constant side is read at
+// index 0 (so both sides constant only works for rows = [0]).
+func compareSelectRows(op CmpOp, l, r *view, rows, out []int32) []int32 {
 	start := len(out)
 	switch l.p {
 	case pInt:

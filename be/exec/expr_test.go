@@ -101,6 +101,22 @@ func TestCompareAndLogic(t *testing.T) {
 	sel, err = selectTrue(NewEvalContext(), cmp(CmpGE, c0, lit(int64(3), types.Int)), b, rowsOf(b), nil)
 	require.NoError(t, err)
 	require.Equal(t, []int32{3}, sel)
+	// Constants on both sides decide for every row at once (this used to
+	// index a one-value array by row number).
+	for _, k := range []struct {
+		e    Expr
+		want []int32
+	}{
+		{cmp(CmpEQ, lit(int64(1), types.Int), lit(int64(0), types.Int)), nil},
+		{cmp(CmpLT, lit(int64(1), types.Int), lit(int64(2), types.BigInt)), []int32{0, 1, 2, 3}},
+		{cmp(CmpGE, lit(1.5, types.Double), lit(2.5, types.Double)), nil},
+		{cmp(CmpEQ, lit("a", types.String), lit("a", types.String)), []int32{0, 1, 2, 3}},
+		{NewOr(cmp(CmpEQ, lit(int64(1), types.Int), lit(int64(0), types.Int)), cmp(CmpGT, c0, lit(int64(1), types.Int))), []int32{1, 3}},
+	} {
+		sel, err = selectTrue(NewEvalContext(), k.e, b, rowsOf(b), nil)
+		require.NoError(t, err)
+		require.Equal(t, k.want, sel, "%v", k.e)
+	}
 	plus := must(NewArith(OpAdd, c0, lit(int64(0), types.Int)))
 	sel, err = selectTrue(NewEvalContext(), cmp(CmpLT, plus, lit(int64(3), types.Int)), b, rowsOf(b), nil)
 	require.NoError(t, err)
