@@ -50,30 +50,12 @@ func tableFromDDL(st *sql.CreateTableStmt) (*catalog.Table, error) {
 			return nil, ddlErrorCode(1060, "Duplicate column name '%s'", cd.Name)
 		}
 		seen[lname] = true
-		if strings.HasPrefix(strings.ToUpper(cd.Name), "__DORIS_") {
-			return nil, ddlError("Column name '%s' is reserved", cd.Name)
-		}
-		ty, err := cd.Type.Resolve()
-		if err != nil {
-			return nil, notSupported(err.Error())
-		}
-		if err := ty.Validate(); err != nil {
-			return nil, ddlError("column %s: %v", cd.Name, err)
-		}
 		if cd.AggType != "" {
 			return nil, ddlError("The aggregation type %s of column %s is only allowed in AGGREGATE KEY tables", cd.AggType, cd.Name)
 		}
-		if cd.AutoIncrement {
-			return nil, notSupported("AUTO_INCREMENT")
-		}
-		if cd.Generated != nil {
-			return nil, notSupported("generated columns")
-		}
-		c := catalog.Column{Name: cd.Name, Type: ty, Nullable: cd.Null != sql.NotNull, Comment: cd.Comment}
-		if cd.Default != nil {
-			if err := setDefault(&c, cd.Default); err != nil {
-				return nil, err
-			}
+		c, err := columnFromDef(cd)
+		if err != nil {
+			return nil, err
 		}
 		t.Schema.Columns = append(t.Schema.Columns, c)
 	}
@@ -133,6 +115,36 @@ func tableFromDDL(st *sql.CreateTableStmt) (*catalog.Table, error) {
 		}
 	}
 	return t, nil
+}
+
+// columnFromDef checks a column definition of CREATE TABLE or ALTER TABLE
+// (name, type, default) and builds the catalog column it describes: no id,
+// not a key, no aggregation type (the callers decide those by the table's
+// data model). A column is nullable unless NOT NULL is written.
+func columnFromDef(cd *sql.ColumnDef) (catalog.Column, error) {
+	if strings.HasPrefix(strings.ToUpper(cd.Name), "__DORIS_") {
+		return catalog.Column{}, ddlError("Column name '%s' is reserved", cd.Name)
+	}
+	ty, err := cd.Type.Resolve()
+	if err != nil {
+		return catalog.Column{}, notSupported(err.Error())
+	}
+	if err := ty.Validate(); err != nil {
+		return catalog.Column{}, ddlError("column %s: %v", cd.Name, err)
+	}
+	if cd.AutoIncrement {
+		return catalog.Column{}, notSupported("AUTO_INCREMENT")
+	}
+	if cd.Generated != nil {
+		return catalog.Column{}, notSupported("generated columns")
+	}
+	c := catalog.Column{Name: cd.Name, Type: ty, Nullable: cd.Null != sql.NotNull, Comment: cd.Comment}
+	if cd.Default != nil {
+		if err := setDefault(&c, cd.Default); err != nil {
+			return catalog.Column{}, err
+		}
+	}
+	return c, nil
 }
 
 // setDefault records a column's DEFAULT after checking it fits the type.

@@ -223,6 +223,8 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 		return ok(0), nil
 	case *sql.CreateTableStmt:
 		return s.createTable(ctx, x)
+	case *sql.AlterTableStmt:
+		return s.alterTable(ctx, x)
 	case *sql.DropTableStmt:
 		for _, n := range x.Names {
 			db, err := s.dbFor(n)
