@@ -790,6 +790,66 @@ func TestStreamLoadConformance(t *testing.T) {
 		require.Equal(t, 0, count(t, s, "b", 530, 531))
 	})
 
+	t.Run("38 schema change endpoints", func(t *testing.T) {
+		rep := c.query("db", "SELECT COLUMN_NAME FROM information_schema.`COLUMNS` WHERE TABLE_SCHEMA = 'db' AND TABLE_NAME = 'd' AND COLUMN_NAME = 'age'")
+		require.Equal(t, float64(0), rep["code"], "%v", rep)
+		data := rep["data"].(map[string]any)
+		require.Equal(t, "result_set", data["type"])
+		require.Equal(t, []any{[]any{"age"}}, data["data"])
+		rep = c.query("information_schema", "SELECT `SCHEMA_NAME` FROM `INFORMATION_SCHEMA`.`SCHEMATA` WHERE SCHEMA_NAME = 'nodb'")
+		require.Equal(t, float64(0), rep["code"], "%v", rep)
+		require.Empty(t, rep["data"].(map[string]any)["data"])
+
+		var chk map[string]any
+		require.NoError(t, json.Unmarshal(c.get(c.feURL("/api/enable_light_schema_change/db/d"), []byte(`{"isDropColumn":false,"columnName":"c2"}`)), &chk))
+		require.Equal(t, float64(0), chk["code"], "%v", chk)
+
+		rep = c.query("db", "ALTER TABLE `db`.`d` ADD COLUMN `c2` VARCHAR(10) DEFAULT 'x' COMMENT 'n'")
+		require.Equal(t, float64(0), rep["code"], "%v", rep)
+		require.Equal(t, "exec_status", rep["data"].(map[string]any)["type"])
+		require.Equal(t, "x\n", s.MustMySQL("SELECT c2 FROM db.d WHERE id = 1"))
+		for range 2 {
+			rep = c.query("db", "ALTER TABLE `db`.`d` MODIFY COLUMN `c2` VARCHAR(10) DEFAULT 'x' COMMENT 'n'")
+		}
+		require.Equal(t, float64(1), rep["code"], "%v", rep)
+		require.Contains(t, rep["data"], "Nothing is changed. please check your alter stmt.")
+
+		rep = c.query("db", "CREATE TABLE IF NOT EXISTS `db`.`n`(`id` BIGINT COMMENT '',`v` DATETIMEV2(6) COMMENT '') DISTRIBUTED BY HASH(`id`) BUCKETS AUTO PROPERTIES ('replication_num'='1')")
+		require.Equal(t, float64(0), rep["code"], "%v", rep)
+		rep = c.query("db", "SHOW FULL COLUMNS FROM `db`.`d`")
+		require.Equal(t, float64(0), rep["code"], "%v", rep)
+		rows := rep["data"].(map[string]any)["data"].([]any)
+		last := rows[len(rows)-1].([]any)
+		require.Equal(t, "c2", last[0])
+		require.Equal(t, "x", last[5])
+		// Any failure is a clear code 1.
+		rep = c.query("db", "SELEC 1")
+		require.Equal(t, float64(1), rep["code"])
+	})
+
+	t.Run("39 DDL during an open load", func(t *testing.T) {
+		pr, pw := io.Pipe()
+		done := make(chan loadResult, 1)
+		go func() {
+			resp, body := c.do(request{method: http.MethodPut, url: c.beURL("/api/db/d/_stream_load"), body: pr, length: -1,
+				headers: []string{"label: t39", "format: json", "read_json_by_line: true"}})
+			done <- decodeReply(t, resp, body)
+		}()
+		_, err := pw.Write(jsonRows(600, 2))
+		require.NoError(t, err)
+		rep := c.query("db", "ALTER TABLE `db`.`d` ADD COLUMN `c3` VARCHAR(10) COMMENT ''")
+		require.Equal(t, float64(0), rep["code"], "%v", rep)
+		_, err = io.WriteString(pw, "\n"+`{"id":"602","name":"z","age":"1","c3":"v"}`)
+		require.NoError(t, err)
+		require.NoError(t, pw.Close())
+		res := <-done
+		requireSuccess(t, res)
+		require.Equal(t, int64(3), res.num("NumberLoadedRows"))
+		require.Equal(t, "600\tn600\tNULL\n601\tn601\tNULL\n602\tz\tNULL\n", s.MustMySQL("SELECT id, name, c3 FROM db.d WHERE id BETWEEN 600 AND 602 ORDER BY id"))
+		requireSuccess(t, c.load("db", "d", []byte(`{"id":"603","name":"z","age":"1","c3":"v"}`), false, "label: t39b", "format: json"))
+		require.Equal(t, "v\n", s.MustMySQL("SELECT c3 FROM db.d WHERE id = 603"))
+	})
+
 	t.Run("08 long idle body", func(t *testing.T) {
 		res := <-idle
 		require.NotNil(t, res, "the idle load got no JSON reply")
