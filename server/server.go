@@ -25,6 +25,7 @@ import (
 	"github.com/strata-db/strata/be/local"
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
+	"github.com/strata-db/strata/compaction"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/httpapi"
 	"github.com/strata-db/strata/fe/meta"
@@ -69,6 +70,14 @@ type Config struct {
 	PrecommitTimeout    time.Duration
 	LabelKeep           time.Duration
 	MaxRunningTxnsPerDB int
+	// MaxTabletVersionNum bounds the visible rowsets of a tablet; a load
+	// into a tablet past it fails (Doris's max_tablet_version_num). 0:
+	// 2000.
+	MaxTabletVersionNum int
+	// TabletRowsetStaleSweepTime is how long the rowsets a compaction
+	// replaced stay readable for queries planned before it (Doris's
+	// tablet_rowset_stale_sweep_time_sec). 0: 300 s.
+	TabletRowsetStaleSweepTime time.Duration
 }
 
 // DefaultConfig returns Doris's default ports on loopback.
@@ -96,6 +105,7 @@ type Server struct {
 	cat    *catalog.Catalog
 	txns   *txn.Manager
 	tabs   *tabletstore.Store
+	cmpct  *compaction.Scheduler
 	mysql  *mysqlproto.Server
 	feHTTP *http.Server
 	beHTTP *http.Server
@@ -159,13 +169,17 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening catalog: %w", err)
 	}
-	s.tabs, err = tabletstore.Open(filepath.Join(cfg.DataDir, "be"), log)
+	s.tabs, err = tabletstore.OpenWithOptions(filepath.Join(cfg.DataDir, "be"), tabletstore.Options{
+		Logger: log, MaxVersions: cfg.MaxTabletVersionNum, StaleSweepTime: cfg.TabletRowsetStaleSweepTime,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("opening tablets: %w", err)
 	}
 	if cfg.PageCacheBytes > 0 {
 		s.tabs.SetPageCache(storage.NewPageCache(cfg.PageCacheBytes))
 	}
+	s.cmpct = compaction.NewScheduler(s.tabs, compaction.Config{Logger: log})
+	s.cmpct.Start()
 	s.txns = txn.NewManager(store, s.cat, txn.Config{
 		Self:             txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},
 		Publisher:        local.Publisher{S: s.tabs},
@@ -339,6 +353,9 @@ func (s *Server) Close() error {
 	}
 	if s.cat != nil {
 		s.cat.Close()
+	}
+	if s.cmpct != nil {
+		errs = append(errs, s.cmpct.Close())
 	}
 	if s.tabs != nil {
 		errs = append(errs, s.tabs.Close())

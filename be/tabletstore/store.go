@@ -4,8 +4,11 @@
 //
 // A rowset is written by a delta writer under a load transaction. It is
 // pending until the transaction is published, when it becomes visible with
-// the version the frontend assigned its partition; a query reads a tablet at
-// a version and sees the visible rowsets at or below it.
+// the version the frontend assigned its partition. A visible rowset covers
+// a range of versions [StartVersion, EndVersion]: a load's rowset covers
+// its one version, and a compaction (see [Compaction]) replaces a run of
+// adjacent visible rowsets by one covering all their versions. A query
+// reads a tablet at a version and sees the visible rowsets at or below it.
 //
 // Layout under the store directory:
 //
@@ -17,12 +20,22 @@
 // transaction, and only then is the write acknowledged. Publishing flips a
 // transaction's pending rowsets to visible in one bbolt transaction, so a
 // crash leaves each transaction all pending or all visible on this backend.
-// At start-up, files no rowset references (a crash mid-write) are deleted.
+// A compaction deletes its inputs' records and adds its output's in one
+// bbolt transaction, so a crash leaves either. At start-up, files no rowset
+// references (a crash mid-write, or the inputs of a compaction) are deleted.
 //
-// INVARIANTS: a visible rowset has Version > 0 and belongs to exactly one
-// transaction; a transaction has at most one rowset per tablet; a segment
-// file is referenced by exactly one rowset. Versions of a tablet may skip
-// numbers: a load that wrote nothing to a tablet gives it no rowset.
+// Rowsets a compaction replaced become stale: readers that pinned them keep
+// reading them, and a reader at a version inside the compacted range is
+// given them instead of the output, until they are swept: after
+// Options.StaleSweepTime, once no reader pins them. They are not recorded in
+// bbolt, so a restart forgets them.
+//
+// INVARIANTS: a visible rowset has 1 <= StartVersion <= EndVersion, and the
+// version ranges of a tablet's visible rowsets are disjoint; a load's
+// rowset belongs to exactly one transaction, and a transaction has at most
+// one rowset per tablet; a segment file is referenced by exactly one
+// rowset. Versions of a tablet may skip numbers: a load that wrote nothing
+// to a tablet gives it no rowset.
 package tabletstore
 
 import (
@@ -37,6 +50,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -67,21 +81,77 @@ type SegmentMeta struct {
 	NumRows int64  `json:"num_rows"`
 }
 
-// RowsetMeta is a rowset as recorded in bbolt.
+// RowsetMeta is a rowset as recorded in bbolt (docs/format.md, "Rowset
+// metadata").
 type RowsetMeta struct {
-	FormatVersion int           `json:"format_version"`
-	ID            int64         `json:"id"`
-	TabletID      int64         `json:"tablet_id"`
-	TxnID         int64         `json:"txn_id"`
-	State         RowsetState   `json:"state"`
-	Version       int64         `json:"version,omitempty"`
+	FormatVersion int         `json:"format_version"`
+	ID            int64       `json:"id"`
+	TabletID      int64       `json:"tablet_id"`
+	TxnID         int64       `json:"txn_id"` // 0: written by a compaction
+	State         RowsetState `json:"state"`
+	// StartVersion and EndVersion are the versions a visible rowset
+	// covers, both 0 while it is pending.
+	StartVersion  int64         `json:"start_version,omitempty"`
+	EndVersion    int64         `json:"end_version,omitempty"`
 	NumRows       int64         `json:"num_rows"`
 	SchemaVersion int64         `json:"schema_version"`
+	NumKeys       int           `json:"num_keys"` // leading sort-key columns; -1: unknown (format 1)
 	Segments      []SegmentMeta `json:"segments"`
-	CreateTime    int64         `json:"create_time"`
+	CreateTime    int64         `json:"create_time"` // unix milliseconds
 }
 
-const rowsetFormatV1 = 1
+// DataSize is the total size of the rowset's segment files.
+func (m *RowsetMeta) DataSize() int64 {
+	var n int64
+	for _, sg := range m.Segments {
+		n += sg.Size
+	}
+	return n
+}
+
+// Rowset metadata formats, a ratchet: a reader accepts every format it
+// knows and rejects the others; retired values are never reused.
+const (
+	// rowsetFormatV1: a visible rowset holds one version, "version"; no
+	// "num_keys".
+	rowsetFormatV1 = 1
+	// rowsetFormatV2: a visible rowset covers [start_version, end_version];
+	// "num_keys" is recorded.
+	rowsetFormatV2      = 2
+	rowsetFormatCurrent = rowsetFormatV2
+)
+
+// decodeRowsetMeta reads a rowset record of any known format into the
+// current form. A format-1 rowset becomes the range [version, version]
+// with an unknown key count.
+func decodeRowsetMeta(v []byte) (RowsetMeta, error) {
+	var m RowsetMeta
+	if err := json.Unmarshal(v, &m); err != nil {
+		return m, err
+	}
+	switch m.FormatVersion {
+	case rowsetFormatV1:
+		var v1 struct {
+			Version int64 `json:"version"`
+		}
+		if err := json.Unmarshal(v, &v1); err != nil {
+			return m, err
+		}
+		m.StartVersion, m.EndVersion = v1.Version, v1.Version
+		m.NumKeys = -1
+	case rowsetFormatV2:
+	default:
+		return m, fmt.Errorf("rowset %d: unknown metadata format %d", m.ID, m.FormatVersion)
+	}
+	m.FormatVersion = rowsetFormatCurrent
+	return m, nil
+}
+
+// encodeRowsetMeta writes a rowset record in the current format.
+func encodeRowsetMeta(m RowsetMeta) ([]byte, error) {
+	m.FormatVersion = rowsetFormatCurrent
+	return json.Marshal(m)
+}
 
 var (
 	bucketRowsets = []byte("rowsets") // tabletID(8) rowsetID(8) -> RowsetMeta JSON
@@ -97,14 +167,48 @@ type osFS struct{}
 
 func (osFS) Sync(f *os.File) error { return f.Sync() }
 
+// Defaults of Options.
+const (
+	// DefaultMaxVersions is Doris's max_tablet_version_num.
+	DefaultMaxVersions = 2000
+	// DefaultStaleSweepTime is Doris's tablet_rowset_stale_sweep_time_sec.
+	DefaultStaleSweepTime = 300 * time.Second
+)
+
+// Options configure a Store. Zero fields take their defaults.
+type Options struct {
+	Logger *slog.Logger
+	FS     FS // nil: the operating system's
+	// MaxVersions bounds the visible rowsets of a tablet (Doris's
+	// max_tablet_version_num): a writer into a tablet that has more is
+	// refused with a *TooManyVersionsError, and past 80% of it writers are
+	// slowed down. 0: DefaultMaxVersions.
+	MaxVersions int
+	// StaleSweepTime is how long the rowsets a compaction replaced stay
+	// readable at the versions they held (Doris's
+	// tablet_rowset_stale_sweep_time_sec): a query pins its tablets some
+	// time after it took the catalog's visible version. They are deleted
+	// after it, once no reader pins them. 0: DefaultStaleSweepTime;
+	// negative: no grace, as soon as no reader pins them.
+	StaleSweepTime time.Duration
+	// Now is the clock of stale-rowset expiry. nil: time.Now.
+	Now func() time.Time
+}
+
 // Store is the tablet store of one backend. It is safe for concurrent use.
 type Store struct {
-	dir string
-	db  *bolt.DB
-	log *slog.Logger
-	fs  FS
+	dir         string
+	db          *bolt.DB
+	log         *slog.Logger
+	fs          FS
+	maxVersions int
+	staleSweep  time.Duration // <= 0: none
+	now         func() time.Time
+	sleep       func(time.Duration) // write back-pressure; tests replace it
 
-	mu      sync.Mutex // protects tablets
+	trigger atomic.Pointer[func(tabletID int64)] // see SetCompactionTrigger
+
+	mu      sync.Mutex // protects tablets, and every tablet and the rowset lists in it
 	tablets map[int64]*tablet
 
 	dirMu   sync.Mutex     // protects durable; held while creating tablet directories
@@ -117,11 +221,38 @@ type Store struct {
 // through c (nil turns caching off for them). Call it before serving reads.
 func (s *Store) SetPageCache(c *storage.PageCache) { s.cache = c }
 
-// tablet is the in-memory state of one tablet.
+// SetCompactionTrigger registers fn to be called with a tablet whose
+// visible rowsets may need compacting: after a publish added to it, and
+// when a writer into it was slowed down or refused. fn must not block (a
+// scheduler queues the tablet); nil unregisters.
+func (s *Store) SetCompactionTrigger(fn func(tabletID int64)) {
+	if fn == nil {
+		s.trigger.Store(nil)
+		return
+	}
+	s.trigger.Store(&fn)
+}
+
+func (s *Store) requestCompaction(tabletID int64) {
+	if fn := s.trigger.Load(); fn != nil {
+		(*fn)(tabletID)
+	}
+}
+
+// tablet is the in-memory state of one tablet; Store.mu guards it.
 type tablet struct {
-	id      int64
-	visible []*rowset         // ascending by version
-	pending map[int64]*rowset // by txn id
+	id         int64
+	visible    []*rowset         // ascending by version; ranges disjoint
+	pending    map[int64]*rowset // by txn id
+	stale      []*staleGroup     // compactions whose inputs are kept for readers
+	compacting bool              // a Compaction holds the tablet
+}
+
+// staleGroup is one compaction's inputs, kept until they are swept.
+type staleGroup struct {
+	output *rowset
+	inputs []*rowset
+	at     time.Time // when they were replaced
 }
 
 // rowset is a rowset's metadata plus its opened segments, shared by every
@@ -129,6 +260,11 @@ type tablet struct {
 type rowset struct {
 	meta RowsetMeta
 	dir  string
+
+	// inputs are the rowsets a compaction replaced by this one, in version
+	// order, while they are kept (Store.mu guards it). A reader at a
+	// version inside this rowset's range reads them instead.
+	inputs []*rowset
 
 	mu    sync.Mutex // protects the fields below
 	refs  int
@@ -139,13 +275,31 @@ type rowset struct {
 
 // Open opens (creating if needed) the store in dir and recovers it.
 func Open(dir string, log *slog.Logger) (*Store, error) {
-	return OpenWithFS(dir, log, osFS{})
+	return OpenWithOptions(dir, Options{Logger: log})
 }
 
 // OpenWithFS is Open with a file-system hook.
 func OpenWithFS(dir string, log *slog.Logger, fs FS) (*Store, error) {
+	return OpenWithOptions(dir, Options{Logger: log, FS: fs})
+}
+
+// OpenWithOptions is Open with options.
+func OpenWithOptions(dir string, opts Options) (*Store, error) {
+	log, fs := opts.Logger, opts.FS
 	if log == nil {
 		log = slog.Default()
+	}
+	if fs == nil {
+		fs = osFS{}
+	}
+	if opts.MaxVersions <= 0 {
+		opts.MaxVersions = DefaultMaxVersions
+	}
+	if opts.StaleSweepTime == 0 {
+		opts.StaleSweepTime = DefaultStaleSweepTime
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, fmt.Errorf("tabletstore: %w", err)
@@ -159,7 +313,11 @@ func OpenWithFS(dir string, log *slog.Logger, fs FS) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tabletstore: opening meta.db: %w", err)
 	}
-	s := &Store{dir: dir, db: db, log: log, fs: fs, tablets: map[int64]*tablet{}, durable: map[int64]bool{}}
+	s := &Store{
+		dir: dir, db: db, log: log, fs: fs,
+		maxVersions: opts.MaxVersions, staleSweep: opts.StaleSweepTime, now: opts.Now, sleep: time.Sleep,
+		tablets: map[int64]*tablet{}, durable: map[int64]bool{},
+	}
 	if err := s.recover(); err != nil {
 		db.Close()
 		return nil, err
@@ -211,12 +369,12 @@ func (s *Store) recover() error {
 			return err
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var m RowsetMeta
-			if err := json.Unmarshal(v, &m); err != nil {
+			m, err := decodeRowsetMeta(v)
+			if err != nil {
 				return fmt.Errorf("rowset %x: %w", k, err)
 			}
-			if m.FormatVersion != rowsetFormatV1 {
-				return fmt.Errorf("rowset %d: unknown metadata format %d", m.ID, m.FormatVersion)
+			if m.State == Visible && (m.StartVersion < 1 || m.StartVersion > m.EndVersion) {
+				return fmt.Errorf("rowset %d of tablet %d: bad version range [%d-%d]", m.ID, m.TabletID, m.StartVersion, m.EndVersion)
 			}
 			rs := &rowset{meta: m, dir: s.tabletDir(m.TabletID)}
 			t := s.tabletLocked(m.TabletID)
@@ -235,7 +393,13 @@ func (s *Store) recover() error {
 		return fmt.Errorf("tabletstore: recovering metadata: %w", err)
 	}
 	for _, t := range s.tablets {
-		sort.Slice(t.visible, func(i, j int) bool { return t.visible[i].meta.Version < t.visible[j].meta.Version })
+		sort.Slice(t.visible, func(i, j int) bool { return t.visible[i].meta.StartVersion < t.visible[j].meta.StartVersion })
+		for i := 1; i < len(t.visible); i++ {
+			if a, b := &t.visible[i-1].meta, &t.visible[i].meta; b.StartVersion <= a.EndVersion {
+				return fmt.Errorf("tabletstore: tablet %d: rowsets %d [%d-%d] and %d [%d-%d] overlap",
+					t.id, a.ID, a.StartVersion, a.EndVersion, b.ID, b.StartVersion, b.EndVersion)
+			}
+		}
 	}
 	removed := 0
 	err = filepath.WalkDir(filepath.Join(s.dir, "data"), func(path string, d os.DirEntry, err error) error {
@@ -272,12 +436,19 @@ func (s *Store) tabletLocked(id int64) *tablet {
 }
 
 // Close closes the metadata and every open segment file. Readers must have
-// released their snapshots.
+// released their snapshots, and compactions must have ended. Stale rowsets
+// not swept yet are left on disk: the next Open deletes their files, which
+// no record references.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	for _, t := range s.tablets {
 		for _, rs := range t.visible {
 			rs.closeFiles()
+		}
+		for _, g := range t.stale {
+			for _, rs := range g.inputs {
+				rs.closeFiles()
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -315,9 +486,9 @@ func (s *Store) VersionCount(tabletID int64) int {
 // addPending records a rowset written by a delta writer. Its files are
 // already durable.
 func (s *Store) addPending(m RowsetMeta) error {
-	m.FormatVersion = rowsetFormatV1
+	m.FormatVersion = rowsetFormatCurrent
 	m.State = Pending
-	v, err := json.Marshal(m)
+	v, err := encodeRowsetMeta(m)
 	if err != nil {
 		return err
 	}
@@ -351,10 +522,10 @@ func (s *Store) nextRowsetID() (int64, error) {
 // PublishTxn makes a transaction's pending rowsets in the given tablets
 // visible at the given versions, in one bbolt transaction. It is
 // idempotent: a tablet whose rowset for the transaction is already visible,
-// or that has none (the load wrote nothing there), is left alone.
+// or that has none (the load wrote nothing there), is left alone. Each
+// tablet that gained a rowset is handed to the compaction trigger.
 func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	type flip struct {
 		t  *tablet
 		rs *rowset
@@ -370,18 +541,27 @@ func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
 		if rs == nil {
 			continue
 		}
+		// Versions of a partition are published in order, so v lies above
+		// every visible range; anything else would make ranges overlap.
+		if i := sort.Search(len(t.visible), func(i int) bool { return t.visible[i].meta.EndVersion >= v }); i < len(t.visible) && t.visible[i].meta.StartVersion <= v {
+			o := &t.visible[i].meta
+			s.mu.Unlock()
+			return fmt.Errorf("tabletstore: publishing txn %d at version %d: tablet %d already holds versions [%d-%d] (rowset %d)",
+				txnID, v, tabletID, o.StartVersion, o.EndVersion, o.ID)
+		}
 		m := rs.meta
 		m.State = Visible
-		m.Version = v
+		m.StartVersion, m.EndVersion = v, v
 		flips = append(flips, flip{t, rs, m})
 	}
 	if len(flips) == 0 {
+		s.mu.Unlock()
 		return nil
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRowsets)
 		for _, f := range flips {
-			v, err := json.Marshal(f.m)
+			v, err := encodeRowsetMeta(f.m)
 			if err != nil {
 				return err
 			}
@@ -392,15 +572,20 @@ func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
 		return nil
 	})
 	if err != nil {
+		s.mu.Unlock()
 		return fmt.Errorf("tabletstore: publishing txn %d: %w", txnID, err)
 	}
 	for _, f := range flips {
 		f.rs.meta = f.m
 		delete(f.t.pending, txnID)
-		i := sort.Search(len(f.t.visible), func(i int) bool { return f.t.visible[i].meta.Version > f.m.Version })
+		i := sort.Search(len(f.t.visible), func(i int) bool { return f.t.visible[i].meta.StartVersion > f.m.StartVersion })
 		f.t.visible = append(f.t.visible, nil)
 		copy(f.t.visible[i+1:], f.t.visible[i:])
 		f.t.visible[i] = f.rs
+	}
+	s.mu.Unlock()
+	for _, f := range flips {
+		s.requestCompaction(f.t.id)
 	}
 	return nil
 }
@@ -456,8 +641,12 @@ type Snapshot struct {
 	once    sync.Once
 }
 
-// Acquire pins the visible rowsets of a tablet with a version at or below
-// version. A tablet never written is empty.
+// Acquire pins the rowsets that hold a tablet's data at version: the
+// visible rowsets at or below it, where a rowset a compaction produced
+// whose range straddles version is replaced by the rowsets it was merged
+// from, as long as they are kept (Options.StaleSweepTime). When they are
+// not, the error wraps ErrVersionsCompacted. A tablet never written is
+// empty.
 func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -466,16 +655,41 @@ func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 	if t == nil {
 		return snap, nil
 	}
-	for _, rs := range t.visible {
-		if rs.meta.Version > version {
-			break
-		}
+	rowsets, missing := collectAt(nil, t.visible, version)
+	if missing != nil {
+		m := &missing.meta
+		return nil, fmt.Errorf("[E-230]versions are already compacted: tablet %d cannot be read at version %d: "+
+			"rowset %d merged versions [%d-%d] and the rowsets it replaced were deleted: %w",
+			tabletID, version, m.ID, m.StartVersion, m.EndVersion, ErrVersionsCompacted)
+	}
+	for _, rs := range rowsets {
 		rs.mu.Lock()
 		rs.refs++
 		rs.mu.Unlock()
-		snap.rowsets = append(snap.rowsets, rs)
 	}
+	snap.rowsets = rowsets
 	return snap, nil
+}
+
+// collectAt appends to dst the rowsets of list (ascending, disjoint ranges)
+// that hold the versions up to v. A rowset whose range straddles v is
+// replaced by the rowsets it was compacted from, recursively; when those
+// are gone, collectAt returns it as missing. Store.mu is held.
+func collectAt(dst, list []*rowset, v int64) (out []*rowset, missing *rowset) {
+	for _, rs := range list {
+		switch {
+		case rs.meta.StartVersion > v:
+			return dst, nil
+		case rs.meta.EndVersion <= v:
+			dst = append(dst, rs)
+		case rs.inputs == nil:
+			return dst, rs
+		default:
+			// The rowsets after a straddling one start above v.
+			return collectAt(dst, rs.inputs, v)
+		}
+	}
+	return dst, nil
 }
 
 // Segments opens (once per rowset, shared by all readers) and returns the

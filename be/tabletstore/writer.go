@@ -1,7 +1,6 @@
 package tabletstore
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"fmt"
@@ -15,8 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/strata-db/strata/storage"
 )
 
 // Memtable limits: a memtable is sorted and flushed to a segment when it
@@ -47,8 +44,13 @@ type DeltaWriter struct {
 	closed bool
 }
 
-// NewDeltaWriter starts writing txnID's rows into a tablet.
+// NewDeltaWriter starts writing txnID's rows into a tablet. It fails with
+// a *TooManyVersionsError when the tablet has more visible rowsets than the
+// store's limit, and slows down (see admitWriter) when it nears it.
 func (s *Store) NewDeltaWriter(tabletID, txnID int64, schema Schema) (*DeltaWriter, error) {
+	if err := s.admitWriter(tabletID); err != nil {
+		return nil, err
+	}
 	id, err := s.nextRowsetID()
 	if err != nil {
 		return nil, fmt.Errorf("tabletstore: allocating rowset id: %w", err)
@@ -58,6 +60,33 @@ func (s *Store) NewDeltaWriter(tabletID, txnID int64, schema Schema) (*DeltaWrit
 		return nil, err
 	}
 	return &DeltaWriter{s: s, tabletID: tabletID, txnID: txnID, schema: schema, rowsetID: id, dir: dir}, nil
+}
+
+// Write back-pressure. Past slowdownRatio of the version limit, a writer
+// is delayed before it starts, by a time growing linearly from 0 to
+// maxWriteDelay at the limit, and its tablet's compaction is requested. A
+// load that opens writers into several such tablets waits for each, so a
+// client loading faster than compaction merges sees its loads slow down
+// before they fail; past the limit they fail, which protects readers. The
+// delay is short enough not to trip load timeouts.
+const (
+	slowdownRatio = 0.8
+	maxWriteDelay = 250 * time.Millisecond
+)
+
+// admitWriter applies the version limit to a writer into tabletID.
+func (s *Store) admitWriter(tabletID int64) error {
+	n := s.VersionCount(tabletID)
+	soft := int(float64(s.maxVersions) * slowdownRatio)
+	if n <= soft {
+		return nil
+	}
+	s.requestCompaction(tabletID)
+	if n > s.maxVersions {
+		return &TooManyVersionsError{TabletID: tabletID, Count: n, Limit: s.maxVersions}
+	}
+	s.sleep(maxWriteDelay * time.Duration(n-soft) / time.Duration(s.maxVersions-soft))
+	return nil
 }
 
 // Write adds rows (one array per schema column). The writer keeps its own
@@ -117,36 +146,20 @@ func (w *DeltaWriter) flush() error {
 		}
 		defer releaseArrays(sorted)
 	}
-	name := fmt.Sprintf("%d_%d.seg", w.rowsetID, len(w.segs))
-	path := filepath.Join(w.dir, name)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	sf, err := createSegment(w.dir, fmt.Sprintf("%d_%d.seg", w.rowsetID, len(w.segs)), w.schema.Columns, w.schema.NumKeys)
 	if err != nil {
-		return fmt.Errorf("tabletstore: creating segment: %w", err)
+		return err
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	sw, err := storage.NewWriter(bw, w.schema.Columns, storage.WriterOptions{NumSortKeys: w.schema.NumKeys})
-	if err == nil {
-		err = sw.Append(sorted)
+	if err := sf.append(sorted); err != nil {
+		sf.abort()
+		return err
 	}
-	var info storage.Info
-	if err == nil {
-		info, err = sw.Finish()
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = w.s.fs.Sync(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	sm, err := sf.finish(w.s.fs)
 	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("tabletstore: writing segment %s: %w", path, err)
+		return err
 	}
-	w.segs = append(w.segs, SegmentMeta{File: name, Size: info.Size, NumRows: info.NumRows})
-	w.rows += info.NumRows
+	w.segs = append(w.segs, sm)
+	w.rows += sm.NumRows
 	return nil
 }
 
@@ -176,7 +189,8 @@ func (w *DeltaWriter) Close() error {
 	}
 	return w.s.addPending(RowsetMeta{
 		ID: w.rowsetID, TabletID: w.tabletID, TxnID: w.txnID, NumRows: w.rows,
-		SchemaVersion: w.schema.SchemaVersion, Segments: w.segs, CreateTime: time.Now().UnixMilli(),
+		SchemaVersion: w.schema.SchemaVersion, NumKeys: w.schema.NumKeys, Segments: w.segs,
+		CreateTime: time.Now().UnixMilli(),
 	})
 }
 

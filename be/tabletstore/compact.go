@@ -1,0 +1,506 @@
+package tabletstore
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/strata-db/strata/storage"
+)
+
+// RowsetInfo describes a visible rowset to a compaction policy.
+type RowsetInfo struct {
+	ID            int64
+	StartVersion  int64
+	EndVersion    int64
+	NumRows       int64
+	DataSize      int64 // bytes of its segment files
+	NumSegments   int
+	SchemaVersion int64
+	CreateTime    time.Time
+}
+
+func infoOf(m *RowsetMeta) RowsetInfo {
+	return RowsetInfo{
+		ID: m.ID, StartVersion: m.StartVersion, EndVersion: m.EndVersion, NumRows: m.NumRows,
+		DataSize: m.DataSize(), NumSegments: len(m.Segments), SchemaVersion: m.SchemaVersion,
+		CreateTime: time.UnixMilli(m.CreateTime),
+	}
+}
+
+// Rowsets lists a tablet's visible rowsets in version order.
+func (s *Store) Rowsets(tabletID int64) []RowsetInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tablets[tabletID]
+	if t == nil {
+		return nil
+	}
+	out := make([]RowsetInfo, len(t.visible))
+	for i, rs := range t.visible {
+		out[i] = infoOf(&rs.meta)
+	}
+	return out
+}
+
+// TabletIDs lists, in ascending order, the tablets that have visible
+// rowsets.
+func (s *Store) TabletIDs() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]int64, 0, len(s.tablets))
+	for id, t := range s.tablets {
+		if len(t.visible) > 0 {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// MaxVersions is the limit on visible rowsets per tablet
+// (Options.MaxVersions).
+func (s *Store) MaxVersions() int { return s.maxVersions }
+
+// MaxVersionCount returns the tablet with the most visible rowsets and
+// their number (0, 0 when no tablet has any).
+func (s *Store) MaxVersionCount() (tabletID int64, count int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, t := range s.tablets {
+		if n := len(t.visible); n > count || n == count && n > 0 && id < tabletID {
+			tabletID, count = id, n
+		}
+	}
+	return tabletID, count
+}
+
+// StaleRowsets is the number of rowsets of a tablet that compactions
+// replaced and that are still kept for readers.
+func (s *Store) StaleRowsets(tabletID int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	if t := s.tablets[tabletID]; t != nil {
+		for _, g := range t.stale {
+			n += len(g.inputs)
+		}
+	}
+	return n
+}
+
+// Output segments of a compaction are cut at these sizes, the delta
+// writer's flush limits: a merged rowset is scanned with the same
+// parallelism as a large load's.
+const (
+	compactionSegmentRows  = flushRows
+	compactionSegmentBytes = flushBytes
+)
+
+// Compaction replaces a run of adjacent visible rowsets of one tablet with
+// one rowset holding their rows and covering their versions. The store
+// owns the files and the metadata; the caller owns what the output holds:
+// it reads the inputs' segments, merges their rows in key order and
+// appends them.
+//
+//	c, err := s.BeginCompaction(tablet, start, end)
+//	... c.Segments(), c.Schema() ... c.Append(sorted rows) ...
+//	info, err := c.Commit() // or c.Abort()
+//
+// Commit writes the output durably (segment files fsynced, then their
+// directory) and then, in one bbolt transaction, deletes the inputs'
+// records and adds the output's: a crash at any point leaves either the
+// inputs or the output recorded, and the next Open deletes the files of
+// the other. The inputs become stale (see the package documentation).
+//
+// A Compaction is used by one goroutine. While it runs, its tablet accepts
+// loads, publishes and readers, but no other compaction.
+type Compaction struct {
+	s      *Store
+	t      *tablet
+	inputs []*rowset // pinned
+	schema Schema
+	id     int64 // the output rowset's
+	dir    string
+
+	files []*os.File // the inputs' segment files, opened for this compaction alone
+	segs  []*storage.Segment
+
+	cur  *segmentFile // output segment being written
+	out  []SegmentMeta
+	rows int64
+	done bool
+}
+
+// BeginCompaction starts the compaction of the tablet's visible rowsets
+// that cover [start, end] exactly: start must be the first version of one
+// visible rowset, end the last of a later one. The error wraps
+// ErrCompactionConflict when that is not (or no longer) so, or when the
+// tablet is being compacted, and ErrSchemaMismatch when the inputs were
+// written with different columns or keys.
+//
+// Inputs whose columns differ are refused rather than merged: how rowsets
+// of different schemas read together is defined by the reader's mapping by
+// column id (defaults for missing columns), and a compaction writes only
+// what every input holds in the same form. Inputs that agree are written
+// with the newest schema version among them.
+func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error) {
+	s.mu.Lock()
+	t := s.tablets[tabletID]
+	if t == nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("tabletstore: compacting tablet %d: no such tablet: %w", tabletID, ErrCompactionConflict)
+	}
+	if t.compacting {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("tabletstore: compacting tablet %d: a compaction is running: %w", tabletID, ErrCompactionConflict)
+	}
+	i := slices.IndexFunc(t.visible, func(rs *rowset) bool { return rs.meta.StartVersion == start })
+	j := slices.IndexFunc(t.visible, func(rs *rowset) bool { return rs.meta.EndVersion == end })
+	if i < 0 || j <= i {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("tabletstore: compacting tablet %d: versions [%d-%d] are not a run of two or more visible rowsets: %w",
+			tabletID, start, end, ErrCompactionConflict)
+	}
+	inputs := slices.Clone(t.visible[i : j+1])
+	// Only published rowsets are ever in the visible list, so every input
+	// ends at or below the tablet's visible version.
+	keysBySchema := map[int64]int{}
+	note := func(rs *rowset) {
+		if rs.meta.NumKeys >= 0 {
+			keysBySchema[rs.meta.SchemaVersion] = rs.meta.NumKeys
+		}
+	}
+	for _, rs := range t.visible {
+		note(rs)
+	}
+	for _, rs := range t.pending {
+		note(rs)
+	}
+	for _, rs := range inputs {
+		rs.mu.Lock()
+		rs.refs++
+		rs.mu.Unlock()
+	}
+	t.compacting = true
+	s.mu.Unlock()
+
+	c := &Compaction{s: s, t: t, inputs: inputs, dir: s.tabletDir(tabletID)}
+	if err := c.openInputs(keysBySchema); err != nil {
+		c.Abort()
+		return nil, err
+	}
+	id, err := s.nextRowsetID()
+	if err != nil {
+		c.Abort()
+		return nil, fmt.Errorf("tabletstore: allocating rowset id: %w", err)
+	}
+	c.id = id
+	if _, err := s.makeTabletDir(tabletID); err != nil {
+		c.Abort()
+		return nil, err
+	}
+	return c, nil
+}
+
+// openInputs opens the inputs' segments (without the page cache: a
+// compaction reads each page once, and caching them would evict pages
+// queries use) and derives the output schema. keysBySchema maps schema
+// versions to key counts recorded by any rowset of the tablet, for inputs
+// recorded by format 1, which has none.
+func (c *Compaction) openInputs(keysBySchema map[int64]int) error {
+	tabletID := c.t.id
+	numKeys := -1
+	for _, rs := range c.inputs {
+		m := &rs.meta
+		c.schema.SchemaVersion = max(c.schema.SchemaVersion, m.SchemaVersion)
+		k := m.NumKeys
+		if k < 0 {
+			var ok bool
+			if k, ok = keysBySchema[m.SchemaVersion]; !ok {
+				return fmt.Errorf("tabletstore: compacting tablet %d: the key columns of rowset %d are not recorded: %w",
+					tabletID, m.ID, ErrSchemaMismatch)
+			}
+		}
+		if numKeys >= 0 && k != numKeys {
+			return fmt.Errorf("tabletstore: compacting tablet %d: rowset %d has %d key columns, an earlier input %d: %w",
+				tabletID, m.ID, k, numKeys, ErrSchemaMismatch)
+		}
+		numKeys = k
+		for _, sg := range m.Segments {
+			path := filepath.Join(rs.dir, sg.File)
+			f, err := os.Open(path)
+			if err != nil {
+				return fmt.Errorf("tabletstore: compacting tablet %d: %w", tabletID, err)
+			}
+			c.files = append(c.files, f)
+			seg, err := storage.Open(f, sg.Size)
+			if err != nil {
+				return fmt.Errorf("tabletstore: compacting tablet %d: opening segment %s: %w", tabletID, path, err)
+			}
+			if c.schema.Columns == nil {
+				c.schema.Columns = seg.Columns()
+			} else if !sameColumns(c.schema.Columns, seg.Columns()) {
+				return fmt.Errorf("tabletstore: compacting tablet %d: the columns of rowset %d differ from an earlier input's: %w",
+					tabletID, m.ID, ErrSchemaMismatch)
+			}
+			c.segs = append(c.segs, seg)
+		}
+	}
+	if numKeys > len(c.schema.Columns) {
+		return fmt.Errorf("tabletstore: compacting tablet %d: %d key columns of %d: %w",
+			tabletID, numKeys, len(c.schema.Columns), ErrSchemaMismatch)
+	}
+	c.schema.NumKeys = numKeys
+	return nil
+}
+
+func sameColumns(a, b []storage.ColumnMeta) bool {
+	return slices.EqualFunc(a, b, func(x, y storage.ColumnMeta) bool {
+		return x.ID == y.ID && x.Nullable == y.Nullable && arrow.TypeEqual(x.Type, y.Type)
+	})
+}
+
+// Inputs describes the rowsets being compacted, in version order.
+func (c *Compaction) Inputs() []RowsetInfo {
+	out := make([]RowsetInfo, len(c.inputs))
+	for i, rs := range c.inputs {
+		out[i] = infoOf(&rs.meta)
+	}
+	return out
+}
+
+// Segments returns the inputs' segments: the rowsets in version order,
+// each rowset's segments in its order. Each segment is sorted by the key;
+// the segments of one rowset may overlap. They stay valid until Commit or
+// Abort.
+func (c *Compaction) Segments() []*storage.Segment { return c.segs }
+
+// Schema is the output's: the inputs' columns, key count and newest schema
+// version.
+func (c *Compaction) Schema() Schema { return c.schema }
+
+// Append adds output rows (one array per Schema column), sorted by the key
+// and continuing the order of the rows appended before. The arrays are
+// copied.
+func (c *Compaction) Append(cols []arrow.Array) error {
+	if c.done {
+		return errors.New("BUG: append to a finished compaction")
+	}
+	if c.cur == nil {
+		sf, err := createSegment(c.dir, fmt.Sprintf("%d_%d.seg", c.id, len(c.out)), c.schema.Columns, c.schema.NumKeys)
+		if err != nil {
+			return err
+		}
+		c.cur = sf
+	}
+	if err := c.cur.append(cols); err != nil {
+		return err
+	}
+	c.rows += int64(cols[0].Len())
+	if c.cur.rows >= compactionSegmentRows || c.cur.size() >= compactionSegmentBytes {
+		return c.finishSegment()
+	}
+	return nil
+}
+
+func (c *Compaction) finishSegment() error {
+	sf := c.cur
+	c.cur = nil
+	sm, err := sf.finish(c.s.fs)
+	if err != nil {
+		return err
+	}
+	c.out = append(c.out, sm)
+	return nil
+}
+
+// Commit makes the output durable and replaces the inputs with it. On
+// error the inputs stay, and the output's files are deleted.
+func (c *Compaction) Commit() (RowsetInfo, error) {
+	if c.done {
+		return RowsetInfo{}, errors.New("BUG: commit of a finished compaction")
+	}
+	if err := c.writeOutput(); err != nil {
+		c.Abort()
+		return RowsetInfo{}, err
+	}
+	info, err := c.swap()
+	if err != nil {
+		c.Abort()
+		return RowsetInfo{}, err
+	}
+	c.done = true
+	c.release()
+	c.s.sweepTablet(c.t.id)
+	return info, nil
+}
+
+// writeOutput finishes the last output segment and makes the directory
+// entries of all of them durable: after it, only the metadata swap is
+// missing.
+func (c *Compaction) writeOutput() error {
+	if c.cur != nil {
+		if err := c.finishSegment(); err != nil {
+			return err
+		}
+	}
+	return syncDir(c.s.fs, c.dir)
+}
+
+// swap records the output and deletes the inputs' records in one bbolt
+// transaction, then puts the output in the inputs' place in the tablet's
+// visible list and keeps the inputs as stale.
+func (c *Compaction) swap() (RowsetInfo, error) {
+	s, t := c.s, c.t
+	first, last := &c.inputs[0].meta, &c.inputs[len(c.inputs)-1].meta
+	m := RowsetMeta{
+		FormatVersion: rowsetFormatCurrent, ID: c.id, TabletID: t.id, State: Visible,
+		StartVersion: first.StartVersion, EndVersion: last.EndVersion, NumRows: c.rows,
+		SchemaVersion: c.schema.SchemaVersion, NumKeys: c.schema.NumKeys, Segments: c.out,
+		CreateTime: time.Now().UnixMilli(),
+	}
+	v, err := encodeRowsetMeta(m)
+	if err != nil {
+		return RowsetInfo{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The tablet is held (compacting), and publishes only add rowsets
+	// above every range, so the inputs are still adjacent; check anyway,
+	// as the swap must never lose a rowset.
+	i := slices.Index(t.visible, c.inputs[0])
+	if i < 0 || i+len(c.inputs) > len(t.visible) || !slices.Equal(t.visible[i:i+len(c.inputs)], c.inputs) {
+		return RowsetInfo{}, fmt.Errorf("BUG: tabletstore: compacting tablet %d: versions [%d-%d] changed during the compaction: %w",
+			t.id, m.StartVersion, m.EndVersion, ErrCompactionConflict)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRowsets)
+		for _, rs := range c.inputs {
+			if err := b.Delete(rowsetKey(t.id, rs.meta.ID)); err != nil {
+				return err
+			}
+		}
+		return b.Put(rowsetKey(t.id, m.ID), v)
+	})
+	if err != nil {
+		return RowsetInfo{}, fmt.Errorf("tabletstore: recording the compaction of tablet %d versions [%d-%d]: %w",
+			t.id, m.StartVersion, m.EndVersion, err)
+	}
+	out := &rowset{meta: m, dir: c.dir, inputs: c.inputs}
+	t.visible = slices.Replace(t.visible, i, i+len(c.inputs), out)
+	t.stale = append(t.stale, &staleGroup{output: out, inputs: c.inputs, at: s.now()})
+	return infoOf(&m), nil
+}
+
+// Abort deletes what the compaction wrote and leaves the inputs as they
+// were. It is safe after Commit (it does nothing) and more than once.
+func (c *Compaction) Abort() {
+	if c.done {
+		return
+	}
+	c.done = true
+	if c.cur != nil {
+		c.cur.abort()
+		c.cur = nil
+	}
+	for _, sg := range c.out {
+		os.Remove(filepath.Join(c.dir, sg.File))
+	}
+	c.out = nil
+	c.release()
+}
+
+// release closes the inputs' files, unpins them and frees the tablet for
+// the next compaction.
+func (c *Compaction) release() {
+	closeAll(c.files)
+	c.files, c.segs = nil, nil
+	for _, rs := range c.inputs {
+		rs.mu.Lock()
+		rs.refs--
+		rs.mu.Unlock()
+	}
+	c.s.mu.Lock()
+	c.t.compacting = false
+	c.s.mu.Unlock()
+}
+
+// SweepStale deletes the stale rowsets whose grace (Options.StaleSweepTime)
+// has passed and that no reader pins, and returns how many it deleted. A
+// compaction's inputs go together, so that a reader at an old version
+// either finds all of them or gets ErrVersionsCompacted.
+func (s *Store) SweepStale() int {
+	s.mu.Lock()
+	var ids []int64
+	for id, t := range s.tablets {
+		if len(t.stale) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		n += s.sweepTablet(id)
+	}
+	return n
+}
+
+func (s *Store) sweepTablet(tabletID int64) int {
+	now := s.now()
+	var victims []*rowset
+	s.mu.Lock()
+	t := s.tablets[tabletID]
+	if t == nil {
+		s.mu.Unlock()
+		return 0
+	}
+	keep := t.stale[:0]
+	for _, g := range t.stale {
+		if now.Sub(g.at) < s.staleSweep || pinned(g.inputs) {
+			keep = append(keep, g)
+			continue
+		}
+		// No reader holds the inputs, and none can reach them once the
+		// output forgets them (Acquire runs under s.mu).
+		g.output.inputs = nil
+		for _, rs := range g.inputs {
+			rs.mu.Lock()
+			rs.dead = true
+			rs.mu.Unlock()
+		}
+		victims = append(victims, g.inputs...)
+	}
+	clear(t.stale[len(keep):])
+	t.stale = keep
+	s.mu.Unlock()
+
+	for _, rs := range victims {
+		rs.closeFiles()
+		for _, sg := range rs.meta.Segments {
+			if err := os.Remove(filepath.Join(rs.dir, sg.File)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				// The next Open deletes it: no record references it.
+				s.log.Warn("deleting a stale segment file", "tablet", tabletID, "rowset", rs.meta.ID, "err", err)
+			}
+		}
+	}
+	return len(victims)
+}
+
+func pinned(rowsets []*rowset) bool {
+	for _, rs := range rowsets {
+		rs.mu.Lock()
+		n := rs.refs
+		rs.mu.Unlock()
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,154 @@
+package compaction
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/stretchr/testify/require"
+
+	"github.com/strata-db/strata/storage"
+)
+
+// mergeRows merges the inputs (each sorted) with merge and returns the
+// rows it emitted.
+func mergeRows(t *testing.T, cols []storage.ColumnMeta, numKeys, pageRows int, inputs [][][]any) [][]any {
+	t.Helper()
+	segs := make([]*storage.Segment, len(inputs))
+	for i, rows := range inputs {
+		segs[i] = segmentOf(t, cols, numKeys, pageRows, rows)
+	}
+	var out [][]any
+	n, err := merge(context.Background(), segs, cols, numKeys, func(a []arrow.Array) error {
+		require.Len(t, a, len(cols))
+		out = append(out, rowsOf(t, a)...)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, int64(len(out)), n)
+	return out
+}
+
+// randomInputs draws k sorted inputs of up to maxRows rows whose last
+// column tags each row with its input and position.
+func randomInputs(r *rand.Rand, cols []storage.ColumnMeta, numKeys, k, maxRows int) (inputs [][][]any, want [][]any) {
+	for i := range k {
+		rows := make([][]any, r.IntN(maxRows+1))
+		for j := range rows {
+			row := make([]any, len(cols))
+			for c := range cols[:len(cols)-1] {
+				row[c] = randomValue(r, cols[c], 0.15)
+			}
+			rows[j] = row
+		}
+		sortRows(rows, numKeys)
+		for j, row := range rows {
+			row[len(cols)-1] = int64(i*1_000_000 + j)
+		}
+		inputs = append(inputs, rows)
+		want = append(want, rows...)
+	}
+	// Equal keys keep input order: a stable sort of the inputs in order.
+	sortRows(want, numKeys)
+	return inputs, want
+}
+
+var tagColumn = storage.ColumnMeta{ID: 99, Type: arrow.PrimitiveTypes.Int64}
+
+// Every key type, NULLs and many equal keys, inputs crossing pages of 8
+// rows: the output is the stable sort of the inputs in input order.
+func TestMergeKeyTypes(t *testing.T) {
+	types := []arrow.DataType{
+		arrow.PrimitiveTypes.Int8, arrow.PrimitiveTypes.Int16, arrow.PrimitiveTypes.Int32,
+		arrow.PrimitiveTypes.Int64, arrow.PrimitiveTypes.Float32, arrow.PrimitiveTypes.Float64,
+		decimalType, arrow.FixedWidthTypes.Date32, arrow.FixedWidthTypes.Timestamp_us,
+		arrow.BinaryTypes.String, arrow.FixedWidthTypes.Boolean,
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, typ := range types {
+		t.Run("key="+typ.String(), func(t *testing.T) {
+			for _, nullable := range []bool{false, true} {
+				cols := []storage.ColumnMeta{{ID: 1, Type: typ, Nullable: nullable}, tagColumn}
+				inputs, want := randomInputs(r, cols, 1, 9, 60)
+				sameRows(t, want, mergeRows(t, cols, 1, 8, inputs))
+			}
+		})
+	}
+}
+
+// Two key columns and value columns of every type, with more rows than a
+// chunk.
+func TestMergeCompositeKeyAndValues(t *testing.T) {
+	cols := []storage.ColumnMeta{
+		{ID: 1, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		{ID: 2, Type: arrow.BinaryTypes.String, Nullable: true},
+		{ID: 3, Type: decimalType, Nullable: true},
+		{ID: 4, Type: arrow.PrimitiveTypes.Float64},
+		{ID: 5, Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+		{ID: 6, Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+		{ID: 7, Type: arrow.FixedWidthTypes.Timestamp_us},
+		{ID: 8, Type: arrow.BinaryTypes.String},
+		{ID: 9, Type: arrow.PrimitiveTypes.Int8, Nullable: true},
+		tagColumn,
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	inputs, want := randomInputs(r, cols, 2, 30, 1500)
+	require.Greater(t, len(want), chunkRows, "more than one chunk")
+	sameRows(t, want, mergeRows(t, cols, 2, 100, inputs))
+}
+
+// Inputs that do not overlap come out as whole pages; one input, or none,
+// is fine.
+func TestMergeShapes(t *testing.T) {
+	cols := []storage.ColumnMeta{{ID: 1, Type: arrow.PrimitiveTypes.Int64}, tagColumn}
+	seq := func(from, n, tag int) [][]any {
+		rows := make([][]any, n)
+		for i := range rows {
+			rows[i] = []any{int64(from + i), int64(tag*1000 + i)}
+		}
+		return rows
+	}
+	cat := func(parts ...[][]any) [][]any {
+		var out [][]any
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	require.Empty(t, mergeRows(t, cols, 1, 8, nil))
+	require.Empty(t, mergeRows(t, cols, 1, 8, [][][]any{{}, {}}))
+	sameRows(t, seq(0, 20, 0), mergeRows(t, cols, 1, 8, [][][]any{seq(0, 20, 0)}))
+	// Newer inputs with smaller keys, as when a backfill follows.
+	sameRows(t, cat(seq(0, 20, 2), seq(20, 20, 1), seq(40, 20, 0)),
+		mergeRows(t, cols, 1, 8, [][][]any{seq(40, 20, 0), seq(20, 20, 1), seq(0, 20, 2)}))
+	// All keys equal: input order.
+	same := func(tag int) [][]any {
+		rows := seq(0, 10, tag)
+		for _, r := range rows {
+			r[0] = int64(7)
+		}
+		return rows
+	}
+	sameRows(t, cat(same(0), same(1), same(2)), mergeRows(t, cols, 1, 3, [][][]any{same(0), same(1), same(2)}))
+}
+
+// An error from the consumer or a cancelled context stops the merge and
+// lets go of everything.
+func TestMergeStops(t *testing.T) {
+	cols := []storage.ColumnMeta{{ID: 1, Type: arrow.PrimitiveTypes.Int64}, tagColumn}
+	r := rand.New(rand.NewPCG(5, 6))
+	inputs, _ := randomInputs(r, cols, 1, 4, 5000)
+	segs := make([]*storage.Segment, len(inputs))
+	for i, rows := range inputs {
+		segs[i] = segmentOf(t, cols, 1, 64, rows)
+	}
+	boom := errors.New("boom")
+	_, err := merge(context.Background(), segs, cols, 1, func([]arrow.Array) error { return boom })
+	require.ErrorIs(t, err, boom)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = merge(ctx, segs, cols, 1, func([]arrow.Array) error { return nil })
+	require.ErrorIs(t, err, context.Canceled)
+}

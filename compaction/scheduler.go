@@ -1,0 +1,324 @@
+package compaction
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-db/strata/be/tabletstore"
+)
+
+// Config configures a Scheduler. Zero fields take their defaults.
+type Config struct {
+	// Workers bounds the compactions that run at once. Default: 1 on
+	// machines with at most 2 cores, else a quarter of the cores, so that
+	// compaction never takes the CPU from queries and loads.
+	Workers int
+	// ScanInterval is how often every tablet is looked at (and stale
+	// rowsets swept), besides the tablets the store hands over after each
+	// publish. Default 10 s.
+	ScanInterval time.Duration
+	Policy       Policy
+	Logger       *slog.Logger
+}
+
+// DefaultScanInterval is Config.ScanInterval's default.
+const DefaultScanInterval = 10 * time.Second
+
+// DefaultWorkers is Config.Workers's default on this machine.
+func DefaultWorkers() int {
+	n := runtime.NumCPU()
+	if n <= 2 {
+		return 1
+	}
+	return max(1, n/4)
+}
+
+// Stats are the scheduler's counters since it started.
+type Stats struct {
+	Compactions int64 // finished
+	Failures    int64
+	Skipped     int64 // refused: inputs of different schemas
+	RowsMerged  int64 // rows of the inputs of finished compactions
+	BytesMerged int64 // bytes of the inputs of finished compactions
+	Running     int   // compactions running now
+	// MaxVersionCount is the most visible rowsets any tablet has now, and
+	// MaxVersionTablet that tablet.
+	MaxVersionCount  int
+	MaxVersionTablet int64
+}
+
+// Scheduler runs compactions in the background: it takes the tablets the
+// store hands over after each publish (and every tablet, every
+// ScanInterval), and gives them to a bounded pool of workers, the tablet
+// whose cumulative run is longest first. A tablet is never compacted by two
+// workers at once. Its methods are safe for concurrent use.
+type Scheduler struct {
+	st     *tabletstore.Store
+	cfg    Config
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	wake   chan struct{} // a tablet was queued; capacity Workers
+
+	mu      sync.Mutex         // protects the fields below
+	queued  map[int64]uint64   // tablets to look at -> the poke that queued them
+	pokes   uint64             // numbers the pokes
+	running map[int64]struct{} // tablets being compacted
+	started bool
+	closed  bool
+
+	compactions, failures, skipped atomic.Int64
+	rows, bytes                    atomic.Int64
+
+	chunkHook func(context.Context) // runs before each merged chunk is written (tests)
+}
+
+// NewScheduler returns a scheduler of st's compactions. Start starts it.
+func NewScheduler(st *tabletstore.Store, cfg Config) *Scheduler {
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers()
+	}
+	if cfg.ScanInterval <= 0 {
+		cfg.ScanInterval = DefaultScanInterval
+	}
+	cfg.Policy = cfg.Policy.withDefaults()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Scheduler{
+		st: st, cfg: cfg, log: log, ctx: ctx, cancel: cancel,
+		wake:   make(chan struct{}, cfg.Workers),
+		queued: map[int64]uint64{}, running: map[int64]struct{}{},
+	}
+}
+
+// Start registers the scheduler as the store's compaction trigger, queues
+// every tablet (a backlog from before a restart) and starts the workers.
+func (s *Scheduler) Start() {
+	s.mu.Lock()
+	if s.started || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.started = true
+	s.mu.Unlock()
+	s.st.SetCompactionTrigger(s.Notify)
+	s.wg.Add(s.cfg.Workers + 1)
+	for range s.cfg.Workers {
+		go s.worker()
+	}
+	go s.scanner()
+	s.scan()
+}
+
+// Notify queues a tablet to be looked at. It never blocks.
+func (s *Scheduler) Notify(tabletID int64) {
+	s.mu.Lock()
+	s.queueLocked(tabletID)
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Scheduler) queueLocked(tabletID int64) {
+	s.pokes++
+	s.queued[tabletID] = s.pokes
+}
+
+func (s *Scheduler) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the scheduler: running compactions are abandoned (their
+// tablets keep their inputs) and Close waits for them. It is idempotent.
+func (s *Scheduler) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	started := s.started
+	s.mu.Unlock()
+	if started {
+		s.st.SetCompactionTrigger(nil)
+	}
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// Stats returns the counters.
+func (s *Scheduler) Stats() Stats {
+	s.mu.Lock()
+	running := len(s.running)
+	s.mu.Unlock()
+	tablet, count := s.st.MaxVersionCount()
+	return Stats{
+		Compactions: s.compactions.Load(), Failures: s.failures.Load(), Skipped: s.skipped.Load(),
+		RowsMerged: s.rows.Load(), BytesMerged: s.bytes.Load(), Running: running,
+		MaxVersionCount: count, MaxVersionTablet: tablet,
+	}
+}
+
+// scanner queues every tablet and sweeps stale rowsets every ScanInterval.
+func (s *Scheduler) scanner() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.ScanInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.scan()
+		if n := s.st.SweepStale(); n > 0 {
+			s.log.Debug("swept stale rowsets", "count", n)
+		}
+	}
+}
+
+func (s *Scheduler) scan() {
+	ids := s.st.TabletIDs()
+	s.mu.Lock()
+	for _, id := range ids {
+		s.queueLocked(id)
+	}
+	s.mu.Unlock()
+	for range s.cfg.Workers {
+		s.signal()
+	}
+}
+
+func (s *Scheduler) worker() {
+	defer s.wg.Done()
+	for {
+		id, ok := s.next()
+		if !ok {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-s.wake:
+			}
+			continue
+		}
+		s.compact(id)
+	}
+}
+
+// next takes the queued tablet with the highest score that no worker is
+// compacting, and marks it running. Queued tablets with nothing to merge
+// are dropped; those being compacted stay queued for after. Scores are
+// computed without holding s.mu, so that publishes never wait for them; a
+// tablet poked again meanwhile stays queued.
+func (s *Scheduler) next() (int64, bool) {
+	if s.ctx.Err() != nil {
+		return 0, false
+	}
+	type candidate struct {
+		id    int64
+		poke  uint64
+		score int
+	}
+	s.mu.Lock()
+	cands := make([]candidate, 0, len(s.queued))
+	for id, poke := range s.queued {
+		if _, busy := s.running[id]; !busy {
+			cands = append(cands, candidate{id: id, poke: poke})
+		}
+	}
+	s.mu.Unlock()
+	maxVersions := s.st.MaxVersions()
+	for i := range cands {
+		cands[i].score = s.cfg.Policy.Score(s.st.Rowsets(cands[i].id), maxVersions)
+	}
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	picked, left := int64(0), 0
+	found := false
+	for _, c := range cands {
+		poke, queued := s.queued[c.id]
+		_, busy := s.running[c.id]
+		switch {
+		case !queued || busy:
+		case c.score == 0:
+			if poke == c.poke {
+				delete(s.queued, c.id)
+			}
+		case !found:
+			picked, found = c.id, true
+			delete(s.queued, c.id)
+			s.running[c.id] = struct{}{}
+		default:
+			left++
+		}
+	}
+	if left > 0 {
+		s.signal() // another worker may take the next one
+	}
+	return picked, found
+}
+
+// compact runs one compaction of a tablet and queues it again if that
+// merged something: more may be due (a capped run, loads meanwhile).
+func (s *Scheduler) compact(id int64) {
+	res, err := s.compactSafely(id)
+	s.mu.Lock()
+	delete(s.running, id)
+	if err == nil {
+		s.queueLocked(id)
+	}
+	s.mu.Unlock()
+	switch {
+	case err == nil:
+		s.compactions.Add(1)
+		s.rows.Add(res.InputRows)
+		s.bytes.Add(res.InputBytes)
+		s.log.Debug("compacted tablet", "tablet", id, "versions", [2]int64{res.Start, res.End},
+			"rowsets", res.InputRowsets, "rows", res.InputRows, "bytes", res.InputBytes, "took", res.Took)
+		s.signal()
+	case errors.Is(err, ErrNothingToCompact), errors.Is(err, tabletstore.ErrCompactionConflict):
+	case errors.Is(err, tabletstore.ErrSchemaMismatch):
+		s.skipped.Add(1)
+		s.log.Info("compaction skipped", "tablet", id, "reason", err)
+	case s.ctx.Err() != nil:
+		// Closing: the compaction was abandoned.
+	default:
+		s.failures.Add(1)
+		s.log.Warn("compaction failed", "tablet", id, "err", err)
+	}
+}
+
+// compactSafely runs the compaction, turning a panic (a bug) into a
+// failure of this tablet's compaction rather than of the process: the
+// compaction's deferred Abort has already put the tablet back as it was.
+func (s *Scheduler) compactSafely(id int64) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("BUG: compaction of tablet %d panicked: %v\n%s", id, r, debug.Stack())
+		}
+	}()
+	return compact(s.ctx, s.st, id, s.cfg.Policy, s.chunkHook)
+}
