@@ -206,7 +206,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		host = "127.0.0.1"
 	}
 	backend := &sink.Sink{Catalog: s.cat, Txns: s.txns, Tablets: local.Writers{S: s.tabs}}
-	eng := &session.Engine{Catalog: s.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Txns: s.txns, Logger: log}
+	eng := &session.Engine{Catalog: s.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Txns: s.txns, Logger: log,
+		TabletStats: s.tabletStats}
 
 	s.mysql = mysqlproto.NewServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log})
 	lcfg := loader.Config{
@@ -323,6 +324,17 @@ func (s *Server) cleanupPending(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// tabletStats sums what the tablet store holds of a tablet.
+func (s *Server) tabletStats(tabletID int64) session.TabletStats {
+	var st session.TabletStats
+	for _, rs := range s.tabs.Rowsets(tabletID) {
+		st.Rowsets++
+		st.Rows += rs.NumRows
+		st.DataSize += rs.DataSize
+	}
+	return st
 }
 
 // Close stops the server: listeners, then storage, then etcd.

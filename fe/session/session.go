@@ -34,8 +34,11 @@ type Engine struct {
 	Loads loader.Backend
 	// Txns is the load transaction service SHOW TRANSACTION and SHOW
 	// [STREAM] LOAD read; nil makes them unsupported.
-	Txns   *txn.Manager
-	Logger *slog.Logger
+	Txns *txn.Manager
+	// TabletStats describes a tablet's data on the backend, for SHOW
+	// TABLETS; nil shows zeros.
+	TabletStats func(tabletID int64) TabletStats
+	Logger      *slog.Logger
 
 	mu    sync.Mutex // protects conns
 	conns map[uint32]*Session
@@ -69,6 +72,13 @@ func (e *Engine) NewSession(connID uint32, user, host, db string) (mysqlproto.Se
 	e.conns[connID] = s
 	e.mu.Unlock()
 	return s, nil
+}
+
+// TabletStats is what a backend holds of one tablet.
+type TabletStats struct {
+	Rowsets  int   // visible rowsets: the versions a read merges
+	Rows     int64 // rows in them
+	DataSize int64 // bytes of their segment files
 }
 
 // Session is one connection. Its methods are called by one goroutine at a

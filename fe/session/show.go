@@ -92,6 +92,12 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 			return nil, err
 		}
 		return showPartitions(t), nil
+	case "TABLETS":
+		_, t, err := s.lookupTable(st.Table)
+		if err != nil {
+			return nil, err
+		}
+		return s.eng.showTablets(t), nil
 	case "COLUMNS":
 		name := st.Table
 		if st.DB != "" {
@@ -224,6 +230,38 @@ func showPartitions(t *catalog.Table) *mysqlproto.Result {
 			int64(t.Distribution.Buckets), int64(1), "HDD", "9999-12-31 23:59:59", "", nil,
 			"0.000 ", "false", "tag.location.default: 1", "true", "true", nil,
 		})
+	}
+	return mysqlproto.NewRowsResult(fields, rows)
+}
+
+// showTablets lists the tablets of a table with Doris's columns: one row
+// per tablet (one replica each here), with the backend's figures.
+func (e *Engine) showTablets(t *catalog.Table) *mysqlproto.Result {
+	names := []string{"TabletId", "ReplicaId", "BackendId", "SchemaHash", "Version", "LstSuccessVersion",
+		"LstFailedVersion", "LstFailedTime", "LocalDataSize", "RemoteDataSize", "RowCount", "State",
+		"LstConsistencyCheckTime", "CheckVersion", "VersionCount", "QueryHits", "PathHash", "Path",
+		"MetaUrl", "CompactionStatus", "CooldownReplicaId", "CooldownMetaId"}
+	fields := make([]mysqlproto.Field, len(names))
+	for i, n := range names {
+		fields[i] = mysqlproto.Field{Name: n, Type: types.Varchar(64)}
+		switch i {
+		case 0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 13, 14, 15, 16, 20:
+			fields[i].Type = types.BigInt
+		}
+	}
+	var rows [][]any
+	for _, p := range t.Partitions {
+		for _, id := range p.Tablets {
+			var st TabletStats
+			if e.TabletStats != nil {
+				st = e.TabletStats(id)
+			}
+			rows = append(rows, []any{
+				id, id, int64(10001), int64(0), p.VisibleVersion, p.VisibleVersion,
+				int64(-1), "NULL", st.DataSize, int64(0), st.Rows, "NORMAL",
+				"NULL", int64(-1), int64(st.Rowsets), int64(0), int64(0), "", "", "", int64(-1), "",
+			})
+		}
 	}
 	return mysqlproto.NewRowsResult(fields, rows)
 }
