@@ -10,7 +10,9 @@ import (
 
 func TestShowTablets(t *testing.T) {
 	e := newTestEngine(t)
-	e.TabletStats = func(id int64) TabletStats { return TabletStats{Rowsets: int(id % 7), Rows: id * 10, DataSize: id * 100} }
+	e.TabletStats = func(id int64) TabletStats {
+		return TabletStats{Rowsets: int(id % 7), Rows: id * 10, DataSize: id * 100}
+	}
 	s := newTestSession(t, e, 1)
 	query(t, s, "CREATE DATABASE d")
 	query(t, s, "CREATE TABLE d.t (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 3")
