@@ -396,6 +396,9 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 	out := &rowset{meta: m, dir: c.dir, inputs: c.inputs}
 	t.visible = slices.Replace(t.visible, i, i+len(c.inputs), out)
 	t.stale = append(t.stale, &staleGroup{output: out, inputs: c.inputs, at: s.now()})
+	for _, rs := range c.inputs {
+		rs.retire()
+	}
 	return infoOf(&m), nil
 }
 
@@ -425,6 +428,10 @@ func (c *Compaction) release() {
 	for _, rs := range c.inputs {
 		rs.mu.Lock()
 		rs.refs--
+		if rs.refs == 0 && rs.stale {
+			closeAll(rs.files)
+			rs.files, rs.segs = nil, nil
+		}
 		rs.mu.Unlock()
 	}
 	c.s.mu.Lock()

@@ -188,7 +188,20 @@ func TestReadAtOldVersionThroughNestedCompactions(t *testing.T) {
 		rows[v] = []int64{100 - v}
 	}
 	loadVersions(t, s, 1, rows)
+	for v := int64(2); v <= 9; v++ {
+		readAll(t, s, 1, v) // opens every rowset's files
+	}
 	compactRange(t, s, 1, 2, 5)
+	// The replaced rowsets hold no file open while no reader pins them.
+	open := 0
+	s.mu.Lock()
+	for _, rs := range s.tablets[1].visible[0].inputs {
+		rs.mu.Lock()
+		open += len(rs.files)
+		rs.mu.Unlock()
+	}
+	s.mu.Unlock()
+	require.Zero(t, open)
 	compactRange(t, s, 1, 6, 9)
 	compactRange(t, s, 1, 2, 9)
 	require.Equal(t, [][2]int64{{2, 9}}, versionRanges(s, 1))

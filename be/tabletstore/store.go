@@ -214,6 +214,10 @@ type Store struct {
 	dirMu   sync.Mutex     // protects durable; held while creating tablet directories
 	durable map[int64]bool // tablets whose directory is known to be durable
 
+	idMu       sync.Mutex // protects the two below
+	nextID     uint64     // next rowset id to hand out
+	reservedID uint64     // highest id recorded as reserved in bbolt
+
 	cache *storage.PageCache // decoded pages of every segment; nil: none
 }
 
@@ -271,6 +275,23 @@ type rowset struct {
 	segs  []*storage.Segment
 	files []*os.File
 	dead  bool // removed from the tablet: close when the last reader leaves
+	// stale: replaced by a compaction but still readable at older
+	// versions. Its files are closed whenever no reader holds it, and
+	// opened again by a reader that needs them, so a tablet's stale
+	// rowsets do not hold file descriptors through the grace period.
+	stale bool
+}
+
+// retire marks a rowset replaced by a compaction and closes its files if
+// no reader holds them.
+func (rs *rowset) retire() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.stale = true
+	if rs.refs == 0 {
+		closeAll(rs.files)
+		rs.files, rs.segs = nil, nil
+	}
 }
 
 // Open opens (creating if needed) the store in dir and recovers it.
@@ -313,6 +334,10 @@ func OpenWithOptions(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tabletstore: opening meta.db: %w", err)
 	}
+	// Concurrent loads record their rowsets through db.Batch, which
+	// commits (and fsyncs) the writes that arrive within this delay as one
+	// transaction.
+	db.MaxBatchDelay = batchDelay
 	s := &Store{
 		dir: dir, db: db, log: log, fs: fs,
 		maxVersions: opts.MaxVersions, staleSweep: opts.StaleSweepTime, now: opts.Now, sleep: time.Sleep,
@@ -483,8 +508,13 @@ func (s *Store) VersionCount(tabletID int64) int {
 	return 0
 }
 
+// batchDelay is how long a metadata write waits for others to share its
+// bbolt commit: small next to a load, large next to an fsync.
+const batchDelay = 2 * time.Millisecond
+
 // addPending records a rowset written by a delta writer. Its files are
-// already durable.
+// already durable. The store's lock is not held during the write, so the
+// rowsets of concurrent loads share commits.
 func (s *Store) addPending(m RowsetMeta) error {
 	m.FormatVersion = rowsetFormatCurrent
 	m.State = Pending
@@ -493,30 +523,52 @@ func (s *Store) addPending(m RowsetMeta) error {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.tabletLocked(m.TabletID)
 	if old, ok := t.pending[m.TxnID]; ok {
+		s.mu.Unlock()
 		return fmt.Errorf("BUG: txn %d already has rowset %d in tablet %d", m.TxnID, old.meta.ID, m.TabletID)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	s.mu.Unlock()
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRowsets).Put(rowsetKey(m.TabletID, m.ID), v)
 	})
 	if err != nil {
 		return fmt.Errorf("tabletstore: recording rowset %d: %w", m.ID, err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// A transaction's writer for a tablet is one delta writer, so no other
+	// rowset of the transaction can have appeared meanwhile; an abort that
+	// ran meanwhile left this record to the cleanup of aborted
+	// transactions, which finds it in pending.
 	t.pending[m.TxnID] = &rowset{meta: m, dir: s.tabletDir(m.TabletID)}
 	return nil
 }
 
-// nextRowsetID allocates a rowset id.
+// rowsetIDBlock is how many rowset ids one bbolt write reserves.
+const rowsetIDBlock = 1024
+
+// nextRowsetID allocates a rowset id. Ids are reserved in blocks, the
+// highest reserved one recorded as the bucket's sequence, so after a crash
+// allocation resumes above every id that may have been handed out.
 func (s *Store) nextRowsetID() (int64, error) {
-	var id uint64
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		id, err = tx.Bucket(bucketRowsets).NextSequence()
-		return err
-	})
-	return int64(id), err
+	s.idMu.Lock()
+	defer s.idMu.Unlock()
+	if s.nextID == 0 || s.nextID > s.reservedID {
+		var reserved uint64
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketRowsets)
+			reserved = b.Sequence() + rowsetIDBlock
+			return b.SetSequence(reserved)
+		})
+		if err != nil {
+			return 0, fmt.Errorf("tabletstore: reserving rowset ids: %w", err)
+		}
+		s.nextID, s.reservedID = reserved-rowsetIDBlock+1, reserved
+	}
+	id := s.nextID
+	s.nextID++
+	return int64(id), nil
 }
 
 // PublishTxn makes a transaction's pending rowsets in the given tablets
@@ -558,7 +610,14 @@ func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
 		s.mu.Unlock()
 		return nil
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// The write runs without the lock so that publishes of concurrent
+	// loads share commits. The frontend publishes a partition's versions
+	// one after another, so nothing else changes these tablets' pending
+	// rowsets of this transaction or the ranges above v meanwhile; a
+	// repeated publish of the same transaction finds its rowsets visible
+	// below and skips them.
+	s.mu.Unlock()
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRowsets)
 		for _, f := range flips {
 			v, err := encodeRowsetMeta(f.m)
@@ -572,10 +631,15 @@ func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
 		return nil
 	})
 	if err != nil {
-		s.mu.Unlock()
 		return fmt.Errorf("tabletstore: publishing txn %d: %w", txnID, err)
 	}
+	s.mu.Lock()
+	applied := flips[:0]
 	for _, f := range flips {
+		if f.t.pending[txnID] != f.rs {
+			continue // published by a concurrent call
+		}
+		applied = append(applied, f)
 		f.rs.meta = f.m
 		delete(f.t.pending, txnID)
 		i := sort.Search(len(f.t.visible), func(i int) bool { return f.t.visible[i].meta.StartVersion > f.m.StartVersion })
@@ -584,7 +648,7 @@ func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
 		f.t.visible[i] = f.rs
 	}
 	s.mu.Unlock()
-	for _, f := range flips {
+	for _, f := range applied {
 		s.requestCompaction(f.t.id)
 	}
 	return nil
@@ -721,11 +785,13 @@ func (sn *Snapshot) Release() {
 		for _, rs := range sn.rowsets {
 			rs.mu.Lock()
 			rs.refs--
-			last := rs.refs == 0 && rs.dead
-			rs.mu.Unlock()
-			if last {
-				rs.closeFiles()
+			if rs.refs == 0 && (rs.dead || rs.stale) {
+				// Under rs.mu, so a reader that pins the rowset again
+				// reopens the files rather than getting closed ones.
+				closeAll(rs.files)
+				rs.files, rs.segs = nil, nil
 			}
+			rs.mu.Unlock()
 		}
 	})
 }
