@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
+	"github.com/strata-db/strata/fe/txn"
 	"github.com/strata-db/strata/storage"
 )
 
@@ -17,6 +18,15 @@ type Publisher struct{ S *tabletstore.Store }
 
 func (p Publisher) Publish(_ context.Context, txnID int64, versions map[int64]int64) error {
 	return p.S.PublishTxn(txnID, versions)
+}
+
+// PublishMany publishes several transactions in one metadata commit.
+func (p Publisher) PublishMany(_ context.Context, txns []txn.TxnTablets) error {
+	batch := make([]tabletstore.TxnVersions, len(txns))
+	for i, t := range txns {
+		batch[i] = tabletstore.TxnVersions{TxnID: t.TxnID, Versions: t.Versions}
+	}
+	return p.S.PublishTxns(batch)
 }
 
 // Reader pins tablets for the planner.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -38,13 +39,20 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// bufPool recycles the write buffers of segment files: a small load
+// writes a segment per tablet, and a fresh 1 MiB buffer each time cost
+// more than the segment.
+var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
+
 func createSegment(dir, name string, cols []storage.ColumnMeta, numKeys int) (*segmentFile, error) {
 	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("tabletstore: creating segment: %w", err)
 	}
-	sf := &segmentFile{name: name, path: path, f: f, bw: bufio.NewWriterSize(f, 1<<20)}
+	bw := bufPool.Get().(*bufio.Writer)
+	bw.Reset(f)
+	sf := &segmentFile{name: name, path: path, f: f, bw: bw}
 	sf.cw.w = sf.bw
 	sf.sw, err = storage.NewWriter(&sf.cw, cols, storage.WriterOptions{NumSortKeys: numKeys})
 	if err != nil {
@@ -81,6 +89,7 @@ func (sf *segmentFile) finish(fs FS) (SegmentMeta, error) {
 	if cerr := sf.f.Close(); err == nil {
 		err = cerr
 	}
+	sf.putBuffer()
 	if err != nil {
 		os.Remove(sf.path)
 		return SegmentMeta{}, fmt.Errorf("tabletstore: writing segment %s: %w", sf.path, err)
@@ -91,5 +100,16 @@ func (sf *segmentFile) finish(fs FS) (SegmentMeta, error) {
 // abort closes and removes the file.
 func (sf *segmentFile) abort() {
 	sf.f.Close()
+	sf.putBuffer()
 	os.Remove(sf.path)
+}
+
+// putBuffer returns the write buffer to the pool, dropping what it holds.
+func (sf *segmentFile) putBuffer() {
+	if sf.bw == nil {
+		return
+	}
+	sf.bw.Reset(nil)
+	bufPool.Put(sf.bw)
+	sf.bw = nil
 }

@@ -577,47 +577,61 @@ func (s *Store) nextRowsetID() (int64, error) {
 // or that has none (the load wrote nothing there), is left alone. Each
 // tablet that gained a rowset is handed to the compaction trigger.
 func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
-	s.mu.Lock()
+	return s.PublishTxns([]TxnVersions{{TxnID: txnID, Versions: versions}})
+}
+
+// TxnVersions is one transaction to publish: tablet id -> version.
+type TxnVersions struct {
+	TxnID    int64
+	Versions map[int64]int64
+}
+
+// PublishTxns publishes several transactions, in the order given (a
+// tablet's versions ascending), in one bbolt transaction; see PublishTxn.
+func (s *Store) PublishTxns(txns []TxnVersions) error {
 	type flip struct {
-		t  *tablet
-		rs *rowset
-		m  RowsetMeta
+		t     *tablet
+		rs    *rowset
+		m     RowsetMeta
+		txnID int64
 	}
 	var flips []flip
-	for tabletID, v := range versions {
-		t := s.tablets[tabletID]
-		if t == nil {
-			continue
+	s.mu.Lock()
+	for _, tx := range txns {
+		for tabletID, v := range tx.Versions {
+			t := s.tablets[tabletID]
+			if t == nil {
+				continue
+			}
+			rs := t.pending[tx.TxnID]
+			if rs == nil {
+				continue
+			}
+			// Versions of a partition are published in order, so v lies
+			// above every visible range; anything else would make ranges
+			// overlap.
+			if i := sort.Search(len(t.visible), func(i int) bool { return t.visible[i].meta.EndVersion >= v }); i < len(t.visible) && t.visible[i].meta.StartVersion <= v {
+				o := &t.visible[i].meta
+				s.mu.Unlock()
+				return fmt.Errorf("tabletstore: publishing txn %d at version %d: tablet %d already holds versions [%d-%d] (rowset %d)",
+					tx.TxnID, v, tabletID, o.StartVersion, o.EndVersion, o.ID)
+			}
+			m := rs.meta
+			m.State = Visible
+			m.StartVersion, m.EndVersion = v, v
+			flips = append(flips, flip{t, rs, m, tx.TxnID})
 		}
-		rs := t.pending[txnID]
-		if rs == nil {
-			continue
-		}
-		// Versions of a partition are published in order, so v lies above
-		// every visible range; anything else would make ranges overlap.
-		if i := sort.Search(len(t.visible), func(i int) bool { return t.visible[i].meta.EndVersion >= v }); i < len(t.visible) && t.visible[i].meta.StartVersion <= v {
-			o := &t.visible[i].meta
-			s.mu.Unlock()
-			return fmt.Errorf("tabletstore: publishing txn %d at version %d: tablet %d already holds versions [%d-%d] (rowset %d)",
-				txnID, v, tabletID, o.StartVersion, o.EndVersion, o.ID)
-		}
-		m := rs.meta
-		m.State = Visible
-		m.StartVersion, m.EndVersion = v, v
-		flips = append(flips, flip{t, rs, m})
 	}
+	s.mu.Unlock()
 	if len(flips) == 0 {
-		s.mu.Unlock()
 		return nil
 	}
-	// The write runs without the lock so that publishes of concurrent
-	// loads share commits. The frontend publishes a partition's versions
-	// one after another, so nothing else changes these tablets' pending
-	// rowsets of this transaction or the ranges above v meanwhile; a
-	// repeated publish of the same transaction finds its rowsets visible
-	// below and skips them.
-	s.mu.Unlock()
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	// The write runs without the lock. The frontend publishes a
+	// partition's versions one after another, so nothing else changes
+	// these tablets' pending rowsets of these transactions or the ranges
+	// above their versions meanwhile; a repeated publish of the same
+	// transaction finds its rowsets visible below and skips them.
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRowsets)
 		for _, f := range flips {
 			v, err := encodeRowsetMeta(f.m)
@@ -631,17 +645,17 @@ func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("tabletstore: publishing txn %d: %w", txnID, err)
+		return fmt.Errorf("tabletstore: publishing txn %d: %w", flips[0].txnID, err)
 	}
 	s.mu.Lock()
 	applied := flips[:0]
 	for _, f := range flips {
-		if f.t.pending[txnID] != f.rs {
+		if f.t.pending[f.txnID] != f.rs {
 			continue // published by a concurrent call
 		}
 		applied = append(applied, f)
 		f.rs.meta = f.m
-		delete(f.t.pending, txnID)
+		delete(f.t.pending, f.txnID)
 		i := sort.Search(len(f.t.visible), func(i int) bool { return f.t.visible[i].meta.StartVersion > f.m.StartVersion })
 		f.t.visible = append(f.t.visible, nil)
 		copy(f.t.visible[i+1:], f.t.visible[i:])

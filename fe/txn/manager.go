@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,19 @@ import (
 // partition is visible, so a backend sees versions in order.
 type Publisher interface {
 	Publish(ctx context.Context, txnID int64, tabletVersions map[int64]int64) error
+}
+
+// TxnTablets is one transaction for ManyPublisher: tablet id -> version.
+type TxnTablets struct {
+	TxnID    int64
+	Versions map[int64]int64
+}
+
+// ManyPublisher is a Publisher that can publish several transactions at
+// once (in the order given), as a chained publish does.
+type ManyPublisher interface {
+	Publisher
+	PublishMany(ctx context.Context, txns []TxnTablets) error
 }
 
 // Config configures a Manager.
@@ -74,6 +88,10 @@ type Manager struct {
 	ids   *meta.IDAllocator
 
 	indexed atomic.Bool // the running and final indexes exist
+
+	chainMu sync.Mutex    // held by the call publishing a chain (see Publish)
+	pubMu   sync.Mutex    // protects waiting
+	waiting map[int64]int // txns in Publish calls, by id: how many calls
 }
 
 // NewManager returns a manager over the store. cat supplies partitions and
@@ -101,7 +119,7 @@ func NewManager(store *meta.Store, cat *catalog.Catalog, cfg Config) *Manager {
 	if ids == nil {
 		ids = meta.NewIDAllocator(store, "txn", 16)
 	}
-	return &Manager{store: store, cat: cat, cfg: cfg, ids: ids}
+	return &Manager{store: store, cat: cat, cfg: cfg, ids: ids, waiting: map[int64]int{}}
 }
 
 func txnKey(id int64) string { return meta.Key("txn", "rec", fmt.Sprintf("%020d", id)) }
@@ -481,11 +499,140 @@ func (m *Manager) Abort(ctx context.Context, id int64, reason string) error {
 
 // Publish makes a COMMITTED txn visible: it waits (until ctx ends) for the
 // versions below its own to become visible, asks the Publisher to publish
-// its tablets, then calls FinishPublish. A VISIBLE txn is left alone. When
+// its tablets, then makes it VISIBLE. A VISIBLE txn is left alone. When
 // the Publisher fails the txn stays COMMITTED and the error is returned;
 // Publish or Recover may be called again.
+//
+// Concurrent Publish calls of one database share the work: the call whose
+// txn is ready first publishes it together with every waiting txn that
+// becomes ready after it (a chain of versions), and makes them all VISIBLE
+// in one etcd transaction, so a partition that many small loads commit to
+// is not limited to one etcd round trip per version.
 func (m *Manager) Publish(ctx context.Context, id int64) error {
+	m.pubMu.Lock()
+	m.waiting[id]++
+	m.pubMu.Unlock()
+	defer func() {
+		m.pubMu.Lock()
+		if m.waiting[id]--; m.waiting[id] == 0 {
+			delete(m.waiting, id)
+		}
+		m.pubMu.Unlock()
+	}()
 	return m.publish(ctx, id, true)
+}
+
+// maxChain bounds the txns one chained publish makes visible in one etcd
+// transaction (each takes three operations; see meta.MaxTxnOps).
+const maxChain = 30
+
+// publishChain publishes the ready txn t and the waiting txns of its
+// database that become ready once it is visible, in version order, and
+// makes them VISIBLE in one etcd transaction. It returns false without
+// doing anything when another call is publishing a chain.
+func (m *Manager) publishChain(ctx context.Context, snap *catalog.Snapshot, t *Txn, mod int64) (bool, error) {
+	if !m.chainMu.TryLock() {
+		return false, nil
+	}
+	defer m.chainMu.Unlock()
+	m.pubMu.Lock()
+	ids := make([]int64, 0, len(m.waiting))
+	for id := range m.waiting {
+		if id != t.ID {
+			ids = append(ids, id)
+		}
+	}
+	m.pubMu.Unlock()
+	type member struct {
+		t   *Txn
+		mod int64
+	}
+	var others []member
+	for _, id := range ids {
+		o, omod, err := m.get(ctx, id)
+		if err != nil || o.Status != StatusCommitted || o.DBID != t.DBID {
+			continue
+		}
+		others = append(others, member{o, omod})
+	}
+	tableIDs := tableIDsOf(t.Partitions, func(p PartitionVersion) int64 { return p.TableID })
+	for _, o := range others {
+		tableIDs = append(tableIDs, tableIDsOf(o.t.Partitions, func(p PartitionVersion) int64 { return p.TableID })...)
+	}
+	slices.Sort(tableIDs)
+	ts, err := m.readTables(ctx, snap, t.DBID, slices.Compact(tableIDs))
+	if err != nil {
+		return true, err
+	}
+	// The chain: t, then repeatedly any waiting txn whose versions follow
+	// what the chain makes visible.
+	nowMs := m.nowMs()
+	chain := []member{{t, mod}}
+	advance := func(x *Txn) {
+		for tid, v := range makeVisible(x.Partitions, ts, nowMs) {
+			ts[tid].stored = v
+		}
+	}
+	if ready, _ := publishOrder(t.Partitions, ts); !ready {
+		return true, nil // moved on meanwhile; the caller re-checks
+	}
+	advance(t)
+	for grew := true; grew && len(chain) < maxChain; {
+		grew = false
+		for i := 0; i < len(others) && len(chain) < maxChain; i++ {
+			if ready, _ := publishOrder(others[i].t.Partitions, ts); !ready {
+				continue
+			}
+			chain = append(chain, others[i])
+			advance(others[i].t)
+			others = slices.Delete(others, i, i+1)
+			i--
+			grew = true
+		}
+	}
+	if mp, ok := m.cfg.Publisher.(ManyPublisher); ok && len(chain) > 1 {
+		batch := make([]TxnTablets, len(chain))
+		for i, c := range chain {
+			batch[i] = TxnTablets{TxnID: c.t.ID, Versions: tabletVersions(snap, c.t)}
+		}
+		if err := mp.PublishMany(ctx, batch); err != nil {
+			return true, fmt.Errorf("txn: publish %d and %d more: %w", t.ID, len(chain)-1, err)
+		}
+	} else if m.cfg.Publisher != nil {
+		for _, c := range chain {
+			if err := m.cfg.Publisher.Publish(ctx, c.t.ID, tabletVersions(snap, c.t)); err != nil {
+				return true, fmt.Errorf("txn: publish %d: %w", c.t.ID, err)
+			}
+		}
+	}
+	tx := m.store.Txn()
+	for _, c := range chain {
+		c.t.Status = StatusVisible
+		c.t.FinishTime = nowMs
+		tx.IfModRev(txnKey(c.t.ID), c.mod).Put(txnKey(c.t.ID), c.t).
+			Delete(runningKey(c.t.DBID, c.t.ID)).
+			Put(finalKey(c.t.FinishTime, c.t.ID), c.t.ID)
+	}
+	touched := false
+	for _, tv := range ts {
+		if tv.stored == nil {
+			continue
+		}
+		touched = true
+		tx.IfExists(catalog.TableKey(tv.dbID, tv.name)).
+			IfModRev(catalog.VersionsKey(tv.dbID, tv.tableID), tv.modRev).
+			Put(catalog.VersionsKey(tv.dbID, tv.tableID), tv.stored)
+	}
+	rev, ok, err := tx.Commit(ctx)
+	if err != nil {
+		return true, fmt.Errorf("txn: finishing publish of %d: %w", t.ID, err)
+	}
+	if ok && touched {
+		return true, m.cat.WaitRevision(ctx, rev)
+	}
+	// A lost race (another writer moved a txn or a versions value): the
+	// callers re-check and retry; the backends' publish is idempotent.
+	return true, nil
 }
 
 // publish is Publish; with wait false it returns errNotReady instead of
@@ -494,7 +641,7 @@ func (m *Manager) publish(ctx context.Context, id int64, wait bool) error {
 	for {
 		changed := m.cat.Changed()
 		snap := m.cat.Snapshot()
-		t, _, err := m.get(ctx, id)
+		t, mod, err := m.get(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -519,6 +666,25 @@ func (m *Manager) publish(ctx context.Context, id int64, wait bool) error {
 				continue
 			case <-ctx.Done():
 				return fmt.Errorf("txn: publish %d: waiting for earlier versions: %w", id, ctx.Err())
+			}
+		}
+		if !done && wait {
+			chained, err := m.publishChain(ctx, snap, t, mod)
+			if err != nil {
+				return err
+			}
+			if chained {
+				continue // re-read: VISIBLE now, or retry
+			}
+			// Another call is publishing a chain, maybe with this txn in
+			// it: wait for it.
+			select {
+			case <-changed:
+				continue
+			case <-time.After(10 * time.Millisecond):
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("txn: publish %d: %w", id, ctx.Err())
 			}
 		}
 		if !done && m.cfg.Publisher != nil {
