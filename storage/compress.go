@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -25,8 +26,11 @@ const (
 )
 
 var (
+	// One encoder state per core: EncodeAll takes a free state and waits
+	// when none is, so fewer states would serialize concurrent writers
+	// (loads and compactions) on compression.
 	zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
-		e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+		e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
 		if err != nil {
 			panic(fmt.Sprintf("BUG: zstd encoder: %v", err))
 		}
