@@ -294,7 +294,7 @@ func (c *Compaction) Append(cols []arrow.Array) error {
 		return errors.New("BUG: append to a finished compaction")
 	}
 	if c.cur == nil {
-		sf, err := createSegment(c.dir, fmt.Sprintf("%d_%d.seg", c.id, len(c.out)), c.schema.Columns, c.schema.NumKeys)
+		sf, err := createSegment(c.dir, fmt.Sprintf("%d_%d.seg", c.id, len(c.out)), c.schema.Columns, c.schema.NumKeys, c.compression())
 		if err != nil {
 			return err
 		}
@@ -370,16 +370,26 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 	if err != nil {
 		return RowsetInfo{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	// The tablet is held (compacting), and publishes only add rowsets
 	// above every range, so the inputs are still adjacent; check anyway,
 	// as the swap must never lose a rowset.
-	i := slices.Index(t.visible, c.inputs[0])
-	if i < 0 || i+len(c.inputs) > len(t.visible) || !slices.Equal(t.visible[i:i+len(c.inputs)], c.inputs) {
-		return RowsetInfo{}, fmt.Errorf("BUG: tabletstore: compacting tablet %d: versions [%d-%d] changed during the compaction: %w",
-			t.id, m.StartVersion, m.EndVersion, ErrCompactionConflict)
+	adjacent := func() (int, error) {
+		i := slices.Index(t.visible, c.inputs[0])
+		if i < 0 || i+len(c.inputs) > len(t.visible) || !slices.Equal(t.visible[i:i+len(c.inputs)], c.inputs) {
+			return 0, fmt.Errorf("BUG: tabletstore: compacting tablet %d: versions [%d-%d] changed during the compaction: %w",
+				t.id, m.StartVersion, m.EndVersion, ErrCompactionConflict)
+		}
+		return i, nil
 	}
+	s.mu.Lock()
+	_, err = adjacent()
+	s.mu.Unlock()
+	if err != nil {
+		return RowsetInfo{}, err
+	}
+	// The metadata commit runs without the store's lock, so loads and
+	// queries do not wait for its fsync; until the lock is taken again
+	// readers keep getting the inputs, which stay valid either way.
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRowsets)
 		for _, rs := range c.inputs {
@@ -393,6 +403,12 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 		return RowsetInfo{}, fmt.Errorf("tabletstore: recording the compaction of tablet %d versions [%d-%d]: %w",
 			t.id, m.StartVersion, m.EndVersion, err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, err := adjacent()
+	if err != nil {
+		panic(err.Error() + " after the metadata swap was recorded")
+	}
 	out := &rowset{meta: m, dir: c.dir, inputs: c.inputs}
 	t.visible = slices.Replace(t.visible, i, i+len(c.inputs), out)
 	t.stale = append(t.stale, &staleGroup{output: out, inputs: c.inputs, at: s.now()})
@@ -400,6 +416,23 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 		rs.retire()
 	}
 	return infoOf(&m), nil
+}
+
+// smallOutputRows: a compaction of fewer rows writes s2 pages only. Small
+// outputs are merged again soon (cumulative compaction), so encoding each
+// page with both s2 and zstd to keep the smaller would be spent again;
+// larger outputs, which stay, get the per-page choice.
+const smallOutputRows = 1 << 20
+
+func (c *Compaction) compression() storage.Compression {
+	var rows int64
+	for _, rs := range c.inputs {
+		rows += rs.meta.NumRows
+	}
+	if rows < smallOutputRows {
+		return storage.CompressionS2
+	}
+	return storage.CompressionAuto
 }
 
 // Abort deletes what the compaction wrote and leaves the inputs as they

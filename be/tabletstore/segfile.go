@@ -44,7 +44,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // more than the segment.
 var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
 
-func createSegment(dir, name string, cols []storage.ColumnMeta, numKeys int) (*segmentFile, error) {
+func createSegment(dir, name string, cols []storage.ColumnMeta, numKeys int, comp storage.Compression) (*segmentFile, error) {
 	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -54,7 +54,7 @@ func createSegment(dir, name string, cols []storage.ColumnMeta, numKeys int) (*s
 	bw.Reset(f)
 	sf := &segmentFile{name: name, path: path, f: f, bw: bw}
 	sf.cw.w = sf.bw
-	sf.sw, err = storage.NewWriter(&sf.cw, cols, storage.WriterOptions{NumSortKeys: numKeys})
+	sf.sw, err = storage.NewWriter(&sf.cw, cols, storage.WriterOptions{NumSortKeys: numKeys, Compression: comp})
 	if err != nil {
 		sf.abort()
 		return nil, fmt.Errorf("tabletstore: writing segment %s: %w", path, err)

@@ -14,6 +14,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/strata-db/strata/storage"
 )
 
 // Memtable limits: a memtable is sorted and flushed to a segment when it
@@ -127,6 +129,9 @@ func arraySize(a arrow.Array) int {
 }
 
 // flush sorts the memtable by the key and writes it as one segment.
+// smallFlushRows: flushes of fewer rows are written for speed, not size.
+const smallFlushRows = 64 << 10
+
 func (w *DeltaWriter) flush() error {
 	if w.memRows == 0 {
 		return nil
@@ -146,7 +151,14 @@ func (w *DeltaWriter) flush() error {
 		}
 		defer releaseArrays(sorted)
 	}
-	sf, err := createSegment(w.dir, fmt.Sprintf("%d_%d.seg", w.rowsetID, len(w.segs)), w.schema.Columns, w.schema.NumKeys)
+	// A small flush (a small load) is compressed with s2 alone: compaction
+	// soon rewrites it with the per-page choice of s2 or zstd, which costs
+	// both encodings on every page.
+	comp := storage.CompressionAuto
+	if w.memRows < smallFlushRows {
+		comp = storage.CompressionS2
+	}
+	sf, err := createSegment(w.dir, fmt.Sprintf("%d_%d.seg", w.rowsetID, len(w.segs)), w.schema.Columns, w.schema.NumKeys, comp)
 	if err != nil {
 		return err
 	}
