@@ -64,7 +64,21 @@ func UnescapeKeyPart(p string) (string, error) { return url.PathUnescape(p) }
 // revision (0 when the key does not exist; v is then untouched) and the
 // store revision the read was served at.
 func (s *Store) Get(ctx context.Context, key string, v any) (modRev, rev int64, err error) {
-	resp, err := s.cli.Get(ctx, key)
+	return s.get(ctx, key, v)
+}
+
+// GetSerializable is Get served from the local member's applied state,
+// without the linearizable read's round through consensus (which waits
+// behind the log's fsync). It can lag writes not yet applied there, so use
+// it only for a read a conditioned write (IfModRev) then checks, or where
+// a slightly old answer is fine. On a single member it sees every write
+// that has returned.
+func (s *Store) GetSerializable(ctx context.Context, key string, v any) (modRev, rev int64, err error) {
+	return s.get(ctx, key, v, clientv3.WithSerializable())
+}
+
+func (s *Store) get(ctx context.Context, key string, v any, opts ...clientv3.OpOption) (modRev, rev int64, err error) {
+	resp, err := s.cli.Get(ctx, key, opts...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("meta: reading %s: %w", key, err)
 	}

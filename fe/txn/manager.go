@@ -182,7 +182,7 @@ func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 			return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
 		}
 		if lmod != 0 {
-			h, _, err := m.get(ctx, holder)
+			h, _, err := m.getFresh(ctx, holder)
 			switch {
 			case errors.Is(err, ErrNotFound):
 				// A dangling label key (record expired): free.
@@ -259,10 +259,22 @@ func (m *Manager) apply(ctx context.Context, a action) error {
 	return err
 }
 
-// get reads a transaction and its mod revision.
+// get reads a transaction and its mod revision for a state change: the
+// read is serializable (local and cheap), because the write that follows
+// is conditioned on the mod revision and retries on a stale read.
 func (m *Manager) get(ctx context.Context, id int64) (*Txn, int64, error) {
+	return m.read(ctx, id, m.store.GetSerializable)
+}
+
+// getFresh reads a transaction linearizably, for decisions no conditioned
+// write checks (what a caller is told, what recovery drops).
+func (m *Manager) getFresh(ctx context.Context, id int64) (*Txn, int64, error) {
+	return m.read(ctx, id, m.store.Get)
+}
+
+func (m *Manager) read(ctx context.Context, id int64, get func(context.Context, string, any) (int64, int64, error)) (*Txn, int64, error) {
 	var t Txn
-	mod, _, err := m.store.Get(ctx, txnKey(id), &t)
+	mod, _, err := get(ctx, txnKey(id), &t)
 	if err != nil {
 		return nil, 0, fmt.Errorf("txn: reading transaction %d: %w", id, err)
 	}
@@ -274,7 +286,7 @@ func (m *Manager) get(ctx context.Context, id int64) (*Txn, int64, error) {
 
 // Get reads a transaction; an unknown or expired id is a *NotFoundError.
 func (m *Manager) Get(ctx context.Context, id int64) (*Txn, error) {
-	t, _, err := m.get(ctx, id)
+	t, _, err := m.getFresh(ctx, id)
 	return t, err
 }
 
@@ -358,7 +370,7 @@ func (m *Manager) readTables(ctx context.Context, snap *catalog.Snapshot, dbID i
 		}
 		tv := &tableVersions{dbID: dbID, tableID: tid, name: tb.Name, defaults: make(map[int64]catalog.PartitionVersion, len(tb.Partitions))}
 		var stored catalog.TableVersions
-		mod, _, err := m.store.Get(ctx, catalog.VersionsKey(dbID, tid), &stored)
+		mod, _, err := m.store.GetSerializable(ctx, catalog.VersionsKey(dbID, tid), &stored)
 		if err != nil {
 			return nil, fmt.Errorf("txn: reading versions of table %d: %w", tid, err)
 		}
@@ -872,7 +884,7 @@ func (m *Manager) ListRunning(ctx context.Context, dbID int64) ([]*Txn, error) {
 		if err := json.Unmarshal(kv.Value, &id); err != nil {
 			return nil, fmt.Errorf("txn: decoding %s: %w", kv.Key, err)
 		}
-		t, _, err := m.get(ctx, id)
+		t, _, err := m.getFresh(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			// The record is gone (it cannot be, but a stray index entry
 			// must not stop recovery): drop the entry.
@@ -911,7 +923,7 @@ func (m *Manager) dueForRecovery(ctx context.Context) ([]*Txn, error) {
 		if err := json.Unmarshal(kv.Value, &id); err != nil {
 			return nil, fmt.Errorf("txn: decoding %s: %w", kv.Key, err)
 		}
-		t, _, err := m.get(ctx, id)
+		t, _, err := m.getFresh(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			if _, _, err := m.store.Txn().IfModRev(kv.Key, kv.ModRev).Delete(kv.Key).Commit(ctx); err != nil {
 				return nil, err
