@@ -78,6 +78,9 @@ type Config struct {
 	// replaced stay readable for queries planned before it (Doris's
 	// tablet_rowset_stale_sweep_time_sec). 0: 300 s.
 	TabletRowsetStaleSweepTime time.Duration
+	// CompactionWorkers bounds the compactions that run at once. 0: one on
+	// machines with at most 2 cores, else a quarter of the cores.
+	CompactionWorkers int
 }
 
 // DefaultConfig returns Doris's default ports on loopback.
@@ -178,7 +181,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.PageCacheBytes > 0 {
 		s.tabs.SetPageCache(storage.NewPageCache(cfg.PageCacheBytes))
 	}
-	s.cmpct = compaction.NewScheduler(s.tabs, compaction.Config{Logger: log})
+	s.cmpct = compaction.NewScheduler(s.tabs, compaction.Config{Logger: log, Workers: cfg.CompactionWorkers})
 	s.cmpct.Start()
 	s.txns = txn.NewManager(store, s.cat, txn.Config{
 		Self:             txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},

@@ -86,6 +86,10 @@ func runServer(args []string, stderr io.Writer) int {
 		"how long the label of a finished load stays taken (streaming_label_keep_max_second)")
 	fs.IntVar(&cfg.MaxRunningTxnsPerDB, "max-running-txn-num-per-db", 1000,
 		"loads of one database that may run at once; more are refused with a retryable error")
+	fs.IntVar(&cfg.MaxTabletVersionNum, "max-tablet-version-num", 2000,
+		"visible versions a tablet may have; loads into a tablet past it fail with a retryable error (max_tablet_version_num)")
+	fs.IntVar(&cfg.CompactionWorkers, "compaction-workers", 0,
+		"compactions that may run at once (0: 1 on machines with up to 2 cores, else a quarter of the cores)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines instead of text")
 	pprofAddr := fs.String("pprof", "", "serve Go's net/http/pprof profiles on this address (host:port); off when empty")
