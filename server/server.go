@@ -102,19 +102,21 @@ func DefaultConfig() Config {
 
 // Server is a running embedded server.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	etcd   *meta.Embedded
-	cat    *catalog.Catalog
-	txns   *txn.Manager
-	tabs   *tabletstore.Store
-	cmpct  *compaction.Scheduler
-	mysql  *mysqlproto.Server
-	feHTTP *http.Server
-	beHTTP *http.Server
-	rpc    net.Listener
-	cancel context.CancelFunc
-	done   chan struct{}
+	cfg   Config
+	log   *slog.Logger
+	etcd  *meta.Embedded
+	cat   *catalog.Catalog
+	txns  *txn.Manager
+	tabs  *tabletstore.Store
+	cmpct *compaction.Scheduler
+	// orphans are tablets the last maintenance pass found in no table.
+	orphans map[int64]bool
+	mysql   *mysqlproto.Server
+	feHTTP  *http.Server
+	beHTTP  *http.Server
+	rpc     net.Listener
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 // Start brings every component up and returns once all listeners accept.
@@ -303,7 +305,50 @@ func (s *Server) maintain(ctx context.Context) {
 		if err := s.cleanupPending(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("cleaning pending rowsets", "err", err)
 		}
+		s.dropOrphanTablets()
 	}
+}
+
+// dropOrphanTablets deletes the tablets that no table of the catalog holds
+// any more (their table was dropped). The store is listed before the
+// catalog snapshot is taken, so a tablet created meanwhile is in the
+// snapshot; and a tablet must be missing on two passes in a row before it
+// goes. Only the maintenance goroutine calls it.
+func (s *Server) dropOrphanTablets() {
+	held := s.tabs.Tablets()
+	snap := s.cat.Snapshot()
+	live := map[int64]bool{}
+	for _, db := range snap.Databases() {
+		tables, err := snap.Tables(db.Name)
+		if err != nil {
+			continue
+		}
+		for _, t := range tables {
+			for _, p := range t.Partitions {
+				for _, id := range p.Tablets {
+					live[id] = true
+				}
+			}
+		}
+	}
+	next := map[int64]bool{}
+	for _, id := range held {
+		switch {
+		case live[id]:
+		case !s.orphans[id]:
+			next[id] = true
+		default:
+			switch err := s.tabs.DropTablet(id); {
+			case errors.Is(err, tabletstore.ErrTabletBusy):
+				next[id] = true
+			case err != nil:
+				s.log.Warn("dropping the tablet of a dropped table", "tablet", id, "err", err)
+			default:
+				s.log.Info("dropped the tablet of a dropped table", "tablet", id)
+			}
+		}
+	}
+	s.orphans = next
 }
 
 // cleanupPending aborts the pending rowsets of transactions that will never

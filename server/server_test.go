@@ -2,10 +2,15 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/stretchr/testify/require"
 )
@@ -42,4 +47,53 @@ func TestFailedStartReleasesPorts(t *testing.T) {
 		require.NoError(t, err, "port %d is still bound after the failed start", p)
 		l.Close()
 	}
+}
+
+// The tablets of a dropped table are deleted on the second maintenance
+// pass that finds them in no table; a live table's are kept.
+func TestDropOrphanTablets(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.QueryPort, cfg.HTTPPort, cfg.BEHTTPPort, cfg.BERPCPort = freePort(t), freePort(t), freePort(t), freePort(t)
+	cfg.EtcdClientPort, cfg.EtcdPeerPort = freePort(t), freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, cfg)
+	require.NoError(t, err)
+	defer s.Close()
+	db, err := sql.Open("mysql", "root@tcp(127.0.0.1:"+strconv.Itoa(cfg.QueryPort)+")/?multiStatements=true")
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `CREATE DATABASE d;
+CREATE TABLE d.gone (k INT) DISTRIBUTED BY HASH(k) BUCKETS 2;
+CREATE TABLE d.kept (k INT) DISTRIBUTED BY HASH(k) BUCKETS 2;
+INSERT INTO d.gone VALUES (1), (2), (3);
+INSERT INTO d.kept VALUES (1), (2), (3)`)
+	require.NoError(t, err)
+	tablets := func(table string) []int64 {
+		tb, err := s.cat.Snapshot().Table("d", table)
+		require.NoError(t, err)
+		return tb.Partitions[0].Tablets
+	}
+	gone, kept := tablets("gone"), tablets("kept")
+	_, err = db.ExecContext(ctx, "DROP TABLE d.gone")
+	require.NoError(t, err)
+
+	s.dropOrphanTablets()
+	for _, id := range gone {
+		require.Contains(t, s.tabs.Tablets(), id, "kept on the first pass")
+	}
+	s.dropOrphanTablets()
+	held := s.tabs.Tablets()
+	for _, id := range gone {
+		require.NotContains(t, held, id)
+		_, err := os.Stat(filepath.Join(cfg.DataDir, "be", "data", strconv.FormatInt(id%256, 10), strconv.FormatInt(id, 10)))
+		require.ErrorIs(t, err, os.ErrNotExist)
+	}
+	for _, id := range kept {
+		require.Contains(t, held, id)
+	}
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM d.kept").Scan(&n))
+	require.Equal(t, 3, n)
 }
