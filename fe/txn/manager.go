@@ -559,20 +559,31 @@ func (m *Manager) publishChain(ctx context.Context, snap *catalog.Snapshot, t *T
 		t   *Txn
 		mod int64
 	}
+	// Chain only txns within t's tables, so that the etcd transaction's
+	// size is bounded by the chain length, not by how many tables of the
+	// database are being loaded.
+	tableIDs := tableIDsOf(t.Partitions, func(p PartitionVersion) int64 { return p.TableID })
 	var others []member
 	for _, id := range ids {
 		o, omod, err := m.get(ctx, id)
 		if err != nil || o.Status != StatusCommitted || o.DBID != t.DBID {
 			continue
 		}
-		others = append(others, member{o, omod})
+		within := true
+		for _, p := range o.Partitions {
+			if _, ok := slices.BinarySearch(tableIDs, p.TableID); !ok {
+				within = false
+				break
+			}
+		}
+		if within {
+			others = append(others, member{o, omod})
+		}
 	}
-	tableIDs := tableIDsOf(t.Partitions, func(p PartitionVersion) int64 { return p.TableID })
-	for _, o := range others {
-		tableIDs = append(tableIDs, tableIDsOf(o.t.Partitions, func(p PartitionVersion) int64 { return p.TableID })...)
-	}
-	slices.Sort(tableIDs)
-	ts, err := m.readTables(ctx, snap, t.DBID, slices.Compact(tableIDs))
+	// Each txn takes one compare and three operations, each table two
+	// compares and one operation (meta.MaxTxnOps bounds both lists).
+	limit := min(maxChain, meta.MaxTxnOps-2*len(tableIDs), (meta.MaxTxnOps-len(tableIDs))/3)
+	ts, err := m.readTables(ctx, snap, t.DBID, tableIDs)
 	if err != nil {
 		return true, err
 	}
@@ -589,9 +600,9 @@ func (m *Manager) publishChain(ctx context.Context, snap *catalog.Snapshot, t *T
 		return true, nil // moved on meanwhile; the caller re-checks
 	}
 	advance(t)
-	for grew := true; grew && len(chain) < maxChain; {
+	for grew := true; grew && len(chain) < limit; {
 		grew = false
-		for i := 0; i < len(others) && len(chain) < maxChain; i++ {
+		for i := 0; i < len(others) && len(chain) < limit; i++ {
 			if ready, _ := publishOrder(others[i].t.Partitions, ts); !ready {
 				continue
 			}

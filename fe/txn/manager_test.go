@@ -739,3 +739,38 @@ func TestIndexesBuiltForOldRecords(t *testing.T) {
 	_, err = m.GetByLabel(ctx, db.ID, "old_visible")
 	require.ErrorIs(t, err, ErrNotFound)
 }
+
+// Loads into many tables of one database publish concurrently; a chained
+// publish stays within its etcd transaction's limits and every load
+// becomes visible.
+func TestConcurrentPublishManyTables(t *testing.T) {
+	ctx := testCtx(t)
+	parts := make([]int, 50)
+	for i := range parts {
+		parts[i] = 1
+	}
+	db, tables := fixture(t, parts...)
+	m := newManager(Config{Publisher: &fakePublisher{}})
+	var wg sync.WaitGroup
+	for round := range 2 {
+		for i, tb := range tables {
+			wg.Go(func() {
+				tx, err := m.Begin(ctx, BeginRequest{DBID: db.ID, Label: fmt.Sprintf("r%d-t%d", round, i), TableIDs: []int64{tb.ID}})
+				if !assertNoError(t, err) {
+					return
+				}
+				if _, err := m.Commit(ctx, tx.ID, allParts(tb)); !assertNoError(t, err) {
+					return
+				}
+				assertNoError(t, m.Publish(ctx, tx.ID))
+			})
+		}
+		wg.Wait()
+	}
+	snap := testCat.Snapshot()
+	for _, tb := range tables {
+		got, ok := snap.TableByID(db.ID, tb.ID)
+		require.True(t, ok)
+		require.Equal(t, int64(3), got.Partitions[0].VisibleVersion, "table %s", tb.Name)
+	}
+}
