@@ -889,7 +889,18 @@ func (m *Manager) ListRunning(ctx context.Context, dbID int64) ([]*Txn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("txn: listing running transactions: %w", err)
 	}
-	out := make([]*Txn, 0, len(kvs))
+	out, err := m.readIndexed(ctx, kvs, make([]*Txn, 0, len(kvs)))
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *Txn) int { return cmpInt(a.ID, b.ID) })
+	return out, nil
+}
+
+// readIndexed appends to out the transactions the index entries kvs name. An
+// entry whose record is gone (it cannot be, but a stray entry must not stop
+// recovery) is dropped.
+func (m *Manager) readIndexed(ctx context.Context, kvs []meta.KV, out []*Txn) ([]*Txn, error) {
 	for _, kv := range kvs {
 		var id int64
 		if err := json.Unmarshal(kv.Value, &id); err != nil {
@@ -897,8 +908,6 @@ func (m *Manager) ListRunning(ctx context.Context, dbID int64) ([]*Txn, error) {
 		}
 		t, _, err := m.getFresh(ctx, id)
 		if errors.Is(err, ErrNotFound) {
-			// The record is gone (it cannot be, but a stray index entry
-			// must not stop recovery): drop the entry.
 			if _, _, err := m.store.Txn().IfModRev(kv.Key, kv.ModRev).Delete(kv.Key).Commit(ctx); err != nil {
 				return nil, err
 			}
@@ -909,7 +918,6 @@ func (m *Manager) ListRunning(ctx context.Context, dbID int64) ([]*Txn, error) {
 		}
 		out = append(out, t)
 	}
-	slices.SortFunc(out, func(a, b *Txn) int { return cmpInt(a.ID, b.ID) })
 	return out, nil
 }
 
@@ -929,24 +937,7 @@ func (m *Manager) dueForRecovery(ctx context.Context) ([]*Txn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("txn: listing expired transactions: %w", err)
 	}
-	for _, kv := range kvs {
-		var id int64
-		if err := json.Unmarshal(kv.Value, &id); err != nil {
-			return nil, fmt.Errorf("txn: decoding %s: %w", kv.Key, err)
-		}
-		t, _, err := m.getFresh(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			if _, _, err := m.store.Txn().IfModRev(kv.Key, kv.ModRev).Delete(kv.Key).Commit(ctx); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
+	return m.readIndexed(ctx, kvs, out)
 }
 
 // ensureIndexed builds the running and final indexes for transactions
