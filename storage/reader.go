@@ -274,6 +274,9 @@ func (s *Segment) PageRange(page int) (firstRow int64, numRows int) {
 	return s.firstRow[page], s.pageRows[page]
 }
 
+// PageOf returns the page holding row (0 <= row < NumRows).
+func (s *Segment) PageOf(row int64) int { return s.pageOf(row) }
+
 // pageOf returns the page holding row (0 <= row < NumRows).
 func (s *Segment) pageOf(row int64) int {
 	return sort.Search(len(s.pageRows), func(p int) bool { return s.firstRow[p+1] > row })
