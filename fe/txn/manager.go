@@ -89,9 +89,9 @@ type Manager struct {
 
 	indexed atomic.Bool // the running and final indexes exist
 
-	chainMu sync.Mutex    // held by the call publishing a chain (see Publish)
-	pubMu   sync.Mutex    // protects waiting
-	waiting map[int64]int // txns in Publish calls, by id: how many calls
+	chainMus sync.Map      // database id -> *sync.Mutex, held by the call publishing a chain of it (see Publish)
+	pubMu    sync.Mutex    // protects waiting
+	waiting  map[int64]int // txns in Publish calls, by id: how many calls
 }
 
 // NewManager returns a manager over the store. cat supplies partitions and
@@ -423,6 +423,12 @@ func (m *Manager) Commit(ctx context.Context, id int64, parts []PartitionRef) (m
 		if err := checkCommit(t); err != nil {
 			return nil, err
 		}
+		if parts == nil && t.Status != StatusPrecommitted {
+			// The commit of a two-phase decision: a load still running
+			// (PREPARE) has recorded no partitions yet, and committing it
+			// would make its label FINISHED with nothing published.
+			return nil, &StateError{TxnID: t.ID, Op: OpCommit, Status: t.Status, Reason: t.Reason}
+		}
 		use := parts
 		if use == nil {
 			for _, p := range t.Partitions {
@@ -543,10 +549,12 @@ const maxChain = 30
 // makes them VISIBLE in one etcd transaction. It returns false without
 // doing anything when another call is publishing a chain.
 func (m *Manager) publishChain(ctx context.Context, snap *catalog.Snapshot, t *Txn, mod int64) (bool, error) {
-	if !m.chainMu.TryLock() {
+	mu, _ := m.chainMus.LoadOrStore(t.DBID, new(sync.Mutex))
+	chainMu := mu.(*sync.Mutex)
+	if !chainMu.TryLock() {
 		return false, nil
 	}
-	defer m.chainMu.Unlock()
+	defer chainMu.Unlock()
 	m.pubMu.Lock()
 	ids := make([]int64, 0, len(m.waiting))
 	for id := range m.waiting {
@@ -684,8 +692,12 @@ func (m *Manager) publish(ctx context.Context, id int64, wait bool) error {
 			if !wait {
 				return ErrNotYourTurn
 			}
+			// The catalog's change signal wakes it; the timer covers a read
+			// served by an etcd member behind the watch.
 			select {
 			case <-changed:
+				continue
+			case <-time.After(time.Second):
 				continue
 			case <-ctx.Done():
 				return fmt.Errorf("txn: publish %d: waiting for earlier versions: %w", id, ctx.Err())

@@ -307,12 +307,28 @@ func TestCommitUnknownPartition(t *testing.T) {
 	require.Equal(t, StatusPrepare, got.Status)
 }
 
+// A two-phase decision (no partitions given) commits only a precommitted
+// txn: a load still running has recorded none.
+func TestCommitDecisionOfRunningLoad(t *testing.T) {
+	ctx := testCtx(t)
+	db, tables := fixture(t)
+	m := newManager(Config{})
+	tx := begin(t, m, db, "running", tables...)
+	_, err := m.Commit(ctx, tx.ID, nil)
+	var se *StateError
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, err.Error(), "is prepare, not pre-committed")
+	got, err := m.Get(ctx, tx.ID)
+	require.NoError(t, err)
+	require.Equal(t, StatusPrepare, got.Status)
+}
+
 func TestEmptyLoad(t *testing.T) {
 	ctx := testCtx(t)
 	db, _ := fixture(t)
 	m := newManager(Config{Publisher: &fakePublisher{fail: 100}})
 	tx := begin(t, m, db, "empty")
-	v, err := m.Commit(ctx, tx.ID, nil)
+	v, err := m.Commit(ctx, tx.ID, []PartitionRef{})
 	require.NoError(t, err)
 	require.Empty(t, v)
 	require.NoError(t, m.Publish(ctx, tx.ID), "nothing to publish")
