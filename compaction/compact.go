@@ -6,8 +6,19 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/strata-db/strata/be/keymodel"
+	"github.com/strata-db/strata/be/rowset"
 	"github.com/strata-db/strata/be/tabletstore"
 )
+
+func releaseArrays(as []arrow.Array) {
+	for _, a := range as {
+		a.Release()
+	}
+}
 
 // ErrNothingToCompact is returned by Compact when the policy finds no run
 // worth merging in the tablet.
@@ -41,8 +52,10 @@ func compact(ctx context.Context, st *tabletstore.Store, tabletID int64, p Polic
 
 // CompactRange merges the visible rowsets of a tablet that cover versions
 // [start, end] into one (see tabletstore.Store.BeginCompaction for what
-// the range must be). Every row is kept: today every table is read as
-// duplicate-key. If ctx ends first, nothing changes.
+// the range must be), by the tablet's data model: duplicate keys keep
+// every row; merge-on-write leaves out the rows later loads replaced;
+// merge-on-read and aggregate keys fold the rows of each key. If ctx ends
+// first, nothing changes.
 func CompactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, end int64) (Result, error) {
 	return compactRange(ctx, st, tabletID, start, end, nil)
 }
@@ -61,16 +74,58 @@ func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, e
 		res.InputBytes += in.DataSize
 	}
 	schema := c.Schema()
-	m := newMerger(schema.Columns, schema.NumKeys)
-	m.chunkHook = chunkHook
-	rows, err := m.run(ctx, c.Segments(), c.Append)
+	m := rowset.NewMerger(schema.Columns, schema.NumKeys)
+	m.ChunkHook = chunkHook
+	segs := c.Segments()
+	want := res.InputRows
+	if dels := c.Deletes(); dels != nil {
+		// Merge-on-write: rows replaced at versions up to end are left out,
+		// and the marks of later versions follow the others to the output.
+		m.Deletes = dels
+		m.RowMap = make([][]uint32, len(segs))
+		for i, seg := range segs {
+			m.RowMap[i] = make([]uint32, seg.NumRows())
+			if dels[i] != nil {
+				want -= int64(dels[i].GetCardinality())
+			}
+		}
+	}
+	emit := c.Append
+	fold, err := schema.Model.Folds(schema.NumKeys)
+	if err != nil {
+		return Result{}, fmt.Errorf("compaction: tablet %d: %w", tabletID, err)
+	}
+	var folder *keymodel.Folder
+	if fold != nil {
+		// Merge-on-read and aggregate keys: the rows of a key are folded
+		// into one, oldest first (inputs are in version order).
+		folder = fold.NewFolder(memory.DefaultAllocator)
+		emit = func(cols []arrow.Array) error {
+			out, err := folder.Push(cols)
+			if err != nil || out == nil {
+				return err
+			}
+			defer releaseArrays(out)
+			return c.Append(out)
+		}
+		want = -1
+	}
+	rows, err := m.Run(ctx, segs, emit)
+	if err == nil && folder != nil {
+		var out []arrow.Array
+		if out, err = folder.Finish(); err == nil && out != nil && out[0].Len() > 0 {
+			err = c.Append(out)
+		}
+		releaseArrays(out)
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("compaction: merging tablet %d versions [%d-%d]: %w", tabletID, start, end, err)
 	}
-	if rows != res.InputRows {
+	if want >= 0 && rows != want {
 		return Result{}, fmt.Errorf("BUG: compaction: merging tablet %d versions [%d-%d] gave %d rows of %d",
-			tabletID, start, end, rows, res.InputRows)
+			tabletID, start, end, rows, want)
 	}
+	c.SetRowMap(m.RowMap)
 	// The last moment to give up without a trace.
 	if err := ctx.Err(); err != nil {
 		return Result{}, err

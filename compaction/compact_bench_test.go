@@ -16,6 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stretchr/testify/require"
 
+	"github.com/strata-db/strata/be/rowset"
+	"github.com/strata-db/strata/be/rowset/rowsettest"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/storage"
 )
@@ -25,7 +27,7 @@ var benchSchema = tabletstore.Schema{
 	Columns: []storage.ColumnMeta{
 		{ID: 1, Type: arrow.PrimitiveTypes.Int64},
 		{ID: 2, Type: arrow.BinaryTypes.String, Nullable: true},
-		{ID: 3, Type: decimalType, Nullable: true},
+		{ID: 3, Type: rowsettest.DecimalType, Nullable: true},
 		{ID: 4, Type: arrow.PrimitiveTypes.Int32},
 	},
 	NumKeys: 1,
@@ -59,7 +61,7 @@ func benchInputs(interleaved bool) [][][]any {
 			}
 			rows[j] = []any{key, name, amount, int64(r.IntN(1000))}
 		}
-		sortRows(rows, 1)
+		rowsettest.SortRows(rows, 1)
 		inputs[i] = rows
 	}
 	return inputs
@@ -75,7 +77,7 @@ func BenchmarkCompact(b *testing.B) {
 		b.Run("keys="+keys+"/path=merge", func(b *testing.B) {
 			segs := make([]*storage.Segment, len(inputs))
 			for i, rows := range inputs {
-				segs[i] = segmentOf(b, benchSchema.Columns, 1, storage.DefaultPageRows, rows)
+				segs[i] = rowsettest.SegmentOf(b, benchSchema.Columns, 1, storage.DefaultPageRows, rows)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -83,7 +85,7 @@ func BenchmarkCompact(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				n, err := merge(context.Background(), segs, benchSchema.Columns, 1, w.Append)
+				n, err := rowset.Merge(context.Background(), segs, benchSchema.Columns, 1, w.Append)
 				if err != nil || n != benchRowsets*benchRows {
 					b.Fatal(n, err)
 				}

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
 
+	"github.com/strata-db/strata/be/rowset/rowsettest"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/storage"
 )
@@ -25,7 +26,7 @@ var tableSchema = tabletstore.Schema{
 	Columns: []storage.ColumnMeta{
 		{ID: 1, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 		{ID: 2, Type: arrow.BinaryTypes.String, Nullable: true},
-		{ID: 3, Type: decimalType, Nullable: true},
+		{ID: 3, Type: rowsettest.DecimalType, Nullable: true},
 		{ID: 4, Type: arrow.PrimitiveTypes.Float64},
 		{ID: 5, Type: arrow.FixedWidthTypes.Date32, Nullable: true},
 		{ID: 6, Type: arrow.FixedWidthTypes.Timestamp_us},
@@ -42,7 +43,7 @@ func loadRows(t testing.TB, st *tabletstore.Store, schema tabletstore.Schema, ta
 	w, err := st.NewDeltaWriter(tablet, txnID, schema)
 	require.NoError(t, err)
 	if len(rows) > 0 {
-		arrs := buildArrays(t, schema.Columns, rows)
+		arrs := rowsettest.BuildArrays(t, schema.Columns, rows)
 		require.NoError(t, w.Write(arrs))
 		for _, a := range arrs {
 			a.Release()
@@ -70,7 +71,7 @@ func readRows(t testing.TB, st *tabletstore.Store, cols []storage.ColumnMeta, ta
 				require.NoError(t, err)
 				arrs[c] = a
 			}
-			out = append(out, rowsOf(t, arrs)...)
+			out = append(out, rowsettest.RowsOf(t, arrs)...)
 			for _, a := range arrs {
 				a.Release()
 			}
@@ -84,7 +85,7 @@ func randomRows(r *rand.Rand, cols []storage.ColumnMeta, n int) [][]any {
 	for i := range rows {
 		row := make([]any, len(cols))
 		for c, col := range cols {
-			row[c] = randomValue(r, col, 0.2)
+			row[c] = rowsettest.RandomValue(r, col, 0.2)
 		}
 		rows[i] = row
 	}
@@ -125,12 +126,12 @@ func TestCompactManySmallRowsets(t *testing.T) {
 	require.Equal(t, 1, st.VersionCount(1))
 
 	want := append([][]any(nil), before[last]...)
-	sortRows(want, tableSchema.NumKeys)
+	rowsettest.SortRows(want, tableSchema.NumKeys)
 	got := readRows(t, st, tableSchema.Columns, 1, last)
-	sameRows(t, want, got)
+	rowsettest.SameRows(t, want, got)
 	// Below the output's last version readers get the inputs, as before.
 	for v := int64(1); v < res.End; v++ {
-		sameRows(t, before[v], readRows(t, st, tableSchema.Columns, 1, v))
+		rowsettest.SameRows(t, before[v], readRows(t, st, tableSchema.Columns, 1, v))
 	}
 
 	_, err = Compact(context.Background(), st, 1, Policy{})

@@ -34,6 +34,13 @@ type Policy struct {
 	// are not refused.
 	// Default 0.5.
 	UrgentRatio float64
+	// Base compaction merges the large rowsets below the cumulative run into
+	// the tablet's first (the base) when there are BaseMinRowsets of them
+	// besides the base, or they weigh BaseMinRatio of it (Doris's
+	// base_compaction_min_rowset_num, base_compaction_min_data_ratio).
+	// Defaults 5 and 0.3.
+	BaseMinRowsets int
+	BaseMinRatio   float64
 }
 
 // DefaultPolicy returns the policy with Doris's defaults.
@@ -46,6 +53,8 @@ func DefaultPolicy() Policy {
 		PromotionMaxBytes: 1 << 30,
 		TinyBytes:         4 << 20,
 		UrgentRatio:       0.5,
+		BaseMinRowsets:    5,
+		BaseMinRatio:      0.3,
 	}
 }
 
@@ -74,6 +83,12 @@ func (p Policy) withDefaults() Policy {
 	}
 	if p.UrgentRatio <= 0 {
 		p.UrgentRatio = d.UrgentRatio
+	}
+	if p.BaseMinRowsets <= 0 {
+		p.BaseMinRowsets = d.BaseMinRowsets
+	}
+	if p.BaseMinRatio <= 0 {
+		p.BaseMinRatio = d.BaseMinRatio
 	}
 	return p
 }
@@ -113,6 +128,11 @@ type Run struct {
 //     two or more is merged; if the cumulative run is shorter, the whole
 //     list (large rowsets included) is cut at its largest rowset, the base,
 //     unless it is tiny, and the longer side is taken through rules 3 and 2.
+//  6. Otherwise, base compaction: the large rowsets below the cumulative
+//     run are merged with the first rowset when there are BaseMinRowsets of
+//     them besides it, or they weigh BaseMinRatio of it — as far as they
+//     share its schema version. Only a base compaction drops what nothing
+//     older needs any more (the delete-sign rows of merge-on-write).
 func (p Policy) Pick(rowsets []tabletstore.RowsetInfo, maxVersions int) (Run, bool) {
 	p = p.withDefaults()
 	if len(rowsets) < 2 {
@@ -141,7 +161,9 @@ func (p Policy) Pick(rowsets []tabletstore.RowsetInfo, maxVersions int) (Run, bo
 			return Run{}, false
 		}
 	default:
-		return Run{}, false
+		if cum = p.base(rowsets[:point]); cum == nil {
+			return Run{}, false
+		}
 	}
 	if len(cum) > p.MaxRowsets {
 		cum = cum[:p.MaxRowsets]
@@ -151,6 +173,26 @@ func (p Policy) Pick(rowsets []tabletstore.RowsetInfo, maxVersions int) (Run, bo
 		r.Bytes += rs.DataSize
 	}
 	return r, true
+}
+
+// base applies rule 6 of Pick to the rowsets below the cumulative run: the
+// run of a base compaction, or nil.
+func (p Policy) base(below []tabletstore.RowsetInfo) []tabletstore.RowsetInfo {
+	n := 1
+	for n < len(below) && below[n].SchemaVersion == below[0].SchemaVersion {
+		n++
+	}
+	if n < 2 {
+		return nil
+	}
+	var rest int64
+	for _, rs := range below[1:n] {
+		rest += rs.DataSize
+	}
+	if n-1 >= p.BaseMinRowsets || float64(rest) >= p.BaseMinRatio*float64(below[0].DataSize) {
+		return below[:n]
+	}
+	return nil
 }
 
 // sameSchema applies rule 3 of Pick: the longest stretch of the run whose

@@ -105,8 +105,18 @@ func TestPolicyPick(t *testing.T) {
 			want:        Run{Start: 2, End: 4, Rowsets: 3, Bytes: 600 * mb, Urgent: true},
 		},
 		{
-			name:        "not near the limit",
+			// Every rowset is large: no cumulative run, but the large ones
+			// weigh more than 0.3 of the first, so a base compaction.
+			name:        "base compaction",
 			sizes:       cat(repeat(3, 200*mb), []int64{500 * mb}, repeat(2, 200*mb)),
+			maxVersions: 2000,
+			want:        Run{Start: 2, End: 7, Rowsets: 6, Bytes: 1500 * mb},
+		},
+		{
+			// Four large rowsets after the base that weigh less than 0.3 of
+			// it: nothing to do.
+			name:        "base not due",
+			sizes:       cat([]int64{4000 * mb}, repeat(4, 200*mb)),
 			maxVersions: 2000,
 		},
 	} {

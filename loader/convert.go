@@ -302,6 +302,12 @@ func (c *colBuf) outOfRange(v []byte) error {
 // nullable non-string column is NULL.
 func (c *colBuf) appendText(v []byte) error {
 	k := c.typ.Kind
+	if k == types.KindBitmap || k == types.KindHLL {
+		// Doris fills these through a function in columns (v=to_bitmap(x)),
+		// which loads cannot do yet; text is not a value of them.
+		return &ValueError{Column: c.name, Reason: fmt.Sprintf("value is incorrect: '%s': a %s column is loaded through to_bitmap, bitmap_hash or hll_hash in columns, which is not supported yet",
+			truncateBytes(v, 64), c.typ)}
+	}
 	if k.IsString() {
 		if len(v) > c.maxLen {
 			return &ValueError{Column: c.name, Reason: fmt.Sprintf("the length of input is too long than schema. input: '%s'; schema length: %d; actual length: %d",

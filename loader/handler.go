@@ -357,11 +357,18 @@ func (h *handlers) runLoad(w http.ResponseWriter, r *http.Request, res *Result, 
 		}
 	}
 
+	uh, err := newUniqueHeaders(r.PathValue("table"), load.Columns(), opts, h.cfg.CompileWhere)
+	if err != nil {
+		res.Message = err.Error()
+		abort(res.Message)
+		return
+	}
+
 	// The load timeout, not a server timeout, bounds the body.
 	_ = http.NewResponseController(w).SetReadDeadline(deadline)
 
 	elog := h.logs.newLog(res.TxnID)
-	stats, err := h.readBody(ctx, r, opts, load, filter, elog, res)
+	stats, err := h.readBody(ctx, r, opts, load, filter, uh, elog, res)
 	wroteLog := elog.close()
 	if wroteLog {
 		res.ErrorURL = fmt.Sprintf("http://%s%s?file=%s", net.JoinHostPort(h.cfg.BEHost, strconv.Itoa(h.cfg.BEHTTPPort)), errorLogPath, elog.name)
@@ -427,7 +434,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // readBody streams the body through the parser, and the filter when not
 // nil, into the load.
-func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOptions, load Load, filter RowFilter, elog *errorLog, res *Result) (bodyStats, error) {
+func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOptions, load Load, filter RowFilter, uh *uniqueHeaders, elog *errorLog, res *Result) (bodyStats, error) {
 	cols := load.Columns()
 	cr := &countingReader{r: r.Body, limit: h.cfg.MaxBodyBytes}
 	defer func() { res.LoadBytes = cr.n }()
@@ -461,6 +468,12 @@ func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOpti
 			arrs, err := sel.apply(ctx, bb.Build())
 			if err != nil {
 				return stats(), err
+			}
+			if arrs != nil && uh != nil {
+				if err := uh.apply(ctx, arrs); err != nil {
+					releaseAll(arrs)
+					return stats(), err
+				}
 			}
 			if arrs != nil {
 				err = load.Write(ctx, arrs)

@@ -299,12 +299,9 @@ func ParseLoadOptions(h http.Header) (*LoadOptions, error) {
 		return nil, errors.New("Excepted DELETE ON clause when merge type is MERGE.")
 	case o.MergeType != "MERGE" && o.Delete != "":
 		return nil, errors.New("Not support DELETE ON clause when merge type is not MERGE.")
-	case o.MergeType != "APPEND":
-		return nil, fmt.Errorf("merge_type %s is %w", o.MergeType, errNotSupported)
 	}
 	if v, ok := get("function_column.sequence_col"); ok && v != "" {
 		o.SequenceCol = v
-		return nil, fmt.Errorf("function_column.sequence_col is %w", errNotSupported)
 	}
 	if o.PartialColumns, err = boolHeader(get, "partial_columns"); err != nil {
 		return nil, err

@@ -31,6 +31,7 @@ type colInfo struct {
 //	FLOAT     FLOAT                     DOUBLE   DOUBLE    DECIMAL  NEWDECIMAL (decimals = scale)
 //	DATE      DATE                      DATETIME DATETIME (decimals = p)
 //	CHAR, VARCHAR VAR_STRING            STRING   BLOB (text)
+//	BITMAP, HLL   BLOB (binary)
 func colInfoOf(f *Field) colInfo {
 	t := f.Type
 	ci := colInfo{kind: t.Kind, charset: charsetBinary, flags: gomysql.BINARY_FLAG}
@@ -71,6 +72,9 @@ func colInfoOf(f *Field) colInfo {
 			n = types.DefaultVarcharLength
 		}
 		ci.mtype, ci.length, ci.charset, ci.flags = gomysql.MYSQL_TYPE_VAR_STRING, uint32(n)*3, charsetUTF8, 0
+	case types.KindBitmap, types.KindHLL:
+		// Serialized sketches, NULL unless return_object_data_as_binary.
+		ci.mtype, ci.length, ci.flags = gomysql.MYSQL_TYPE_BLOB, 65535, gomysql.BINARY_FLAG|gomysql.BLOB_FLAG
 	default: // STRING and anything unknown
 		ci.mtype, ci.length, ci.charset, ci.flags = gomysql.MYSQL_TYPE_BLOB, 65535*3, charsetUTF8, gomysql.BLOB_FLAG
 	}

@@ -32,6 +32,8 @@ const (
 	KindChar
 	KindVarchar
 	KindString
+	KindBitmap
+	KindHLL
 	kindCount
 )
 
@@ -51,6 +53,8 @@ var kindNames = [...]string{
 	KindChar:     "CHAR",
 	KindVarchar:  "VARCHAR",
 	KindString:   "STRING",
+	KindBitmap:   "BITMAP",
+	KindHLL:      "HLL",
 }
 
 func (k Kind) String() string {
@@ -74,6 +78,12 @@ func (k Kind) IsString() bool { return k == KindChar || k == KindVarchar || k ==
 
 // IsTemporal reports whether k is DATE or DATETIME.
 func (k Kind) IsTemporal() bool { return k == KindDate || k == KindDateTime }
+
+// IsObject reports whether k is BITMAP or HLL, Doris's object types: a
+// value is a serialized sketch (see be/sketch) that only the functions and
+// aggregates made for it read. They cannot be keys, be compared, sorted,
+// grouped on or cast to other types.
+func (k Kind) IsObject() bool { return k == KindBitmap || k == KindHLL }
 
 // Limits Doris puts on type parameters.
 const (
@@ -111,6 +121,8 @@ var (
 	Double   = Type{Kind: KindDouble}
 	Date     = Type{Kind: KindDate}
 	String   = Type{Kind: KindString}
+	Bitmap   = Type{Kind: KindBitmap}
+	HLL      = Type{Kind: KindHLL}
 )
 
 // Decimal returns DECIMAL(p, s).
@@ -213,6 +225,7 @@ func (t Type) MySQLDataType() string {
 //	DATE                Date32 (days since 1970-01-01)
 //	DATETIME(p)         Timestamp(µs), no time zone, whatever p is
 //	CHAR/VARCHAR/STRING String (UTF-8)
+//	BITMAP, HLL         String holding the serialized sketch (any bytes)
 func (t Type) Arrow() arrow.DataType {
 	switch t.Kind {
 	case KindBoolean:
@@ -237,17 +250,17 @@ func (t Type) Arrow() arrow.DataType {
 		return arrow.FixedWidthTypes.Date32
 	case KindDateTime:
 		return &arrow.TimestampType{Unit: arrow.Microsecond}
-	case KindChar, KindVarchar, KindString:
+	case KindChar, KindVarchar, KindString, KindBitmap, KindHLL:
 		return arrow.BinaryTypes.String
 	}
 	panic(fmt.Sprintf("BUG: Arrow() of invalid type %v", t.Kind))
 }
 
 // CanBeKey reports whether a column of this type may be a key, partition or
-// bucket column (Doris forbids STRING, FLOAT and DOUBLE there).
+// bucket column (Doris forbids STRING, FLOAT, DOUBLE, BITMAP and HLL there).
 func (t Type) CanBeKey() bool {
 	switch t.Kind {
-	case KindString, KindFloat, KindDouble:
+	case KindString, KindFloat, KindDouble, KindBitmap, KindHLL:
 		return false
 	}
 	return t.Kind.IsValid()

@@ -13,7 +13,8 @@ import (
 )
 
 // AggSpec is one aggregate of a [HashAgg]: Func is count, sum, min, max,
-// avg, any_value or group_concat; count with no Args is COUNT(*).
+// avg, any_value, group_concat or one of the BITMAP and HLL aggregates
+// (agg_sketch.go); count with no Args is COUNT(*).
 type AggSpec struct {
 	Func     string
 	Distinct bool
@@ -24,15 +25,24 @@ type AggSpec struct {
 // COUNT is BIGINT; SUM of integers is BIGINT (LARGEINT stays LARGEINT), of
 // floats DOUBLE, of DECIMAL(p,s) DECIMAL(38,s); AVG of integers and floats
 // is DOUBLE, of DECIMAL(p,s) DECIMAL(38,s+4); MIN, MAX and ANY_VALUE keep the
-// argument type; GROUP_CONCAT is STRING.
+// argument type; GROUP_CONCAT is STRING. The sketch aggregates are typed in
+// agg_sketch.go. Only COUNT and ANY_VALUE take BITMAP or HLL arguments.
 func AggResultType(fn string, args []types.Type) (types.Type, error) {
 	fn = strings.ToLower(fn)
+	if isSketchAggregate(fn) {
+		return sketchAggResultType(fn, args)
+	}
 	switch fn {
 	case "count":
 		return types.BigInt, nil
 	case "group_concat":
 		if len(args) < 1 || len(args) > 2 {
 			return types.Type{}, fmt.Errorf("group_concat expects 1 or 2 arguments")
+		}
+		for _, t := range args {
+			if t.Kind.IsObject() {
+				return types.Type{}, fmt.Errorf("group_concat does not accept %v", t)
+			}
 		}
 		return types.String, nil
 	}
@@ -56,7 +66,12 @@ func AggResultType(fn string, args []types.Type) (types.Type, error) {
 			return types.Double, nil
 		}
 		return types.Type{}, fmt.Errorf("%s does not accept %v", fn, t)
-	case "min", "max", "any_value", "any":
+	case "min", "max":
+		if t.Kind.IsObject() {
+			return types.Type{}, fmt.Errorf("%s does not accept %v", fn, t)
+		}
+		return t, nil
+	case "any_value", "any":
 		return t, nil
 	}
 	return types.Type{}, fmt.Errorf("Unknown function '%s'", fn)
@@ -65,19 +80,20 @@ func AggResultType(fn string, args []types.Type) (types.Type, error) {
 // IsAggregate reports whether name is an aggregate function [HashAgg]
 // computes (case-insensitive).
 func IsAggregate(name string) bool {
-	switch strings.ToLower(name) {
+	switch n := strings.ToLower(name); n {
 	case "count", "sum", "min", "max", "avg", "any_value", "any", "group_concat":
 		return true
+	default:
+		return isSketchAggregate(n) && n != aggBitmapIntersectState && n != aggApproxDistinctState
 	}
-	return false
 }
 
 // aggState holds one aggregate's per-group states.
 type aggState interface {
-	// update folds rows (with their group ids, gids[k] for rows[k]) in.
 	// update folds rows (row k in group gids[k]) into the state, which
-	// first grows to n groups.
-	update(n int, gids []int32, rows []int32, args []*view)
+	// first grows to n groups. It fails only on values it cannot read
+	// (a malformed BITMAP or HLL).
+	update(n int, gids []int32, rows []int32, args []*view) error
 	// result returns the values of groups 0..n-1.
 	result(n int) arrow.Array
 }
@@ -96,19 +112,20 @@ func growTo[T any](s []T, n int) []T {
 
 type countAgg struct{ counts []int64 }
 
-func (a *countAgg) update(n int, gids, rows []int32, args []*view) {
+func (a *countAgg) update(n int, gids, rows []int32, args []*view) error {
 	a.counts = growTo(a.counts, n)
 	if len(args) == 0 || !anyHasNulls(args) {
 		for _, g := range gids {
 			a.counts[g]++
 		}
-		return
+		return nil
 	}
 	for k, r := range rows {
 		if !anyNull(args, int(r)) {
 			a.counts[gids[k]]++
 		}
 	}
+	return nil
 }
 
 func anyHasNulls(vs []*view) bool {
@@ -136,7 +153,7 @@ type sumIntAgg struct {
 	avg    bool
 }
 
-func (a *sumIntAgg) update(n int, gids, rows []int32, args []*view) {
+func (a *sumIntAgg) update(n int, gids, rows []int32, args []*view) error {
 	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
 	v := args[0]
 	if n == 1 && !v.hasNulls() && v.step == 1 && (v.i32 != nil || v.i64 != nil) {
@@ -147,7 +164,7 @@ func (a *sumIntAgg) update(n int, gids, rows []int32, args []*view) {
 			a.sums[0] += sumAt(v.i64, rows)
 		}
 		a.counts[0] += int64(len(rows))
-		return
+		return nil
 	}
 	if x := v.i32; x != nil && !v.hasNulls() && v.step == 1 {
 		for k, r := range rows {
@@ -155,7 +172,7 @@ func (a *sumIntAgg) update(n int, gids, rows []int32, args []*view) {
 			a.sums[g] += int64(x[r])
 			a.counts[g]++
 		}
-		return
+		return nil
 	}
 	x := v.i64
 	if x != nil && !v.hasNulls() && v.step == 1 {
@@ -164,7 +181,7 @@ func (a *sumIntAgg) update(n int, gids, rows []int32, args []*view) {
 			a.sums[g] += x[r]
 			a.counts[g]++
 		}
-		return
+		return nil
 	}
 	for k, r := range rows {
 		if !v.isNull(int(r)) {
@@ -173,6 +190,7 @@ func (a *sumIntAgg) update(n int, gids, rows []int32, args []*view) {
 			a.counts[g]++
 		}
 	}
+	return nil
 }
 
 // sumAt sums x at rows (ascending, distinct: all of x when as many).
@@ -223,7 +241,7 @@ type sumFloatAgg struct {
 	avg    bool
 }
 
-func (a *sumFloatAgg) update(n int, gids, rows []int32, args []*view) {
+func (a *sumFloatAgg) update(n int, gids, rows []int32, args []*view) error {
 	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
 	v := args[0]
 	for k, r := range rows {
@@ -233,6 +251,7 @@ func (a *sumFloatAgg) update(n int, gids, rows []int32, args []*view) {
 			a.counts[g]++
 		}
 	}
+	return nil
 }
 
 func (a *sumFloatAgg) result(n int) arrow.Array {
@@ -258,7 +277,7 @@ type sumDecAgg struct {
 	avg    bool
 }
 
-func (a *sumDecAgg) update(n int, gids, rows []int32, args []*view) {
+func (a *sumDecAgg) update(n int, gids, rows []int32, args []*view) error {
 	a.sums, a.counts = growTo(a.sums, n), growTo(a.counts, n)
 	v := args[0]
 	s := scaleOf(a.in)
@@ -269,6 +288,7 @@ func (a *sumDecAgg) update(n int, gids, rows []int32, args []*view) {
 			a.counts[g]++
 		}
 	}
+	return nil
 }
 
 func (a *sumDecAgg) result(n int) arrow.Array {
@@ -305,7 +325,7 @@ type minMaxAgg struct {
 	boo   []bool
 }
 
-func (a *minMaxAgg) update(n int, gids, rows []int32, args []*view) {
+func (a *minMaxAgg) update(n int, gids, rows []int32, args []*view) error {
 	a.seen = growTo(a.seen, n)
 	v := args[0]
 	switch v.p {
@@ -370,6 +390,7 @@ func (a *minMaxAgg) update(n int, gids, rows []int32, args []*view) {
 			}
 		}
 	}
+	return nil
 }
 
 func (a *minMaxAgg) result(n int) arrow.Array {
@@ -401,7 +422,7 @@ type groupConcatAgg struct {
 	seen []bool
 }
 
-func (a *groupConcatAgg) update(n int, gids, rows []int32, args []*view) {
+func (a *groupConcatAgg) update(n int, gids, rows []int32, args []*view) error {
 	a.vals, a.seen = growTo(a.vals, n), growTo(a.seen, n)
 	v := args[0]
 	for k, r := range rows {
@@ -420,6 +441,7 @@ func (a *groupConcatAgg) update(n int, gids, rows []int32, args []*view) {
 		a.vals[g] = append(a.vals[g], v.strv(i)...)
 		a.seen[g] = true
 	}
+	return nil
 }
 
 func (a *groupConcatAgg) result(n int) arrow.Array {
@@ -442,7 +464,7 @@ type distinctAgg struct {
 	rows  []int32
 }
 
-func (a *distinctAgg) update(n int, gids, rows []int32, args []*view) {
+func (a *distinctAgg) update(n int, gids, rows []int32, args []*view) error {
 	a.gids, a.rows = a.gids[:0], a.rows[:0]
 	for k, r := range rows {
 		i := int(r)
@@ -457,7 +479,7 @@ func (a *distinctAgg) update(n int, gids, rows []int32, args []*view) {
 			a.rows = append(a.rows, r)
 		}
 	}
-	a.inner.update(n, a.gids, a.rows, args)
+	return a.inner.update(n, a.gids, a.rows, args)
 }
 
 func (a *distinctAgg) result(n int) arrow.Array { return a.inner.result(n) }
@@ -468,6 +490,19 @@ func newAggState(spec AggSpec, ats []types.Type) (aggState, types.Type, error) {
 	rt, err := AggResultType(fn, ats)
 	if err != nil {
 		return nil, rt, err
+	}
+	if spec.Distinct {
+		for _, t := range ats {
+			if t.Kind.IsObject() {
+				// Doris's wording (the planner turns COUNT(DISTINCT) of one
+				// BITMAP or HLL into bitmap_union_count or hll_union_agg).
+				return nil, rt, fmt.Errorf("COUNT DISTINCT could not process type %s(DISTINCT %v)", fn, t)
+			}
+		}
+	}
+	if isSketchAggregate(fn) {
+		// Sketches merge duplicates themselves: DISTINCT changes nothing.
+		return newSketchAggState(fn, ats[0]), rt, nil
 	}
 	var st aggState
 	switch fn {
@@ -547,6 +582,9 @@ func NewHashAgg(child Operator, groupBy []Expr, aggs []AggSpec) (*HashAgg, error
 	aggs = normalizeAggs(aggs)
 	h := &HashAgg{child: child, groupBy: groupBy, aggs: aggs}
 	for _, g := range groupBy {
+		if g.Type().Kind.IsObject() {
+			return nil, ErrOnlyMetricType
+		}
 		h.schema = append(h.schema, g.Type())
 	}
 	for _, a := range aggs {
@@ -757,7 +795,9 @@ func (h *HashAgg) consume(b *Batch, gids []int32, newRows []int32, buf []byte) (
 			}
 			args[i] = v
 		}
-		h.states[ai].update(h.ngroups, gids, rows, args)
+		if err := h.states[ai].update(h.ngroups, gids, rows, args); err != nil {
+			return gids, newRows, buf, fmt.Errorf("%s: %w", a.Func, err)
+		}
 	}
 	return gids, newRows, buf, nil
 }
@@ -892,9 +932,14 @@ func normalizeAggs(aggs []AggSpec) []AggSpec {
 			}
 		case "group_concat":
 			for j, e := range a.Args {
-				if !e.Type().Kind.IsString() {
+				if k := e.Type().Kind; !k.IsString() && !k.IsObject() {
 					a.Args[j] = Coerce(e, types.String)
 				}
+			}
+		case "bitmap_agg", "bitmap_union_int":
+			// Integers share the int64 view; booleans count as 0 and 1.
+			if len(a.Args) == 1 && a.Args[0].Type().Kind == types.KindBoolean {
+				a.Args[0] = Coerce(a.Args[0], types.TinyInt)
 			}
 		}
 		out[i] = a

@@ -112,6 +112,9 @@ func ArithType(op ArithOp, a, b types.Type) (types.Type, error) {
 
 // NewArith returns l op r with operands converted as [ArithType] requires.
 func NewArith(op ArithOp, l, r Expr) (Expr, error) {
+	if err := checkNotObject(l, r); err != nil {
+		return nil, err
+	}
 	t, err := ArithType(op, l.Type(), r.Type())
 	if err != nil {
 		return nil, err
@@ -376,6 +379,9 @@ type Neg struct{ Arg Expr }
 
 // NewNeg returns -arg; integers and strings follow the subtraction rules (0 - arg).
 func NewNeg(arg Expr) (Expr, error) {
+	if err := checkNotObject(arg); err != nil {
+		return nil, err
+	}
 	k := arg.Type().Kind
 	if k == types.KindDouble || k == types.KindFloat || k == types.KindDecimal || k == types.KindLargeInt || k == types.KindBigInt {
 		return &Neg{Arg: arg}, nil

@@ -23,6 +23,9 @@ type Cast struct {
 // NewCast returns CAST(arg AS to). It returns an error for a conversion no
 // type rule allows.
 func NewCast(arg Expr, to types.Type) (Expr, error) {
+	if l, ok := arg.(*Literal); ok && l.Value == nil && to.Kind.IsObject() {
+		return NewLiteral(nil, to), nil // CAST(NULL AS BITMAP)
+	}
 	if !castable(arg.Type(), to) {
 		return nil, fmt.Errorf("cannot cast %v to %v", arg.Type(), to)
 	}
@@ -32,6 +35,10 @@ func NewCast(arg Expr, to types.Type) (Expr, error) {
 func castable(from, to types.Type) bool {
 	if !from.Kind.IsValid() || !to.Kind.IsValid() {
 		return false
+	}
+	if from.Kind.IsObject() || to.Kind.IsObject() {
+		// BITMAP and HLL convert to nothing but themselves (Doris).
+		return from.Kind == to.Kind
 	}
 	return true
 }
@@ -91,6 +98,14 @@ func castInto(v *view, to types.Type, o *outVec, rows []int32) {
 // value does not convert.
 func castRow(v *view, i int, to types.Type, o *outVec, j int) {
 	from := v.t
+	if from.Kind.IsObject() || to.Kind.IsObject() {
+		// Object types convert to nothing but themselves; Coerce may
+		// still build such a Cast, whose value is then NULL.
+		if from.Kind == to.Kind {
+			o.setStr(j, v.strv(i))
+		}
+		return
+	}
 	switch v.p {
 	case pStr:
 		s := v.strv(i)

@@ -56,6 +56,9 @@ type Compare struct {
 // NewCompare returns l op r, converting the operands to their [CommonType].
 // Integer operands of different widths are compared without conversion.
 func NewCompare(op CmpOp, l, r Expr) (Expr, error) {
+	if err := checkNotObject(l, r); err != nil {
+		return nil, err
+	}
 	lt, rt := l.Type(), r.Type()
 	if sameClassNoCast(lt, rt) {
 		return &Compare{Op: op, L: l, R: r}, nil

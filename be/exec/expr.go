@@ -126,6 +126,9 @@ func (l *Literal) String() string {
 	if l.Value == nil {
 		return "NULL"
 	}
+	if l.T.Kind.IsObject() {
+		return sketchLiteralText(l.Value.(string), l.T)
+	}
 	s := formatValue(l.Value, l.T)
 	if l.T.Kind.IsString() || l.T.Kind.IsTemporal() {
 		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
@@ -149,6 +152,18 @@ func (l *Literal) Eval(_ *EvalContext, b *Batch) (arrow.Array, error) {
 func normalizeValue(value any, t types.Type) (any, error) {
 	if s, ok := value.([]byte); ok {
 		value = string(s)
+	}
+	if t.Kind.IsObject() {
+		// A BITMAP or HLL literal holds a serialized sketch, checked here
+		// because literals come from user text and constant folding.
+		s, ok := value.(string)
+		if !ok {
+			return nil, fmt.Errorf("cannot use %T as a %v literal", value, t)
+		}
+		if err := checkSketch(s, t); err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	if s, ok := value.(string); ok && !t.Kind.IsString() {
 		v, ok := castString(s, t)

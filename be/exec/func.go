@@ -113,6 +113,14 @@ func NewFuncCall(fn Function, args []Expr) (Expr, error) {
 	for i, a := range args {
 		conv[i] = a
 		if i < len(fn.argTypes) && fn.argTypes[i].Kind != types.KindInvalid {
+			if !objectArgFits(a, fn.argTypes[i]) {
+				ts := make([]types.Type, len(args))
+				for k, x := range args {
+					ts[k] = x.Type()
+				}
+				// Doris's wording when no signature takes the arguments.
+				return nil, fmt.Errorf("Can not find the compatibility function signature: %s(%s)", fn.def.name, typeList(ts))
+			}
 			conv[i] = coerceArg(a, fn.argTypes[i])
 		}
 	}
@@ -120,6 +128,18 @@ func NewFuncCall(fn Function, args []Expr) (Expr, error) {
 		return fn.def.build(conv)
 	}
 	return &FuncCall{Fn: fn, Args: conv}, nil
+}
+
+// objectArgFits reports whether argument e may be passed where type want is
+// expected as far as BITMAP and HLL go: they convert to and from nothing but
+// themselves, except that a NULL literal is a NULL of any type.
+func objectArgFits(e Expr, want types.Type) bool {
+	et := e.Type()
+	if !et.Kind.IsObject() && !want.Kind.IsObject() || et.Kind == want.Kind {
+		return true
+	}
+	l, ok := e.(*Literal)
+	return ok && l.Value == nil && !et.Kind.IsObject()
 }
 
 // coerceArg converts an argument, letting integer kinds through unchanged

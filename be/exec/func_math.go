@@ -259,6 +259,11 @@ func init() {
 	greatest := func(least bool) funcDef {
 		return funcDef{minArgs: 1, maxArgs: -1,
 			resolve: func(args []types.Type) (types.Type, []types.Type, error) {
+				for _, a := range args {
+					if a.Kind.IsObject() {
+						return a, nil, ErrOnlyMetricType // compared values
+					}
+				}
 				t := args[0]
 				for _, a := range args[1:] {
 					ct, err := CommonType(t, a)

@@ -114,6 +114,9 @@ type Like struct {
 // NewLike returns arg [NOT] LIKE pattern with escape character esc ('\\' by
 // default in SQL). A constant pattern is compiled once.
 func NewLike(arg, pattern Expr, esc byte, not bool) (Expr, error) {
+	if err := checkNotObject(arg, pattern); err != nil {
+		return nil, err
+	}
 	l := &Like{Arg: Coerce(arg, types.String), Pattern: Coerce(pattern, types.String), Not: not, Escape: esc}
 	if lit, ok := l.Pattern.(*Literal); ok && lit.Value != nil {
 		m, err := compileLike(lit.Value.(string), esc)
@@ -127,6 +130,9 @@ func NewLike(arg, pattern Expr, esc byte, not bool) (Expr, error) {
 
 // NewRegexp returns arg [NOT] REGEXP pattern (RE2 syntax, unanchored).
 func NewRegexp(arg, pattern Expr, not bool) (Expr, error) {
+	if err := checkNotObject(arg, pattern); err != nil {
+		return nil, err
+	}
 	l := &Like{Arg: Coerce(arg, types.String), Pattern: Coerce(pattern, types.String), Not: not, Regexp: true}
 	if lit, ok := l.Pattern.(*Literal); ok && lit.Value != nil {
 		re, err := regexp.Compile(lit.Value.(string))

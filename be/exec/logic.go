@@ -243,6 +243,9 @@ func (n *IsNull) selectRows(ctx *EvalContext, b *Batch, rows, out []int32) ([]in
 // NewBetween returns e [NOT] BETWEEN lo AND hi as (e >= lo AND e <= hi) or
 // (e < lo OR e > hi).
 func NewBetween(e, lo, hi Expr, not bool) (Expr, error) {
+	if err := checkNotObject(e, lo, hi); err != nil {
+		return nil, err
+	}
 	if not {
 		a, err := NewCompare(CmpLT, e, lo)
 		if err != nil {
@@ -286,6 +289,9 @@ const hashInMin = 8
 
 // NewIn returns arg [NOT] IN (list), converting everything to the common type.
 func NewIn(arg Expr, list []Expr, not bool) (Expr, error) {
+	if err := checkNotObject(append([]Expr{arg}, list...)...); err != nil {
+		return nil, err
+	}
 	t := arg.Type()
 	for _, e := range list {
 		if sameClassNoCast(t, e.Type()) {

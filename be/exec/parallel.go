@@ -45,9 +45,11 @@ func (q *morselQueue) take() (seg, page int, ok bool) {
 // are then merged by a final aggregation. Its output equals that of
 // NewHashAgg(NewSegmentScan(spec), groupBy, aggs) up to row order.
 //
-// Supported aggregates: count, sum, min, max, avg, any_value (not DISTINCT,
-// not group_concat); [NewParallelScanAgg] reports others as an error so the
-// planner can fall back to the serial plan.
+// Supported aggregates: count, sum, min, max, avg, any_value and the BITMAP
+// and HLL aggregates (not DISTINCT, not group_concat); [NewParallelScanAgg]
+// reports others as an error so the planner can fall back to the serial
+// plan. See [PartialAggregate] for how each splits into a partial and a
+// final phase.
 type ParallelScanAgg struct {
 	baseStats
 	spec    ScanSpec
@@ -80,9 +82,7 @@ func NewParallelPipelineAgg(spec ScanSpec, pipe *Pipeline, groupBy []Expr, aggs 
 		workers = 1
 	}
 	for _, a := range aggs {
-		switch strings.ToLower(a.Func) {
-		case "count", "sum", "min", "max", "avg", "any_value", "any":
-		default:
+		if !PartialAggregate(a.Func) {
 			return nil, fmt.Errorf("parallel aggregation does not support %s", a.Func)
 		}
 		if a.Distinct {
@@ -113,26 +113,81 @@ func NewParallelPipelineAgg(spec ScanSpec, pipe *Pipeline, groupBy []Expr, aggs 
 
 func (p *ParallelScanAgg) Schema() []types.Type { return p.schema }
 
-// partialAggs returns the per-worker aggregates and, for the final phase,
-// how each output aggregate is rebuilt: indexes of its partial columns.
-func (p *ParallelScanAgg) partialAggs() (partial []AggSpec, parts [][]int) {
+// PartialAggregate reports whether an aggregate (not DISTINCT) can run as
+// a partial aggregation per worker merged by a final one:
+//
+//	count, sum              partial count / sum, final sum
+//	avg                     partial sum and count, final sum / sum
+//	min, max, any_value     the same in both phases
+//	bitmap_union            partial bitmap_union, final bitmap_union
+//	bitmap_union_count      partial bitmap_union, final bitmap_union_count
+//	bitmap_intersect        partial bitmap_intersect_state (NULL for a group
+//	                        a worker saw no value of), final bitmap_intersect
+//	group_bitmap_xor        the same in both phases
+//	bitmap_agg              partial bitmap_agg, final bitmap_union
+//	bitmap_union_int        partial bitmap_agg, final bitmap_union_count
+//	hll_union, hll_raw_agg  partial hll_union, final hll_union
+//	hll_union_agg           partial hll_union, final hll_union_agg
+//	approx_count_distinct   partial approx_count_distinct_state (the HLL of
+//	  and ndv               the values), final hll_union_agg
+func PartialAggregate(fn string) bool {
+	_, _, ok := splitAggregate(strings.ToLower(fn))
+	return ok
+}
+
+// splitAggregate returns the partial and final aggregates of fn (lower
+// case); avg is split by partialAggs itself.
+func splitAggregate(fn string) (partial, final string, ok bool) {
+	switch fn {
+	case "count", "sum":
+		return fn, "sum", true
+	case "avg", "min", "max", "any_value", "any", "bitmap_union", "group_bitmap_xor", "hll_union":
+		return fn, fn, true
+	case "bitmap_union_count":
+		return "bitmap_union", fn, true
+	case "bitmap_intersect":
+		return aggBitmapIntersectState, fn, true
+	case "bitmap_agg":
+		return fn, "bitmap_union", true
+	case "bitmap_union_int":
+		return "bitmap_agg", "bitmap_union_count", true
+	case "hll_raw_agg":
+		return "hll_union", "hll_union", true
+	case "hll_union_agg":
+		return "hll_union", fn, true
+	case "approx_count_distinct", "ndv":
+		return aggApproxDistinctState, "hll_union_agg", true
+	}
+	return "", "", false
+}
+
+// partialAggs returns the per-worker aggregates, for each the aggregate of
+// the final phase over its column, and how each output aggregate is
+// rebuilt: indexes of its partial columns.
+func (p *ParallelScanAgg) partialAggs() (partial []AggSpec, finals []string, parts [][]int) {
 	for _, a := range p.aggs {
-		switch strings.ToLower(a.Func) {
-		case "avg":
+		fn := strings.ToLower(a.Func)
+		if fn == "avg" {
 			parts = append(parts, []int{len(partial), len(partial) + 1})
 			partial = append(partial, AggSpec{Func: "sum", Args: a.Args}, AggSpec{Func: "count", Args: a.Args})
-		default:
-			parts = append(parts, []int{len(partial)})
-			partial = append(partial, a)
+			finals = append(finals, "sum", "sum")
+			continue
 		}
+		pf, ff, ok := splitAggregate(fn)
+		if !ok {
+			panic("BUG: parallel aggregation of " + a.Func)
+		}
+		parts = append(parts, []int{len(partial)})
+		partial = append(partial, AggSpec{Func: pf, Args: a.Args})
+		finals = append(finals, ff)
 	}
-	return partial, parts
+	return partial, finals, parts
 }
 
 func (p *ParallelScanAgg) Open(ctx context.Context) error {
 	p.ctx = ctx
 	q := newMorselQueue(&p.spec)
-	partialSpecs, parts := p.partialAggs()
+	partialSpecs, finals, parts := p.partialAggs()
 	ng := len(p.groupBy)
 	var mu sync.Mutex
 	var batches [][]arrow.Array
@@ -200,14 +255,9 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 		finalGroup = append(finalGroup, NewColumnRef(i, partialSchema[i]))
 	}
 	var finalAggs []AggSpec
-	for i, ps := range partialSpecs {
+	for i := range partialSpecs {
 		c := NewColumnRef(ng+i, partialSchema[ng+i])
-		fn := strings.ToLower(ps.Func)
-		switch fn {
-		case "count", "sum":
-			fn = "sum"
-		}
-		finalAggs = append(finalAggs, AggSpec{Func: fn, Args: []Expr{c}})
+		finalAggs = append(finalAggs, AggSpec{Func: finals[i], Args: []Expr{c}})
 	}
 	replay := &replayOp{schema: partialSchema, batches: batches}
 	final, err := NewHashAgg(replay, finalGroup, finalAggs)

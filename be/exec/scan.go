@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -29,10 +30,13 @@ type ScanColumn struct {
 // scan's output columns (indexes into Columns).
 type ScanSpec struct {
 	Segments []*storage.Segment
-	Columns  []ScanColumn
-	Filter   Expr          // optional; evaluated on the filter's columns first
-	Ranges   []ColumnRange // optional; pages whose zone maps miss a range are skipped
-	Mem      memory.Allocator
+	// Deletes, when set, is parallel to Segments: the rows of each segment
+	// the scan skips (nil: none), e.g. rows a merge-on-write load replaced.
+	Deletes []*roaring.Bitmap
+	Columns []ScanColumn
+	Filter  Expr          // optional; evaluated on the filter's columns first
+	Ranges  []ColumnRange // optional; pages whose zone maps miss a range are skipped
+	Mem     memory.Allocator
 }
 
 // ScanCounters are the EXPLAIN ANALYZE counters of a segment scan.
@@ -41,6 +45,7 @@ type ScanCounters struct {
 	PagesPruned   atomic.Int64 // skipped by zone maps, never read
 	PagesFiltered atomic.Int64 // read for the filter, no survivors
 	RowsRead      atomic.Int64 // rows of pages whose filter columns were read
+	RowsDeleted   atomic.Int64 // rows skipped as deleted (Deletes)
 	RowsReturned  atomic.Int64
 }
 
@@ -77,6 +82,7 @@ type SegmentScan struct {
 	seg, page  int
 	held       []arrow.Array
 	sel        []int32
+	live       []int32 // rows of the page not deleted
 }
 
 // NewSegmentScan returns a scan operator for spec.
@@ -92,6 +98,9 @@ func NewSegmentScan(spec ScanSpec) (*SegmentScan, error) {
 		if r.Col < 0 || r.Col >= len(spec.Columns) {
 			return nil, fmt.Errorf("scan range on column %d of %d", r.Col, len(spec.Columns))
 		}
+	}
+	if spec.Deletes != nil && len(spec.Deletes) != len(spec.Segments) {
+		return nil, fmt.Errorf("BUG: scan of %d segments with %d delete bitmaps", len(spec.Segments), len(spec.Deletes))
 	}
 	s.filterCols = make([]bool, len(spec.Columns))
 	if spec.Filter != nil {
@@ -256,18 +265,19 @@ func (s *SegmentScan) nextPage(ctx context.Context, b *Batch) error {
 	s.held = releaseAll(s.held)
 	for {
 		var seg *storage.Segment
-		var page int
+		var si, page int
 		if s.morsels != nil {
-			si, pg, ok := s.morsels.take()
+			var ok bool
+			si, page, ok = s.morsels.take()
 			if !ok {
 				break
 			}
-			seg, page = s.spec.Segments[si], pg
+			seg = s.spec.Segments[si]
 		} else {
 			if s.seg >= len(s.spec.Segments) {
 				break
 			}
-			seg = s.spec.Segments[s.seg]
+			si, seg = s.seg, s.spec.Segments[s.seg]
 			if s.page >= seg.NumPages() {
 				s.seg++
 				s.page = 0
@@ -284,11 +294,16 @@ func (s *SegmentScan) nextPage(ctx context.Context, b *Batch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		_, n := seg.PageRange(page)
+		first, n := seg.PageRange(page)
+		live := s.liveRows(si, first, n)
+		if live != nil && len(live) == 0 {
+			s.counters.PagesFiltered.Add(1)
+			continue
+		}
 		b.Reset()
 		b.Len = n
 		cols := make([]arrow.Array, len(s.spec.Columns))
-		var rows []int32
+		rows := live
 		if s.spec.Filter != nil {
 			for c, f := range s.filterCols {
 				if !f {
@@ -304,7 +319,7 @@ func (s *SegmentScan) nextPage(ctx context.Context, b *Batch) error {
 			s.counters.RowsRead.Add(int64(n))
 			b.Cols = cols
 			var err error
-			if rows, err = s.filter(b, n); err != nil {
+			if rows, err = s.filter(b, n, live); err != nil {
 				return err
 			}
 			if len(rows) == 0 {
@@ -343,16 +358,33 @@ func (s *SegmentScan) nextPage(ctx context.Context, b *Batch) error {
 	return io.EOF
 }
 
+// liveRows returns the rows of a page (n rows from row first of segment si)
+// that are not deleted, or nil when all are live.
+func (s *SegmentScan) liveRows(si int, first int64, n int) []int32 {
+	if s.spec.Deletes == nil {
+		return nil
+	}
+	live := storage.LiveRows(s.spec.Deletes[si], first, n, s.live)
+	if live != nil {
+		s.live = live
+		s.counters.RowsDeleted.Add(int64(n - len(live)))
+	}
+	return live
+}
+
 // filter returns the rows of the page in b (n rows) that pass the filter,
 // term by term, each term on the survivors of the ones before it; a term
 // of one dictionary-coded column is evaluated per dictionary entry when the
 // dictionary is no larger than the rows left.
-func (s *SegmentScan) filter(b *Batch, n int) ([]int32, error) {
+func (s *SegmentScan) filter(b *Batch, n int, live []int32) ([]int32, error) {
 	if cap(s.sel) < n {
 		s.sel = make([]int32, 0, n)
 		s.sel2 = make([]int32, 0, n)
 	}
 	rows := identRows(n)
+	if live != nil {
+		rows = live
+	}
 	bufs := [2][]int32{s.sel, s.sel2}
 	s.pages++
 	if s.pages%adaptEvery == 0 {

@@ -21,7 +21,7 @@ const (
 	pInt        // TINYINT..BIGINT as int64, DATE as days, DATETIME as µs
 	pFloat      // FLOAT, DOUBLE as float64
 	pDec        // DECIMAL, LARGEINT as decimal128.Num at the type's scale
-	pStr        // CHAR, VARCHAR, STRING
+	pStr        // CHAR, VARCHAR, STRING; BITMAP, HLL as their serialized bytes
 )
 
 func physOf(t types.Type) phys {
@@ -34,7 +34,7 @@ func physOf(t types.Type) phys {
 		return pFloat
 	case types.KindDecimal, types.KindLargeInt:
 		return pDec
-	case types.KindChar, types.KindVarchar, types.KindString:
+	case types.KindChar, types.KindVarchar, types.KindString, types.KindBitmap, types.KindHLL:
 		return pStr
 	}
 	panic(fmt.Sprintf("BUG: no physical class for type %v", t))

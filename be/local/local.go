@@ -7,10 +7,12 @@ package local
 import (
 	"context"
 
+	"github.com/strata-db/strata/be/keymodel"
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/txn"
-	"github.com/strata-db/strata/storage"
 )
 
 // Publisher publishes committed versions on the local backend.
@@ -32,17 +34,17 @@ func (p Publisher) PublishMany(_ context.Context, txns []txn.TxnTablets) error {
 // Reader pins tablets for the planner.
 type Reader struct{ S *tabletstore.Store }
 
-func (r Reader) ReadTablet(tabletID, version int64) ([]*storage.Segment, func(), error) {
+func (r Reader) ReadTablet(tabletID, version int64) (planner.TabletData, error) {
 	snap, err := r.S.Acquire(tabletID, version)
 	if err != nil {
-		return nil, nil, err
+		return planner.TabletData{}, err
 	}
 	segs, err := snap.Segments()
 	if err != nil {
 		snap.Release()
-		return nil, nil, err
+		return planner.TabletData{}, err
 	}
-	return segs, snap.Release, nil
+	return planner.TabletData{Segments: segs, Deletes: snap.Deletes(), Release: snap.Release}, nil
 }
 
 // Writers opens delta writers for the sink.
@@ -51,7 +53,20 @@ type Writers struct{ S *tabletstore.Store }
 func (t Writers) OpenWriter(tabletID, txnID int64, schema sink.TabletSchema) (sink.TabletWriter, error) {
 	return t.S.NewDeltaWriter(tabletID, txnID, tabletstore.Schema{
 		SchemaVersion: schema.SchemaVersion, Columns: schema.Columns, NumKeys: schema.NumKeys,
+		Model: ModelOf(schema),
 	})
+}
+
+// ModelOf translates a table's data model for the tablet store.
+func ModelOf(schema sink.TabletSchema) tabletstore.Model {
+	m := tabletstore.Model{SeqCol: schema.SeqCol, DeleteSignCol: schema.DeleteSignCol}
+	switch schema.KeysType {
+	case catalog.UniqueKeys:
+		m.Kind, m.MergeOnWrite = keymodel.Unique, schema.MergeOnWrite
+	case catalog.AggKeys:
+		m.Kind, m.Aggs = keymodel.Aggregate, schema.Aggs
+	}
+	return m
 }
 
 func (t Writers) AbortTxn(txnID int64) error { return t.S.AbortTxn(txnID) }

@@ -36,6 +36,34 @@ type TabletSchema struct {
 	Columns       []storage.ColumnMeta
 	// NumKeys leading columns are the sort key.
 	NumKeys int
+	// The data model: KeysType, and for UNIQUE KEY tables whether they
+	// merge on write and which columns (indexes, -1: none) hold the
+	// sequence and the delete sign; for AGGREGATE KEY tables the
+	// aggregation of every column ("" for keys).
+	KeysType      catalog.KeysType
+	MergeOnWrite  bool
+	SeqCol        int
+	DeleteSignCol int
+	Aggs          []string
+}
+
+// SchemaOf returns what tablet writers of t need to know.
+func SchemaOf(t *catalog.Table) TabletSchema {
+	schema := TabletSchema{
+		SchemaVersion: t.Schema.Version, NumKeys: t.Schema.NumKeys(),
+		KeysType: t.KeysType, MergeOnWrite: t.MergeOnWrite(),
+	}
+	schema.SeqCol, _ = t.SequenceColumn()
+	schema.DeleteSignCol, _ = t.DeleteSignColumn()
+	for _, c := range t.Schema.Columns {
+		schema.Columns = append(schema.Columns, storage.ColumnMeta{ID: c.ID, Type: c.Type.Arrow(), Nullable: c.Nullable})
+	}
+	if t.KeysType == catalog.AggKeys {
+		for _, c := range t.Schema.Columns {
+			schema.Aggs = append(schema.Aggs, c.AggType)
+		}
+	}
+	return schema
 }
 
 // TabletWriter writes one transaction's rows into one tablet.
@@ -109,12 +137,8 @@ func (s *Sink) Begin(ctx context.Context, req loader.BeginRequest) (loader.Load,
 		}
 		return nil, err
 	}
-	schema := TabletSchema{SchemaVersion: t.Schema.Version, NumKeys: t.Schema.NumKeys()}
-	for _, c := range t.Schema.Columns {
-		schema.Columns = append(schema.Columns, storage.ColumnMeta{ID: c.ID, Type: c.Type.Arrow(), Nullable: c.Nullable})
-	}
 	return &load{
-		s: s, txn: tx, table: t, router: router, schema: schema,
+		s: s, txn: tx, table: t, router: router, schema: SchemaOf(t),
 		writers: map[int64]TabletWriter{}, touched: map[int]bool{},
 	}, nil
 }

@@ -1,16 +1,20 @@
 package tabletstore
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/strata-db/strata/be/keymodel"
 	"github.com/strata-db/strata/storage"
 )
 
@@ -125,6 +129,7 @@ type Compaction struct {
 	s      *Store
 	t      *tablet
 	inputs []*rowset // pinned
+	base   bool      // the inputs start at the tablet's first rowset
 	schema Schema
 	id     int64 // the output rowset's
 	dir    string
@@ -136,6 +141,14 @@ type Compaction struct {
 	out  []SegmentMeta
 	rows int64
 	done bool
+
+	// Unique-key tablets: deletes are the input rows the output leaves
+	// out (merge-on-write rows replaced at versions the output covers);
+	// keys gathers the output segment's keys and delete signs; rowMap
+	// says where each input row went (SetRowMap).
+	deletes []*roaring.Bitmap
+	keys    *segmentKeys
+	rowMap  [][]uint32
 }
 
 // BeginCompaction starts the compaction of the tablet's visible rowsets
@@ -169,6 +182,7 @@ func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error)
 			tabletID, start, end, ErrCompactionConflict)
 	}
 	inputs := slices.Clone(t.visible[i : j+1])
+	base := i == 0
 	// Only published rowsets are ever in the visible list, so every input
 	// ends at or below the tablet's visible version.
 	keysBySchema := map[int64]int{}
@@ -191,7 +205,7 @@ func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error)
 	t.compacting = true
 	s.mu.Unlock()
 
-	c := &Compaction{s: s, t: t, inputs: inputs, dir: s.tabletDir(tabletID)}
+	c := &Compaction{s: s, t: t, inputs: inputs, base: base, dir: s.tabletDir(tabletID)}
 	if err := c.openInputs(keysBySchema); err != nil {
 		c.Abort()
 		return nil, err
@@ -258,6 +272,61 @@ func (c *Compaction) openInputs(keysBySchema map[int64]int) error {
 			tabletID, numKeys, len(c.schema.Columns), ErrSchemaMismatch)
 	}
 	c.schema.NumKeys = numKeys
+	return c.openModel()
+}
+
+// openModel takes the output's data model from the inputs, which must
+// agree, and for merge-on-write gathers the rows each input segment
+// leaves out: those marked at versions the output covers.
+func (c *Compaction) openModel() error {
+	last := c.inputs[len(c.inputs)-1].meta.Model
+	for _, rs := range c.inputs {
+		if (rs.meta.Model == nil) != (last == nil) || last != nil && rs.meta.Model.Kind != last.Kind {
+			return fmt.Errorf("tabletstore: compacting tablet %d: rowset %d has another data model: %w",
+				c.t.id, rs.meta.ID, ErrSchemaMismatch)
+		}
+	}
+	m, err := modelOf(last, c.schema.Columns)
+	if err != nil {
+		return fmt.Errorf("tabletstore: compacting tablet %d: %w", c.t.id, err)
+	}
+	c.schema.Model = m
+	if !m.MergeOnWrite {
+		return nil
+	}
+	// Rows whose delete sign is set are left out too when nothing older
+	// remains (a base compaction), unless the tablet orders rows by a
+	// sequence column: a later load of the key with a smaller sequence
+	// value must still lose to them. Without one they have done their
+	// work, marking the rows they deleted when they were published; an
+	// older rowset keeps those marks, which they explain.
+	end := c.inputs[len(c.inputs)-1].meta.EndVersion
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	for _, rs := range c.inputs {
+		signs, err := rs.signRows()
+		if err != nil {
+			return err
+		}
+		for i := range rs.meta.Segments {
+			var parts []*roaring.Bitmap
+			if rs.marks != nil {
+				for _, mk := range rs.marks[i] {
+					if mk.version <= end {
+						parts = append(parts, mk.rows)
+					}
+				}
+			}
+			if signs[i] != nil && m.SeqCol < 0 && c.base {
+				parts = append(parts, signs[i])
+			}
+			var d *roaring.Bitmap
+			if len(parts) > 0 {
+				d = roaring.FastOr(parts...)
+			}
+			c.deletes = append(c.deletes, d)
+		}
+	}
 	return nil
 }
 
@@ -282,9 +351,22 @@ func (c *Compaction) Inputs() []RowsetInfo {
 // Abort.
 func (c *Compaction) Segments() []*storage.Segment { return c.segs }
 
-// Schema is the output's: the inputs' columns, key count and newest schema
-// version.
+// Schema is the output's: the inputs' columns, key count, data model and
+// newest schema version.
 func (c *Compaction) Schema() Schema { return c.schema }
+
+// Deletes returns, parallel to Segments, the rows of each input segment
+// the output must leave out (nil: none): in a merge-on-write tablet, rows
+// replaced at versions the output covers, and rows whose delete sign is
+// set. Rows replaced at later versions stay: readers at versions before
+// those still see them, and their marks move to the output (SetRowMap).
+func (c *Compaction) Deletes() []*roaring.Bitmap { return c.deletes }
+
+// SetRowMap tells a merge-on-write compaction where the input rows went:
+// rowMap[i][r] is 1 + the output row that row r of input segment i
+// became, 0 if it was left out. Commit needs it to carry over the delete
+// marks of versions above the output's.
+func (c *Compaction) SetRowMap(rowMap [][]uint32) { c.rowMap = rowMap }
 
 // Append adds output rows (one array per Schema column), sorted by the key
 // and continuing the order of the rows appended before. The arrays are
@@ -299,9 +381,17 @@ func (c *Compaction) Append(cols []arrow.Array) error {
 			return err
 		}
 		c.cur = sf
+		if c.schema.Model.Kind == keymodel.Unique {
+			if c.keys, err = newSegmentKeys(c.schema); err != nil {
+				return err
+			}
+		}
 	}
 	if err := c.cur.append(cols); err != nil {
 		return err
+	}
+	if c.keys != nil {
+		c.keys.add(cols)
 	}
 	c.rows += int64(cols[0].Len())
 	if c.cur.rows >= compactionSegmentRows || c.cur.size() >= compactionSegmentBytes {
@@ -316,6 +406,14 @@ func (c *Compaction) finishSegment() error {
 	sm, err := sf.finish(c.s.fs)
 	if err != nil {
 		return err
+	}
+	if c.keys != nil {
+		k := c.keys
+		c.keys = nil
+		if err := k.finish(c.s.fs, c.dir, &sm); err != nil {
+			os.Remove(filepath.Join(c.dir, sm.File))
+			return fmt.Errorf("tabletstore: compacting tablet %d: %w", c.t.id, err)
+		}
 	}
 	c.out = append(c.out, sm)
 	return nil
@@ -364,11 +462,23 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 		FormatVersion: rowsetFormatCurrent, ID: c.id, TabletID: t.id, State: Visible,
 		StartVersion: first.StartVersion, EndVersion: last.EndVersion, NumRows: c.rows,
 		SchemaVersion: c.schema.SchemaVersion, NumKeys: c.schema.NumKeys, Segments: c.out,
-		CreateTime: time.Now().UnixMilli(),
+		Model: c.schema.Model.meta(c.schema.Columns), CreateTime: time.Now().UnixMilli(),
 	}
 	v, err := encodeRowsetMeta(m)
 	if err != nil {
 		return RowsetInfo{}, err
+	}
+	out := &rowset{meta: m, dir: c.dir, inputs: c.inputs}
+	// Merge-on-write: publishes that ran meanwhile marked input rows at
+	// versions above the output's; those marks move to the output's rows,
+	// with no publish in between (pubMu).
+	var carried []*newMark
+	if c.schema.Model.MergeOnWrite {
+		t.pubMu.Lock()
+		defer t.pubMu.Unlock()
+		if carried, err = c.carryMarks(out); err != nil {
+			return RowsetInfo{}, err
+		}
 	}
 	// The tablet is held (compacting), and publishes only add rowsets
 	// above every range, so the inputs are still adjacent; check anyway,
@@ -396,6 +506,14 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 			if err := b.Delete(rowsetKey(t.id, rs.meta.ID)); err != nil {
 				return err
 			}
+			if rs.marks != nil {
+				if err := deletePrefix(tx.Bucket(bucketDeleteBitmaps), rowsetKey(t.id, rs.meta.ID)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := putMarks(tx, carried); err != nil {
+			return err
 		}
 		return b.Put(rowsetKey(t.id, m.ID), v)
 	})
@@ -409,7 +527,7 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 	if err != nil {
 		panic(err.Error() + " after the metadata swap was recorded")
 	}
-	out := &rowset{meta: m, dir: c.dir, inputs: c.inputs}
+	addMarks(carried)
 	t.visible = slices.Replace(t.visible, i, i+len(c.inputs), out)
 	t.stale = append(t.stale, &staleGroup{output: out, inputs: c.inputs, at: s.now()})
 	for _, rs := range c.inputs {
@@ -446,9 +564,7 @@ func (c *Compaction) Abort() {
 		c.cur.abort()
 		c.cur = nil
 	}
-	for _, sg := range c.out {
-		os.Remove(filepath.Join(c.dir, sg.File))
-	}
+	removeFiles(c.dir, c.out)
 	c.out = nil
 	c.release()
 }
@@ -523,11 +639,9 @@ func (s *Store) sweepTablet(tabletID int64) int {
 
 	for _, rs := range victims {
 		rs.closeFiles()
-		for _, sg := range rs.meta.Segments {
-			if err := os.Remove(filepath.Join(rs.dir, sg.File)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				// The next Open deletes it: no record references it.
-				s.log.Warn("deleting a stale segment file", "tablet", tabletID, "rowset", rs.meta.ID, "err", err)
-			}
+		if err := removeFiles(rs.dir, rs.meta.Segments); err != nil {
+			// The next Open deletes them: no record references them.
+			s.log.Warn("deleting stale segment files", "tablet", tabletID, "rowset", rs.meta.ID, "err", err)
 		}
 	}
 	return len(victims)
@@ -543,4 +657,71 @@ func pinned(rowsets []*rowset) bool {
 		}
 	}
 	return false
+}
+
+// carryMarks maps the delete marks of the inputs at versions above the
+// output's onto the output's rows. The tablet's publish lock is held.
+func (c *Compaction) carryMarks(out *rowset) ([]*newMark, error) {
+	if c.rowMap == nil {
+		return nil, fmt.Errorf("BUG: tabletstore: merge-on-write compaction of tablet %d without a row map", c.t.id)
+	}
+	end := out.meta.EndVersion
+	starts := make([]int64, len(c.out)+1) // first output row of each segment
+	for i, sg := range c.out {
+		starts[i+1] = starts[i] + sg.NumRows
+	}
+	type key struct {
+		seg     int
+		version int64
+	}
+	marks := map[key]*roaring.Bitmap{}
+	fi := 0 // flat input segment index
+	for _, rs := range c.inputs {
+		for j := range rs.meta.Segments {
+			for _, mk := range markList(rs, j) {
+				if mk.version <= end {
+					continue
+				}
+				it := mk.rows.Iterator()
+				for it.HasNext() {
+					r := it.Next()
+					if fi >= len(c.rowMap) || int(r) >= len(c.rowMap[fi]) {
+						return nil, fmt.Errorf("BUG: tabletstore: compacting tablet %d: no row map for row %d of rowset %d", c.t.id, r, rs.meta.ID)
+					}
+					o := c.rowMap[fi][r]
+					if o == 0 {
+						if d := c.deletes[fi]; d != nil && d.Contains(r) {
+							continue // left out: a delete-sign row
+						}
+						return nil, fmt.Errorf("BUG: tabletstore: compacting tablet %d: row %d of rowset %d, marked at version %d, is not in the output",
+							c.t.id, r, rs.meta.ID, mk.version)
+					}
+					g := int64(o - 1)
+					seg := sort.Search(len(c.out), func(i int) bool { return starts[i+1] > g })
+					k := key{seg, mk.version}
+					if marks[k] == nil {
+						marks[k] = roaring.New()
+					}
+					marks[k].Add(uint32(g - starts[seg]))
+				}
+			}
+			fi++
+		}
+	}
+	list := make([]*newMark, 0, len(marks))
+	for k, rows := range marks {
+		list = append(list, &newMark{ref: segRef{out, k.seg}, version: k.version, rows: rows})
+	}
+	slices.SortFunc(list, func(a, b *newMark) int {
+		return cmp.Or(cmp.Compare(a.ref.seg, b.ref.seg), cmp.Compare(a.version, b.version))
+	})
+	return list, nil
+}
+
+// markList returns the marks of segment seg of rs.
+func markList(rs *rowset, seg int) []mark {
+	if rs.marks == nil {
+		return nil
+	}
+	return rs.marks[seg]
 }

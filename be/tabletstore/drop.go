@@ -71,14 +71,8 @@ func (s *Store) DropTablet(tabletID int64) error {
 	prefix := make([]byte, 8)
 	binary.BigEndian.PutUint64(prefix, uint64(tabletID))
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRowsets)
-		var keys [][]byte
-		c := b.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			keys = append(keys, slices.Clone(k))
-		}
-		for _, k := range keys {
-			if err := b.Delete(k); err != nil {
+		for _, name := range [][]byte{bucketRowsets, bucketDeleteBitmaps} {
+			if err := deletePrefix(tx.Bucket(name), prefix); err != nil {
 				return err
 			}
 		}
@@ -92,6 +86,21 @@ func (s *Store) DropTablet(tabletID int64) error {
 	s.dirMu.Unlock()
 	if err := os.RemoveAll(s.tabletDir(tabletID)); err != nil {
 		return fmt.Errorf("tabletstore: removing the files of tablet %d: %w", tabletID, err)
+	}
+	return nil
+}
+
+// deletePrefix deletes the keys of b that start with prefix.
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, slices.Clone(k))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -39,6 +39,7 @@
 package tabletstore
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -46,6 +47,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +55,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/strata-db/strata/storage"
@@ -64,6 +67,7 @@ type Schema struct {
 	SchemaVersion int64
 	Columns       []storage.ColumnMeta
 	NumKeys       int
+	Model         Model
 }
 
 // RowsetState is the life-cycle state of a rowset.
@@ -79,6 +83,34 @@ type SegmentMeta struct {
 	File    string `json:"file"` // name within the tablet directory
 	Size    int64  `json:"size"`
 	NumRows int64  `json:"num_rows"`
+	// PKIndex is the file of the segment's primary-key index (merge-on-write
+	// tablets), within the tablet directory.
+	PKIndex string `json:"pk_index,omitempty"`
+	// DeleteSigns are the rows whose delete sign is set (unique-key
+	// tablets), a serialized roaring bitmap; empty: none.
+	DeleteSigns []byte `json:"delete_signs,omitempty"`
+}
+
+// files lists the files of the segment.
+func (sg *SegmentMeta) files() []string {
+	if sg.PKIndex != "" {
+		return []string{sg.File, sg.PKIndex}
+	}
+	return []string{sg.File}
+}
+
+// removeFiles deletes the files of segments in dir, ignoring those already
+// gone, and returns the other failures.
+func removeFiles(dir string, segs []SegmentMeta) error {
+	var errs []error
+	for i := range segs {
+		for _, f := range segs[i].files() {
+			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // RowsetMeta is a rowset as recorded in bbolt (docs/format.md, "Rowset
@@ -95,7 +127,8 @@ type RowsetMeta struct {
 	EndVersion    int64         `json:"end_version,omitempty"`
 	NumRows       int64         `json:"num_rows"`
 	SchemaVersion int64         `json:"schema_version"`
-	NumKeys       int           `json:"num_keys"` // leading sort-key columns; -1: unknown (format 1)
+	NumKeys       int           `json:"num_keys"`        // leading sort-key columns; -1: unknown (format 1)
+	Model         *ModelMeta    `json:"model,omitempty"` // nil: duplicate keys
 	Segments      []SegmentMeta `json:"segments"`
 	CreateTime    int64         `json:"create_time"` // unix milliseconds
 }
@@ -117,8 +150,11 @@ const (
 	rowsetFormatV1 = 1
 	// rowsetFormatV2: a visible rowset covers [start_version, end_version];
 	// "num_keys" is recorded.
-	rowsetFormatV2      = 2
-	rowsetFormatCurrent = rowsetFormatV2
+	rowsetFormatV2 = 2
+	// rowsetFormatV3: "model" records a unique- or aggregate-key tablet's
+	// data model; segments may name a primary-key index and delete signs.
+	rowsetFormatV3      = 3
+	rowsetFormatCurrent = rowsetFormatV3
 )
 
 // decodeRowsetMeta reads a rowset record of any known format into the
@@ -139,7 +175,7 @@ func decodeRowsetMeta(v []byte) (RowsetMeta, error) {
 		}
 		m.StartVersion, m.EndVersion = v1.Version, v1.Version
 		m.NumKeys = -1
-	case rowsetFormatV2:
+	case rowsetFormatV2, rowsetFormatV3:
 	default:
 		return m, fmt.Errorf("rowset %d: unknown metadata format %d", m.ID, m.FormatVersion)
 	}
@@ -250,6 +286,12 @@ type tablet struct {
 	pending    map[int64]*rowset // by txn id
 	stale      []*staleGroup     // compactions whose inputs are kept for readers
 	compacting bool              // a Compaction holds the tablet
+
+	// pubMu orders what changes the delete bitmaps of a merge-on-write
+	// tablet: publishes, which compute them from the visible rowsets, and
+	// the swap of a compaction, which carries them over. Taken before
+	// Store.mu.
+	pubMu sync.Mutex
 }
 
 // staleGroup is one compaction's inputs, kept until they are swept.
@@ -270,7 +312,15 @@ type rowset struct {
 	// version inside this rowset's range reads them instead.
 	inputs []*rowset
 
-	mu    sync.Mutex // protects the fields below
+	// Merge-on-write state (Store.mu guards marks, signs and delCache;
+	// publishes also read marks under the tablet's pubMu, which every
+	// writer of them holds).
+	marks    [][]mark // per segment, ascending by version; nil: none
+	signs    []*roaring.Bitmap
+	delCache []deleteCache
+
+	mu    sync.Mutex         // protects the fields below
+	pks   []*storage.PKIndex // merge-on-write: loaded on first use
 	refs  int
 	segs  []*storage.Segment
 	files []*os.File
@@ -388,12 +438,13 @@ func (s *Store) makeTabletDir(id int64) (string, error) {
 // recover loads every rowset and deletes segment files none references.
 func (s *Store) recover() error {
 	referenced := map[string]bool{}
+	byID := map[int64]*rowset{}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketRowsets)
 		if err != nil {
 			return err
 		}
-		return b.ForEach(func(k, v []byte) error {
+		err = b.ForEach(func(k, v []byte) error {
 			m, err := decodeRowsetMeta(v)
 			if err != nil {
 				return fmt.Errorf("rowset %x: %w", k, err)
@@ -402,17 +453,24 @@ func (s *Store) recover() error {
 				return fmt.Errorf("rowset %d of tablet %d: bad version range [%d-%d]", m.ID, m.TabletID, m.StartVersion, m.EndVersion)
 			}
 			rs := &rowset{meta: m, dir: s.tabletDir(m.TabletID)}
+			byID[m.ID] = rs
 			t := s.tabletLocked(m.TabletID)
 			if m.State == Visible {
 				t.visible = append(t.visible, rs)
 			} else {
 				t.pending[m.TxnID] = rs
 			}
-			for _, sg := range m.Segments {
-				referenced[filepath.Join(rs.dir, sg.File)] = true
+			for i := range m.Segments {
+				for _, f := range m.Segments[i].files() {
+					referenced[filepath.Join(rs.dir, f)] = true
+				}
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return s.recoverMarks(tx, byID)
 	})
 	if err != nil {
 		return fmt.Errorf("tabletstore: recovering metadata: %w", err)
@@ -431,7 +489,7 @@ func (s *Store) recover() error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || !strings.HasSuffix(path, ".seg") && !strings.HasSuffix(path, ".tmp") {
+		if d.IsDir() || !strings.HasSuffix(path, ".seg") && !strings.HasSuffix(path, ".pk") && !strings.HasSuffix(path, ".tmp") {
 			return nil
 		}
 		if !referenced[path] {
@@ -589,16 +647,108 @@ type TxnVersions struct {
 // PublishTxns publishes several transactions, in the order given (a
 // tablet's versions ascending), in one bbolt transaction; see PublishTxn.
 func (s *Store) PublishTxns(txns []TxnVersions) error {
-	type flip struct {
-		t     *tablet
-		rs    *rowset
-		m     RowsetMeta
-		txnID int64
+	flips, err := s.planPublish(txns)
+	if err != nil || len(flips) == 0 {
+		return err
 	}
-	var flips []flip
+	// Publishes of a tablet run one at a time: a merge-on-write tablet's
+	// delete bitmaps are computed from the rowsets visible before.
+	var tablets []*tablet
+	for _, f := range flips {
+		if !slices.Contains(tablets, f.t) {
+			tablets = append(tablets, f.t)
+		}
+	}
+	slices.SortFunc(tablets, func(a, b *tablet) int { return cmp.Compare(a.id, b.id) })
+	for _, t := range tablets {
+		t.pubMu.Lock()
+		defer t.pubMu.Unlock()
+	}
+	// A concurrent call may have published some of these meanwhile.
+	base := map[*tablet][]*rowset{}
 	s.mu.Lock()
+	live := flips[:0]
+	for _, f := range flips {
+		if f.t.pending[f.txnID] != f.rs {
+			continue
+		}
+		live = append(live, f)
+		if f.m.Model != nil && f.m.Model.MergeOnWrite {
+			if _, ok := base[f.t]; !ok {
+				base[f.t] = slices.Clone(f.t.visible)
+			}
+		}
+	}
+	s.mu.Unlock()
+	flips = live
+	var ms markSet
+	for _, f := range flips {
+		b, ok := base[f.t]
+		if !ok {
+			continue
+		}
+		if err := s.mowPublish(b, f.rs, f.m.StartVersion, &ms); err != nil {
+			return fmt.Errorf("tabletstore: publishing txn %d in tablet %d: %w", f.txnID, f.t.id, err)
+		}
+		base[f.t] = append(b, f.rs)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRowsets)
+		for _, f := range flips {
+			v, err := encodeRowsetMeta(f.m)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(rowsetKey(f.m.TabletID, f.m.ID), v); err != nil {
+				return err
+			}
+		}
+		return putMarks(tx, ms.list)
+	})
+	if err != nil {
+		return fmt.Errorf("tabletstore: publishing txn %d: %w", flips[0].txnID, err)
+	}
+	s.mu.Lock()
+	for _, f := range flips {
+		f.rs.meta = f.m
+		delete(f.t.pending, f.txnID)
+		i := sort.Search(len(f.t.visible), func(i int) bool { return f.t.visible[i].meta.StartVersion > f.m.StartVersion })
+		f.t.visible = append(f.t.visible, nil)
+		copy(f.t.visible[i+1:], f.t.visible[i:])
+		f.t.visible[i] = f.rs
+	}
+	addMarks(ms.list)
+	s.mu.Unlock()
+	for _, t := range tablets {
+		s.requestCompaction(t.id)
+	}
+	return nil
+}
+
+// flip is a pending rowset a publish makes visible, with its new record.
+type flip struct {
+	t     *tablet
+	rs    *rowset
+	m     RowsetMeta
+	txnID int64
+}
+
+// planPublish finds the pending rowsets of txns, in order, and checks that
+// their versions lie above every visible range of their tablets.
+func (s *Store) planPublish(txns []TxnVersions) ([]flip, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var flips []flip
 	for _, tx := range txns {
-		for tabletID, v := range tx.Versions {
+		// Tablets in id order, so that the flips (and the marks computed
+		// from them) come out the same way every time.
+		ids := make([]int64, 0, len(tx.Versions))
+		for id := range tx.Versions {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, tabletID := range ids {
+			v := tx.Versions[tabletID]
 			t := s.tablets[tabletID]
 			if t == nil {
 				continue
@@ -612,8 +762,7 @@ func (s *Store) PublishTxns(txns []TxnVersions) error {
 			// overlap.
 			if i := sort.Search(len(t.visible), func(i int) bool { return t.visible[i].meta.EndVersion >= v }); i < len(t.visible) && t.visible[i].meta.StartVersion <= v {
 				o := &t.visible[i].meta
-				s.mu.Unlock()
-				return fmt.Errorf("tabletstore: publishing txn %d at version %d: tablet %d already holds versions [%d-%d] (rowset %d)",
+				return nil, fmt.Errorf("tabletstore: publishing txn %d at version %d: tablet %d already holds versions [%d-%d] (rowset %d)",
 					tx.TxnID, v, tabletID, o.StartVersion, o.EndVersion, o.ID)
 			}
 			m := rs.meta
@@ -622,50 +771,35 @@ func (s *Store) PublishTxns(txns []TxnVersions) error {
 			flips = append(flips, flip{t, rs, m, tx.TxnID})
 		}
 	}
-	s.mu.Unlock()
-	if len(flips) == 0 {
-		return nil
-	}
-	// The write runs without the lock. The frontend publishes a
-	// partition's versions one after another, so nothing else changes
-	// these tablets' pending rowsets of these transactions or the ranges
-	// above their versions meanwhile; a repeated publish of the same
-	// transaction finds its rowsets visible below and skips them.
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRowsets)
-		for _, f := range flips {
-			v, err := encodeRowsetMeta(f.m)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(rowsetKey(f.m.TabletID, f.m.ID), v); err != nil {
-				return err
-			}
+	return flips, nil
+}
+
+// putMarks records delete bitmaps.
+func putMarks(tx *bolt.Tx, list []*newMark) error {
+	b := tx.Bucket(bucketDeleteBitmaps)
+	for _, m := range list {
+		m.rows.RunOptimize()
+		v, err := m.rows.ToBytes()
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("tabletstore: publishing txn %d: %w", flips[0].txnID, err)
-	}
-	s.mu.Lock()
-	applied := flips[:0]
-	for _, f := range flips {
-		if f.t.pending[f.txnID] != f.rs {
-			continue // published by a concurrent call
+		if err := b.Put(markKey(m.ref.rs.meta.TabletID, m.ref.rs.meta.ID, m.ref.seg, m.version), v); err != nil {
+			return err
 		}
-		applied = append(applied, f)
-		f.rs.meta = f.m
-		delete(f.t.pending, f.txnID)
-		i := sort.Search(len(f.t.visible), func(i int) bool { return f.t.visible[i].meta.StartVersion > f.m.StartVersion })
-		f.t.visible = append(f.t.visible, nil)
-		copy(f.t.visible[i+1:], f.t.visible[i:])
-		f.t.visible[i] = f.rs
-	}
-	s.mu.Unlock()
-	for _, f := range applied {
-		s.requestCompaction(f.t.id)
 	}
 	return nil
+}
+
+// addMarks adds recorded delete bitmaps to their rowsets. Store.mu and the
+// tablets' publish locks are held.
+func addMarks(list []*newMark) {
+	for _, m := range list {
+		rs := m.ref.rs
+		if rs.marks == nil {
+			rs.marks = make([][]mark, len(rs.meta.Segments))
+		}
+		rs.marks[m.ref.seg] = append(rs.marks[m.ref.seg], mark{m.version, m.rows})
+	}
 }
 
 // AbortTxn deletes a transaction's pending rowsets and their files. It is
@@ -703,11 +837,7 @@ func (s *Store) AbortTxn(txnID int64) error {
 	s.mu.Unlock()
 	var errs []error
 	for _, rs := range victims {
-		for _, sg := range rs.meta.Segments {
-			if err := os.Remove(filepath.Join(rs.dir, sg.File)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
-		}
+		errs = append(errs, removeFiles(rs.dir, rs.meta.Segments))
 	}
 	return errors.Join(errs...)
 }
@@ -715,6 +845,7 @@ func (s *Store) AbortTxn(txnID int64) error {
 // Snapshot is a pinned set of rowsets of one tablet at one version.
 type Snapshot struct {
 	rowsets []*rowset
+	deletes [][]*roaring.Bitmap // per rowset, per segment: rows to skip
 	cache   *storage.PageCache
 	once    sync.Once
 }
@@ -739,6 +870,14 @@ func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 		return nil, fmt.Errorf("[E-230]versions are already compacted: tablet %d cannot be read at version %d: "+
 			"rowset %d merged versions [%d-%d] and the rowsets it replaced were deleted: %w",
 			tabletID, version, m.ID, m.StartVersion, m.EndVersion, ErrVersionsCompacted)
+	}
+	snap.deletes = make([][]*roaring.Bitmap, len(rowsets))
+	for i, rs := range rowsets {
+		d, err := rs.deletesAt(version)
+		if err != nil {
+			return nil, fmt.Errorf("tabletstore: tablet %d: %w", tabletID, err)
+		}
+		snap.deletes[i] = d
 	}
 	for _, rs := range rowsets {
 		rs.mu.Lock()
@@ -782,6 +921,22 @@ func (sn *Snapshot) Segments() ([]*storage.Segment, error) {
 		out = append(out, segs...)
 	}
 	return out, nil
+}
+
+// Deletes returns, parallel to Segments, the rows of each segment a reader
+// must skip (nil: none): rows a later load of a merge-on-write tablet
+// replaced, and rows whose delete sign is set. The bitmaps are shared and
+// must not be modified.
+func (sn *Snapshot) Deletes() []*roaring.Bitmap {
+	var out []*roaring.Bitmap
+	for i, rs := range sn.rowsets {
+		if d := sn.deletes[i]; d != nil {
+			out = append(out, d...)
+		} else {
+			out = append(out, make([]*roaring.Bitmap, len(rs.meta.Segments))...)
+		}
+	}
+	return out
 }
 
 // NumRows is the number of rows in the pinned rowsets.

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/strata-db/strata/be/keymodel"
 	"github.com/strata-db/strata/storage"
 )
 
@@ -34,6 +35,7 @@ type DeltaWriter struct {
 	tabletID int64
 	txnID    int64
 	schema   Schema
+	fold     *keymodel.Model // nil: duplicate keys
 	rowsetID int64
 	dir      string
 
@@ -61,7 +63,13 @@ func (s *Store) NewDeltaWriter(tabletID, txnID int64, schema Schema) (*DeltaWrit
 	if err != nil {
 		return nil, err
 	}
-	return &DeltaWriter{s: s, tabletID: tabletID, txnID: txnID, schema: schema, rowsetID: id, dir: dir}, nil
+	w := &DeltaWriter{s: s, tabletID: tabletID, txnID: txnID, schema: schema, rowsetID: id, dir: dir}
+	if schema.Model.Kind != keymodel.Duplicate {
+		if w.fold, err = schema.Model.folder(schema.NumKeys); err != nil {
+			return nil, fmt.Errorf("tabletstore: tablet %d: %w", tabletID, err)
+		}
+	}
+	return w, nil
 }
 
 // Write back-pressure. Past slowdownRatio of the version limit, a writer
@@ -151,6 +159,14 @@ func (w *DeltaWriter) flush() error {
 		}
 		defer releaseArrays(sorted)
 	}
+	if w.fold != nil {
+		// One row per key: the newest (or highest sequence) of a unique
+		// key, the fold of an aggregate key's values.
+		if sorted, err = w.fold.Fold(sorted, memory.DefaultAllocator); err != nil {
+			return fmt.Errorf("tabletstore: folding rows of tablet %d: %w", w.tabletID, err)
+		}
+		defer releaseArrays(sorted)
+	}
 	// A small flush (a small load) is compressed with s2 alone: compaction
 	// soon rewrites it with the per-page choice of s2 or zstd, which costs
 	// both encodings on every page.
@@ -170,9 +186,22 @@ func (w *DeltaWriter) flush() error {
 	if err != nil {
 		return err
 	}
+	if err := w.keyFiles(&sm, sorted); err != nil {
+		os.Remove(filepath.Join(w.dir, sm.File))
+		return err
+	}
 	w.segs = append(w.segs, sm)
 	w.rows += sm.NumRows
 	return nil
+}
+
+// Flush writes the rows written so far as a segment now, rather than when
+// the memtable fills.
+func (w *DeltaWriter) Flush() error {
+	if w.closed {
+		return fmt.Errorf("BUG: flush of a closed delta writer")
+	}
+	return w.flush()
 }
 
 func (w *DeltaWriter) releaseMem() {
@@ -202,6 +231,7 @@ func (w *DeltaWriter) Close() error {
 	return w.s.addPending(RowsetMeta{
 		ID: w.rowsetID, TabletID: w.tabletID, TxnID: w.txnID, NumRows: w.rows,
 		SchemaVersion: w.schema.SchemaVersion, NumKeys: w.schema.NumKeys, Segments: w.segs,
+		Model:      w.schema.Model.meta(w.schema.Columns),
 		CreateTime: time.Now().UnixMilli(),
 	})
 }
@@ -214,9 +244,7 @@ func (w *DeltaWriter) Cancel() {
 		return
 	}
 	w.closed = true
-	for _, sg := range w.segs {
-		os.Remove(filepath.Join(w.dir, sg.File))
-	}
+	removeFiles(w.dir, w.segs)
 	w.segs = nil
 }
 

@@ -202,3 +202,44 @@ func equalFold(a, b string) bool {
 	}
 	return true
 }
+
+// Hidden columns and properties of the UNIQUE KEY model, as Doris names
+// them.
+const (
+	DeleteSignColumn = "__DORIS_DELETE_SIGN__"
+	SequenceColumn   = "__DORIS_SEQUENCE_COL__"
+	PropMergeOnWrite = "enable_unique_key_merge_on_write"
+	PropSequenceCol  = "function_column.sequence_col"
+	PropSequenceType = "function_column.sequence_type"
+)
+
+// MergeOnWrite reports whether t is a UNIQUE KEY table that resolves keys
+// when loads are published (the default) rather than when rows are read.
+func (t *Table) MergeOnWrite() bool {
+	if t.KeysType != UniqueKeys {
+		return false
+	}
+	return !equalFold(t.Properties[PropMergeOnWrite], "false")
+}
+
+// SequenceColumn returns the column whose values order the rows of one key
+// of a UNIQUE KEY table (the one function_column.sequence_col names, or the
+// hidden __DORIS_SEQUENCE_COL__), or -1 and nil.
+func (t *Table) SequenceColumn() (int, *Column) {
+	if t.KeysType != UniqueKeys {
+		return -1, nil
+	}
+	if name, ok := t.Properties[PropSequenceCol]; ok {
+		return t.Schema.ColumnByName(name)
+	}
+	return t.Schema.ColumnByName(SequenceColumn)
+}
+
+// DeleteSignColumn returns the hidden delete-sign column of a UNIQUE KEY
+// table, or -1 and nil.
+func (t *Table) DeleteSignColumn() (int, *Column) {
+	if t.KeysType != UniqueKeys {
+		return -1, nil
+	}
+	return t.Schema.ColumnByName(DeleteSignColumn)
+}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -533,7 +534,7 @@ func (b *exprBinder) callFunction(name string, args []*ir) (*ir, error) {
 		if strings.Contains(err.Error(), "Unknown function") {
 			return nil, &Error{Code: ErrSPDoesNotExist, Msg: err.Error()}
 		}
-		return nil, &Error{Code: ErrWrongArguments, Msg: err.Error()}
+		return nil, typeError(err)
 	}
 	r, err := newCall(volatileOp(name), name, args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewFuncCall(fn, a) })
 	return r, typeError(err)
@@ -581,7 +582,16 @@ func typeError(err error) error {
 	if _, ok := err.(*Error); ok {
 		return err
 	}
+	if errors.Is(err, exec.ErrOnlyMetricType) {
+		return errOnlyMetricType()
+	}
 	return &Error{Code: ErrWrongArguments, Msg: err.Error()}
+}
+
+// errOnlyMetricType is Doris's error for a BITMAP or HLL value compared,
+// sorted, grouped on or made DISTINCT.
+func errOnlyMetricType() error {
+	return &Error{Code: ErrUnknown, Msg: exec.OnlyMetricTypeMsg}
 }
 
 func intLiteral(x *sql.IntLit) (*ir, error) {

@@ -117,6 +117,11 @@ func (p *Planner) bindSetOp(s *sql.SetOp, ctes cteScope) (node, error) {
 	}
 	var n node = &unionNode{children: children, out: out}
 	if !s.All {
+		for _, c := range out {
+			if c.t.Kind.IsObject() {
+				return nil, errOnlyMetricType()
+			}
+		}
 		n = &distinctNode{child: n}
 	}
 	return n, nil
@@ -203,6 +208,9 @@ func (p *Planner) bindOrderLimitOutput(n node, order []*sql.OrderItem, limit *sq
 				}
 				e = x
 			}
+			if e.t.Kind.IsObject() {
+				return nil, errOnlyMetricType()
+			}
 			keys = append(keys, sortKey{e: e, desc: o.Desc, nulls: nullOrder(o.Nulls)})
 		}
 		n = &sortNode{child: n, keys: keys}
@@ -284,6 +292,9 @@ func (p *Planner) bindBlock(blk *sql.SelectBlock, order []*sql.OrderItem, limit 
 		if err != nil {
 			return nil, err
 		}
+		if pred.t.Kind.IsObject() {
+			return nil, errOnlyMetricType()
+		}
 		from = &filterNode{child: from, pred: pred}
 	}
 
@@ -294,11 +305,18 @@ func (p *Planner) bindBlock(blk *sql.SelectBlock, order []*sql.OrderItem, limit 
 		col  *column // the source column of a plain reference, for metadata
 	}
 	var items []item
+	// Doris's hidden columns (the delete sign of a unique table) are left
+	// out of * unless show_hidden_columns is set.
+	v := p.sess.Variable("show_hidden_columns")
+	showHidden := v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "on")
 	for _, it := range blk.Items {
 		if st, ok := it.Expr.(*sql.StarExpr); ok {
 			n := 0
 			for i, c := range fromScope.cols {
 				if c.hidden || (st.Table != "" && !strings.EqualFold(c.table, st.Table)) {
+					continue
+				}
+				if c.scanID >= 0 && !showHidden && IsHiddenColumn(c.orgName) {
 					continue
 				}
 				p.markUsed(fromScope.cols[i])
@@ -369,6 +387,9 @@ func (p *Planner) bindBlock(blk *sql.SelectBlock, order []*sql.OrderItem, limit 
 			if err != nil {
 				return nil, err
 			}
+			if x.t.Kind.IsObject() {
+				return nil, errOnlyMetricType()
+			}
 			key := x.String()
 			if _, dup := groupKeys[key]; dup {
 				continue
@@ -404,6 +425,9 @@ func (p *Planner) bindBlock(blk *sql.SelectBlock, order []*sql.OrderItem, limit 
 		if err != nil {
 			return nil, err
 		}
+		if pred.t.Kind.IsObject() {
+			return nil, errOnlyMetricType()
+		}
 		below = &filterNode{child: below, pred: pred}
 	}
 
@@ -428,6 +452,11 @@ func (p *Planner) bindBlock(blk *sql.SelectBlock, order []*sql.OrderItem, limit 
 	}
 	var n node = proj
 	if blk.Distinct {
+		for _, c := range proj.out {
+			if c.t.Kind.IsObject() {
+				return nil, errOnlyMetricType()
+			}
+		}
 		n = &distinctNode{child: proj}
 	}
 	if len(order) > 0 {
@@ -473,6 +502,9 @@ func (p *Planner) bindBlock(blk *sql.SelectBlock, order []*sql.OrderItem, limit 
 					proj.out = append(proj.out, column{name: o.Expr.String(), t: x.t, nullable: true, hidden: true})
 				}
 			}
+			if proj.out[idx].t.Kind.IsObject() {
+				return nil, errOnlyMetricType()
+			}
 			keys = append(keys, sortKey{e: colIR(idx, proj.out[idx].t), desc: o.Desc, nulls: nullOrder(o.Nulls)})
 		}
 		n = &sortNode{child: n, keys: keys}
@@ -499,11 +531,15 @@ func isPlainRef(e sql.Expr) bool {
 }
 
 // bindAggregate binds the arguments of an aggregate call.
+//
+// ndv and approx_count_distinct are Doris's HLL estimate (exec's
+// approx_count_distinct), not an exact count. COUNT(DISTINCT x) of one
+// BITMAP or HLL becomes bitmap_union_count(x) or hll_union_agg(x), as
+// Doris rewrites it.
 func (p *Planner) bindAggregate(b *exprBinder, f *sql.FuncCall) (aggCall, types.Type, error) {
 	name := strings.ToLower(f.Name)
-	switch name {
-	case "approx_count_distinct", "ndv":
-		name, f = "count", &sql.FuncCall{Name: "count", Args: f.Args, Distinct: true}
+	if name == "ndv" {
+		name = "approx_count_distinct"
 	}
 	call := aggCall{fn: name, distinct: f.Distinct, text: f.String()}
 	var argTypes []types.Type
@@ -528,6 +564,21 @@ func (p *Planner) bindAggregate(b *exprBinder, f *sql.FuncCall) (aggCall, types.
 	if (name == "sum" || name == "avg" || name == "min" || name == "max") && len(call.args) != 1 {
 		return aggCall{}, types.Type{}, &Error{Code: ErrWrongArguments, Msg: fmt.Sprintf("Incorrect parameter count in the call to aggregate function '%s'", f.Name)}
 	}
+	if name == "count" && call.distinct {
+		switch {
+		case len(argTypes) == 1 && argTypes[0].Kind == types.KindBitmap:
+			name, call.distinct = "bitmap_union_count", false
+		case len(argTypes) == 1 && argTypes[0].Kind == types.KindHLL:
+			name, call.distinct = "hll_union_agg", false
+		default:
+			for _, t := range argTypes {
+				if t.Kind.IsObject() {
+					return aggCall{}, types.Type{}, &Error{Code: ErrUnknown, Msg: "COUNT DISTINCT could not process type " + f.String()}
+				}
+			}
+		}
+		call.fn = name
+	}
 	t, err := exec.AggResultType(name, argTypes)
 	if err != nil {
 		return aggCall{}, types.Type{}, &Error{Code: ErrWrongArguments, Msg: err.Error()}
@@ -538,6 +589,9 @@ func (p *Planner) bindAggregate(b *exprBinder, f *sql.FuncCall) (aggCall, types.
 var aggregateNames = map[string]bool{
 	"count": true, "sum": true, "min": true, "max": true, "avg": true, "any_value": true,
 	"group_concat": true, "approx_count_distinct": true, "ndv": true,
+	"bitmap_union": true, "bitmap_union_count": true, "bitmap_intersect": true, "bitmap_agg": true,
+	"bitmap_union_int": true, "group_bitmap_xor": true,
+	"hll_union": true, "hll_raw_agg": true, "hll_union_agg": true,
 }
 
 func isAggregate(name string) bool { return aggregateNames[strings.ToLower(name)] }

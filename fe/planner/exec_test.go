@@ -23,11 +23,11 @@ import (
 // memTablets serves segments written in memory, one per tablet.
 type memTablets map[int64]*storage.Segment
 
-func (m memTablets) ReadTablet(id, _ int64) ([]*storage.Segment, func(), error) {
+func (m memTablets) ReadTablet(id, _ int64) (TabletData, error) {
 	if s, ok := m[id]; ok {
-		return []*storage.Segment{s}, func() {}, nil
+		return TabletData{Segments: []*storage.Segment{s}, Release: func() {}}, nil
 	}
-	return nil, func() {}, nil
+	return TabletData{Release: func() {}}, nil
 }
 
 type row struct {

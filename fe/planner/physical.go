@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"github.com/RoaringBitmap/roaring/v2"
 	"runtime"
 
 	"github.com/strata-db/strata/be/exec"
@@ -246,13 +247,11 @@ func parallelAgg(v *aggNode) (*scanNode, []node, int) {
 	if s == nil || workers < 2 {
 		return nil, nil, 0
 	}
+	if fold, err := foldOf(s.table); err != nil || fold != nil {
+		return nil, nil, 0 // rows are folded by key first: see newMergeScan
+	}
 	for _, a := range v.aggs {
-		switch a.fn {
-		case "count", "sum", "min", "max", "avg", "any_value":
-		default:
-			return nil, nil, 0
-		}
-		if a.distinct {
+		if !exec.PartialAggregate(a.fn) || a.distinct || a.fn == "group_concat" {
 			return nil, nil, 0
 		}
 	}
@@ -374,25 +373,50 @@ func (p *Planner) buildScan(s *scanNode, x *Execution) (exec.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fold, err := foldOf(s.table); err != nil || fold != nil {
+		if err != nil {
+			return nil, err
+		}
+		return newMergeScan(s, segs, fold)
+	}
 	return p.newSegmentScan(s, segs)
+}
+
+// pinnedSegments are the segments a scan reads and the rows of each it
+// skips (Deletes nil: none anywhere); Tablets has them per tablet.
+type pinnedSegments struct {
+	Segments []*storage.Segment
+	Deletes  []*roaring.Bitmap
+	Tablets  []exec.MergeTablet
 }
 
 // pinScan pins the tablets of the partitions a scan reads at their visible
 // versions and returns their segments.
-func (p *Planner) pinScan(s *scanNode, x *Execution) ([]*storage.Segment, error) {
-	var segs []*storage.Segment
+func (p *Planner) pinScan(s *scanNode, x *Execution) (pinnedSegments, error) {
+	var out pinnedSegments
+	anyDeletes := false
 	for _, pi := range s.partitions {
 		part := &s.table.Partitions[pi]
 		for _, tabletID := range part.Tablets {
-			ss, release, err := p.tablets.ReadTablet(tabletID, part.VisibleVersion)
+			td, err := p.tablets.ReadTablet(tabletID, part.VisibleVersion)
 			if err != nil {
-				return nil, fmt.Errorf("reading tablet %d of %s.%s: %w", tabletID, s.db, s.table.Name, err)
+				return out, fmt.Errorf("reading tablet %d of %s.%s: %w", tabletID, s.db, s.table.Name, err)
 			}
-			x.releases = append(x.releases, release)
-			segs = append(segs, ss...)
+			x.releases = append(x.releases, td.Release)
+			out.Tablets = append(out.Tablets, exec.MergeTablet{Segments: td.Segments, Deletes: td.Deletes})
+			out.Segments = append(out.Segments, td.Segments...)
+			if td.Deletes != nil {
+				anyDeletes = true
+				out.Deletes = append(out.Deletes, td.Deletes...)
+			} else {
+				out.Deletes = append(out.Deletes, make([]*roaring.Bitmap, len(td.Segments))...)
+			}
 		}
 	}
-	return segs, nil
+	if !anyDeletes {
+		out.Deletes = nil
+	}
+	return out, nil
 }
 
 // EvalConstant evaluates an expression that reads no column (SET values,

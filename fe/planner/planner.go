@@ -23,6 +23,7 @@ package planner
 
 import (
 	"fmt"
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/storage"
@@ -58,9 +59,18 @@ type Catalog interface {
 // TabletReader opens tablets for reading.
 type TabletReader interface {
 	// ReadTablet pins the rowsets of a tablet visible at version and returns
-	// their segments and a function that unpins them. A tablet that was never
-	// written is empty.
-	ReadTablet(tabletID, version int64) (segs []*storage.Segment, release func(), err error)
+	// their segments, the rows of them to skip, and a function that unpins
+	// them. A tablet that was never written is empty.
+	ReadTablet(tabletID, version int64) (TabletData, error)
+}
+
+// TabletData is a pinned tablet: its segments, and parallel to them the
+// rows of each that a reader skips (Deletes nil, or a nil entry: none) —
+// rows replaced by later loads of a merge-on-write table, and deleted keys.
+type TabletData struct {
+	Segments []*storage.Segment
+	Deletes  []*roaring.Bitmap
+	Release  func()
 }
 
 // Planner plans queries for one session against one catalog snapshot.

@@ -14,7 +14,6 @@ import (
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/sql"
-	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/types"
 )
 
@@ -55,8 +54,8 @@ func (c fakeCatalog) Tables(db string) []*catalog.Table {
 
 type noTablets struct{}
 
-func (noTablets) ReadTablet(int64, int64) ([]*storage.Segment, func(), error) {
-	return nil, func() {}, nil
+func (noTablets) ReadTablet(int64, int64) (TabletData, error) {
+	return TabletData{Release: func() {}}, nil
 }
 
 func testCatalog() fakeCatalog {

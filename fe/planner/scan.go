@@ -2,34 +2,78 @@ package planner
 
 import (
 	"github.com/strata-db/strata/be/exec"
-	"github.com/strata-db/strata/storage"
+	"github.com/strata-db/strata/be/keymodel"
+	"github.com/strata-db/strata/fe/catalog"
 )
 
 // newSegmentScan builds the scan operator over the pinned segments: it
 // reads the scan's columns by id, evaluates the pushed-down predicates on
 // their columns first (late materialization), and skips pages whose zone
 // maps cannot satisfy the predicates' column ranges.
-func (p *Planner) newSegmentScan(s *scanNode, segs []*storage.Segment) (exec.Operator, error) {
+func (p *Planner) newSegmentScan(s *scanNode, segs pinnedSegments) (exec.Operator, error) {
 	return exec.NewSegmentScan(scanSpec(s, segs))
 }
 
 // scanSpec describes the scan of s over segs for be/exec.
-func scanSpec(s *scanNode, segs []*storage.Segment) exec.ScanSpec {
+func scanSpec(s *scanNode, segs pinnedSegments) exec.ScanSpec {
 	cols := make([]exec.ScanColumn, len(s.colIdx))
 	for i, si := range s.colIdx {
-		c := s.table.Schema.Columns[si]
-		sc := exec.ScanColumn{ID: c.ID, Type: c.Type}
-		if c.Default != nil {
-			if l, err := exec.NewLiteralChecked(*c.Default, c.Type); err == nil {
-				sc.Default = l.Value
-			}
-		}
-		cols[i] = sc
+		cols[i] = scanColumn(&s.table.Schema.Columns[si])
 	}
-	spec := exec.ScanSpec{Segments: segs, Columns: cols}
+	spec := exec.ScanSpec{Segments: segs.Segments, Deletes: segs.Deletes, Columns: cols}
 	if len(s.filters) > 0 {
 		spec.Filter = andAll(s.filters).mustCompile(nil)
 		spec.Ranges = exec.ExtractRanges(spec.Filter)
 	}
 	return spec
+}
+
+// foldOf returns how the rows of one key of t are folded when it is read
+// (merge-on-read unique keys, aggregate keys), or nil when its rowsets are
+// read as they are (duplicate keys, and merge-on-write, whose replaced rows
+// the scan skips by their delete bitmaps).
+func foldOf(t *catalog.Table) (*keymodel.Model, error) {
+	switch {
+	case t.KeysType == catalog.AggKeys:
+		m := &keymodel.Model{Kind: keymodel.Aggregate, NumKeys: t.Schema.NumKeys(), SeqCol: -1}
+		for _, c := range t.Schema.Columns {
+			a, err := keymodel.ParseAgg(c.AggType)
+			if err != nil {
+				return nil, err
+			}
+			m.Aggs = append(m.Aggs, a)
+		}
+		return m, nil
+	case t.KeysType == catalog.UniqueKeys && !t.MergeOnWrite():
+		seq, _ := t.SequenceColumn()
+		return &keymodel.Model{Kind: keymodel.Unique, NumKeys: t.Schema.NumKeys(), SeqCol: seq}, nil
+	}
+	return nil, nil
+}
+
+// newMergeScan builds the scan of a table whose keys are folded when read:
+// every column is merged and folded, then the scan's columns returned.
+func newMergeScan(s *scanNode, segs pinnedSegments, fold *keymodel.Model) (exec.Operator, error) {
+	spec := scanSpec(s, segs)
+	all := make([]exec.ScanColumn, len(s.table.Schema.Columns))
+	for i := range s.table.Schema.Columns {
+		all[i] = scanColumn(&s.table.Schema.Columns[i])
+	}
+	sign, _ := s.table.DeleteSignColumn()
+	return exec.NewMergeScan(exec.MergeScanSpec{
+		Tablets: segs.Tablets, Columns: all, NumKeys: s.table.Schema.NumKeys(), Fold: fold,
+		SignCol: sign, Output: s.colIdx, Filter: spec.Filter,
+	})
+}
+
+// scanColumn is how a scan reads column c: by id, with its default where a
+// segment predates it.
+func scanColumn(c *catalog.Column) exec.ScanColumn {
+	sc := exec.ScanColumn{ID: c.ID, Type: c.Type}
+	if c.Default != nil {
+		if l, err := exec.NewLiteralChecked(*c.Default, c.Type); err == nil {
+			sc.Default = l.Value
+		}
+	}
+	return sc
 }

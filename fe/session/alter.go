@@ -269,7 +269,10 @@ func (a *alteration) addColumn(cd *sql.ColumnDef, after string, first bool) erro
 			"the existing rows would have no value; add it as NULL, or with a constant default", c.Name, *c.Default)
 	}
 	cols := t.Schema.Columns
-	at := len(cols) // a value column goes last
+	at := len(cols) // a value column goes last, before any hidden column
+	for at > 0 && planner.IsHiddenColumn(cols[at-1].Name) {
+		at--
+	}
 	switch {
 	case first:
 		if !c.IsKey {

@@ -29,12 +29,6 @@ func tableFromDDL(st *sql.CreateTableStmt) (*catalog.Table, error) {
 	if st.Engine != "" && !strings.EqualFold(st.Engine, "olap") {
 		return nil, ddlError("Unknown table engine '%s'; only OLAP tables are supported", st.Engine)
 	}
-	switch st.Keys {
-	case sql.KeysUnique:
-		return nil, notSupported("UNIQUE KEY tables")
-	case sql.KeysAggregate:
-		return nil, notSupported("AGGREGATE KEY tables")
-	}
 	if len(st.Rollups) > 0 {
 		return nil, notSupported("ROLLUP")
 	}
@@ -42,6 +36,15 @@ func tableFromDDL(st *sql.CreateTableStmt) (*catalog.Table, error) {
 		return nil, ddlError("Table %s has no columns", st.Name.Name)
 	}
 	t := &catalog.Table{Name: st.Name.Name, KeysType: catalog.DupKeys, Comment: st.Comment}
+	switch st.Keys {
+	case sql.KeysUnique:
+		t.KeysType = catalog.UniqueKeys
+	case sql.KeysAggregate:
+		t.KeysType = catalog.AggKeys
+	}
+	if t.KeysType != catalog.DupKeys && len(st.KeyColumns) == 0 {
+		return nil, ddlError("The number of key columns is 0.")
+	}
 
 	seen := map[string]bool{}
 	for _, cd := range st.Columns {
@@ -50,13 +53,11 @@ func tableFromDDL(st *sql.CreateTableStmt) (*catalog.Table, error) {
 			return nil, ddlErrorCode(1060, "Duplicate column name '%s'", cd.Name)
 		}
 		seen[lname] = true
-		if cd.AggType != "" {
-			return nil, ddlError("The aggregation type %s of column %s is only allowed in AGGREGATE KEY tables", cd.AggType, cd.Name)
-		}
 		c, err := columnFromDef(cd)
 		if err != nil {
 			return nil, err
 		}
+		c.AggType = strings.ToUpper(cd.AggType)
 		t.Schema.Columns = append(t.Schema.Columns, c)
 	}
 
@@ -92,6 +93,15 @@ func tableFromDDL(st *sql.CreateTableStmt) (*catalog.Table, error) {
 		c.IsKey = true
 		t.KeyColumns = append(t.KeyColumns, c.Name)
 	}
+	if len(st.Properties) > 0 {
+		t.Properties = map[string]string{}
+		for _, p := range st.Properties {
+			t.Properties[strings.ToLower(p.Key)] = p.Value
+		}
+	}
+	if err := setKeysModel(t); err != nil {
+		return nil, err
+	}
 
 	if err := setPartitions(t, st.Partition); err != nil {
 		return nil, err
@@ -99,11 +109,8 @@ func tableFromDDL(st *sql.CreateTableStmt) (*catalog.Table, error) {
 	if err := setDistribution(t, st.Distribution); err != nil {
 		return nil, err
 	}
-	if len(st.Properties) > 0 {
-		t.Properties = map[string]string{}
-		for _, p := range st.Properties {
-			t.Properties[strings.ToLower(p.Key)] = p.Value
-		}
+	if err := checkModelPlacement(t); err != nil {
+		return nil, err
 	}
 	if n, ok := t.Properties["replication_num"]; ok {
 		r, err := strconv.Atoi(n)
@@ -490,4 +497,167 @@ func setDistribution(t *catalog.Table, dd *sql.DistributionDesc) error {
 	}
 	t.Distribution = d
 	return nil
+}
+
+// setKeysModel applies the rules of t's data model to its columns (key
+// columns are marked already) with Doris's checks and wording: aggregation
+// types where the model wants them, the merge-on-write and sequence
+// properties, and the hidden columns of UNIQUE KEY tables.
+func setKeysModel(t *catalog.Table) error {
+	cols := t.Schema.Columns
+	for i := range cols {
+		c := &cols[i]
+		if c.IsKey {
+			if c.AggType != "" {
+				return ddlError("Key column[%s] should not specify aggregate type.", c.Name)
+			}
+			if isSketch(c.Type) {
+				return ddlError("Key column can not set %s type: %s", c.Type.SQLName(), c.Name)
+			}
+			continue
+		}
+		switch t.KeysType {
+		case catalog.AggKeys:
+			if c.AggType == "" {
+				return ddlError("AGG_KEYS table should specify aggregate type for non-key column[%s]", c.Name)
+			}
+			if err := checkAggType(c); err != nil {
+				return err
+			}
+		default:
+			if c.AggType != "" {
+				name := "DUP_KEYS"
+				if t.KeysType == catalog.UniqueKeys {
+					name = "UNIQUE_KEYS"
+				}
+				return ddlError("%s table should not specify aggregate type for non-key column[%s]", name, c.Name)
+			}
+		}
+	}
+	if t.KeysType != catalog.UniqueKeys {
+		for _, p := range []string{catalog.PropMergeOnWrite, catalog.PropSequenceCol, catalog.PropSequenceType} {
+			if _, ok := t.Properties[p]; ok {
+				if p == catalog.PropMergeOnWrite {
+					return ddlError("%s property only support unique key table", p)
+				}
+				return ddlError("sequence column only support UNIQUE_KEYS")
+			}
+		}
+		return nil
+	}
+
+	if t.Properties == nil {
+		t.Properties = map[string]string{}
+	}
+	switch v := strings.ToLower(t.Properties[catalog.PropMergeOnWrite]); v {
+	case "":
+		t.Properties[catalog.PropMergeOnWrite] = "true"
+	case "true", "false":
+		t.Properties[catalog.PropMergeOnWrite] = v
+	default:
+		return ddlError("%s must be `true` or `false`", catalog.PropMergeOnWrite)
+	}
+	zero := "0"
+	t.Schema.Columns = append(t.Schema.Columns, catalog.Column{
+		Name: catalog.DeleteSignColumn, Type: types.Type{Kind: types.KindTinyInt}, Default: &zero,
+	})
+	seqCol, hasCol := t.Properties[catalog.PropSequenceCol]
+	seqType, hasType := t.Properties[catalog.PropSequenceType]
+	switch {
+	case hasCol && hasType:
+		return ddlError("The sequence_col and sequence_type cannot be set at the same time")
+	case hasCol:
+		_, c := t.Schema.ColumnByName(seqCol)
+		if c == nil {
+			return ddlError("The specified sequence column[%s] not exists", seqCol)
+		}
+		if !canBeSequence(c.Type) {
+			return ddlError("Sequence type only support integer types and date types")
+		}
+		if c.IsKey {
+			return ddlError("The sequence column[%s] can not be a key column", seqCol)
+		}
+		t.Properties[catalog.PropSequenceCol] = c.Name
+	case hasType:
+		ty, err := (&sql.TypeName{Name: strings.ToUpper(strings.TrimSpace(seqType))}).Resolve()
+		if err != nil {
+			return ddlError("Unknown sequence type: %s", seqType)
+		}
+		if !canBeSequence(ty) {
+			return ddlError("Sequence type only support integer types and date types")
+		}
+		t.Schema.Columns = append(t.Schema.Columns, catalog.Column{Name: catalog.SequenceColumn, Type: ty, Nullable: true})
+	}
+	return nil
+}
+
+// checkAggType checks the aggregation of a value column of an AGGREGATE
+// KEY table against its type (Doris's AggregateType.checkCompatibility).
+func checkAggType(c *catalog.Column) error {
+	k := c.Type.Kind
+	ok := false
+	switch c.AggType {
+	case "SUM":
+		ok = k.IsNumeric()
+	case "MIN", "MAX", "REPLACE", "REPLACE_IF_NOT_NULL":
+		ok = !isSketch(c.Type)
+	case "BITMAP_UNION":
+		ok = k == types.KindBitmap
+	case "HLL_UNION":
+		ok = k == types.KindHLL
+	case "NONE":
+		return ddlError("can't set NONE as aggregation type on column %s", c.Name)
+	default:
+		return ddlError("Unknown aggregation type %s of column %s", c.AggType, c.Name)
+	}
+	if !ok {
+		return ddlError("Aggregate type %s is not compatible with primitive type %s", c.AggType, c.Type.SQLName())
+	}
+	if c.AggType == "SUM" && c.Default != nil {
+		if f, err := strconv.ParseFloat(*c.Default, 64); err != nil || f != 0 {
+			return ddlError("The default value of '%s' with SUM aggregation function must be zero", c.Name)
+		}
+	}
+	return nil
+}
+
+// checkModelPlacement checks, for the UNIQUE and AGGREGATE KEY models,
+// that every row of one key lands in one tablet: partition and bucket
+// columns must be keys, and rows of a unique key may not be spread at
+// random.
+func checkModelPlacement(t *catalog.Table) error {
+	if t.KeysType == catalog.DupKeys {
+		return nil
+	}
+	if t.Distribution.Type == catalog.RandomDistributed {
+		if t.KeysType == catalog.UniqueKeys {
+			return ddlError("Should not be distributed by random when keys type is unique")
+		}
+		for _, c := range t.Schema.Columns {
+			if c.AggType == "REPLACE" || c.AggType == "REPLACE_IF_NOT_NULL" {
+				return ddlError("Should not be distributed by random when keys type is agg and column is in replace, [%s] is invalid", c.Name)
+			}
+		}
+	}
+	for _, name := range t.Distribution.Columns {
+		if _, c := t.Schema.ColumnByName(name); c != nil && !c.IsKey {
+			return ddlError("Distribution column[%s] is not key column", c.Name)
+		}
+	}
+	for _, name := range t.PartitionColumns {
+		if _, c := t.Schema.ColumnByName(name); c != nil && !c.IsKey {
+			return ddlError("The partition column could not be aggregated column")
+		}
+	}
+	return nil
+}
+
+// isSketch reports whether t is BITMAP or HLL, the types only their own
+// aggregations (BITMAP_UNION, HLL_UNION) may fold.
+func isSketch(t types.Type) bool { return t.Kind == types.KindBitmap || t.Kind == types.KindHLL }
+
+// canBeSequence reports whether a column of type t may order the rows of a
+// unique key: integers, dates and datetimes.
+func canBeSequence(t types.Type) bool {
+	return t.Kind.IsInteger() && t.Kind != types.KindLargeInt || t.Kind.IsTemporal()
 }

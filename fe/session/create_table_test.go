@@ -75,8 +75,14 @@ func TestCreateTableBatchPartitionsAndDefaults(t *testing.T) {
 
 func TestCreateTableErrors(t *testing.T) {
 	for _, tc := range []struct{ sql, want string }{
-		{"CREATE TABLE t (k INT, v INT) UNIQUE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1", "UNIQUE KEY tables is not supported yet"},
-		{"CREATE TABLE t (k INT, v INT SUM) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1", "AGGREGATE KEY tables is not supported yet"},
+		{"CREATE TABLE t (k INT, v INT) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1", "AGG_KEYS table should specify aggregate type for non-key column[v]"},
+		{"CREATE TABLE t (k INT SUM, v INT SUM) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1", "Key column[k] should not specify aggregate type."},
+		{"CREATE TABLE t (k INT, v VARCHAR(3) SUM) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1", "Aggregate type SUM is not compatible with primitive type VARCHAR(3)"},
+		{"CREATE TABLE t (k INT, v BITMAP) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1", "AGG_KEYS table should specify aggregate type for non-key column[v]"},
+		{"CREATE TABLE t (k INT, v INT BITMAP_UNION) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1", "Aggregate type BITMAP_UNION is not compatible with primitive type INT"},
+		{"CREATE TABLE t (k INT, v INT REPLACE) AGGREGATE KEY(k) DISTRIBUTED BY RANDOM BUCKETS 1", "Should not be distributed by random when keys type is agg and column is in replace"},
+		{"CREATE TABLE t (k INT, v INT) UNIQUE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('function_column.sequence_col' = 'v', 'function_column.sequence_type' = 'int')", "The sequence_col and sequence_type cannot be set at the same time"},
+		{"CREATE TABLE t (k INT, v INT) UNIQUE KEY(k) PARTITION BY RANGE(v) (PARTITION p VALUES LESS THAN (10)) DISTRIBUTED BY HASH(k) BUCKETS 1", "The partition column could not be aggregated column"},
 		{"CREATE TABLE t (k INT, v INT) DUPLICATE KEY(v) DISTRIBUTED BY HASH(k) BUCKETS 1", "ordered prefix"},
 		{"CREATE TABLE t (k INT, v INT) DUPLICATE KEY(x) DISTRIBUTED BY HASH(k) BUCKETS 1", "does not exist"},
 		{"CREATE TABLE t (k STRING, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(v) BUCKETS 1", "can not be a key column"},

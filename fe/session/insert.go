@@ -15,6 +15,7 @@ import (
 
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/sql"
 	"github.com/strata-db/strata/loader"
 	"github.com/strata-db/strata/mysqlproto"
@@ -37,8 +38,11 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 	// target[i] is the schema index of the i-th listed column.
 	var target []int
 	if len(st.Columns) == 0 {
-		for i := range t.Schema.Columns {
-			target = append(target, i)
+		// Every column but Doris's hidden ones, which take their defaults.
+		for i, c := range t.Schema.Columns {
+			if !planner.IsHiddenColumn(c.Name) {
+				target = append(target, i)
+			}
 		}
 	} else {
 		seen := map[int]bool{}
@@ -58,6 +62,9 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 	listed := make([]bool, len(t.Schema.Columns))
 	for _, i := range target {
 		listed[i] = true
+	}
+	if i, c := t.Schema.ColumnByName(catalog.SequenceColumn); c != nil && !listed[i] {
+		return nil, &sqlError{Code: 1105, Msg: fmt.Sprintf("Table %s has sequence column, need to specify the sequence column", t.Name)}
 	}
 	defaults := make([]*exec.Literal, len(t.Schema.Columns))
 	for i, c := range t.Schema.Columns {

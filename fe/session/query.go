@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/planner"
@@ -28,6 +30,15 @@ func (s *Session) runSelect(ctx context.Context, st *sql.SelectStmt, params []an
 	if err != nil {
 		return nil, err
 	}
+	if v := s.Variable("return_object_data_as_binary"); v != "1" && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "on") {
+		// Doris sends BITMAP and HLL values as NULL unless asked for their
+		// serialized bytes.
+		for i, f := range plan.Fields {
+			if f.Type.Kind.IsObject() {
+				it.nullCols = append(it.nullCols, i)
+			}
+		}
+	}
 	return &mysqlproto.Result{Fields: fieldsOf(plan.Fields), Rows: it}, nil
 }
 
@@ -45,6 +56,12 @@ type rowIterator struct {
 	x      *planner.Execution
 	b      exec.Batch
 	closed bool
+	// nullCols are output columns sent as NULL (BITMAP and HLL); cols and
+	// nulls are the batch handed out with them replaced, nulls owned here
+	// until the next batch.
+	nullCols []int
+	cols     []arrow.Array
+	nulls    []arrow.Array
 }
 
 func newRowIterator(ctx context.Context, x *planner.Execution) (*rowIterator, error) {
@@ -70,8 +87,25 @@ func (r *rowIterator) Next() ([]arrow.Array, []int32, error) {
 		if r.b.NumRows() == 0 {
 			continue
 		}
-		return r.b.Cols, r.b.Sel, nil
+		if len(r.nullCols) == 0 {
+			return r.b.Cols, r.b.Sel, nil
+		}
+		r.releaseNulls()
+		r.cols = append(r.cols[:0], r.b.Cols...)
+		for _, c := range r.nullCols {
+			a := array.MakeArrayOfNull(memory.DefaultAllocator, r.cols[c].DataType(), r.cols[c].Len())
+			r.nulls = append(r.nulls, a)
+			r.cols[c] = a
+		}
+		return r.cols, r.b.Sel, nil
 	}
+}
+
+func (r *rowIterator) releaseNulls() {
+	for _, a := range r.nulls {
+		a.Release()
+	}
+	r.nulls = r.nulls[:0]
 }
 
 func (r *rowIterator) Close() {
@@ -79,6 +113,7 @@ func (r *rowIterator) Close() {
 		return
 	}
 	r.closed = true
+	r.releaseNulls()
 	r.x.Root.Close()
 	r.x.Release()
 }

@@ -218,6 +218,10 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 		return s.explain(x)
 	case *sql.InsertStmt:
 		return s.insert(ctx, x, params)
+	case *sql.DeleteStmt:
+		return s.deleteFrom(ctx, x, params)
+	case *sql.UpdateStmt:
+		return s.update(ctx, x, params)
 	case *sql.CreateDatabaseStmt:
 		if err := s.eng.Catalog.CreateDatabase(ctx, x.Name.Name, x.IfNotExists); err != nil {
 			return nil, err

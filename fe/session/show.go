@@ -319,8 +319,12 @@ func (s *Session) describe(st *sql.DescribeStmt) (*mysqlproto.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	showHidden := s.showHiddenColumns()
 	var rows [][]any
 	for _, c := range t.Schema.Columns {
+		if !showHidden && planner.IsHiddenColumn(c.Name) {
+			continue
+		}
 		null := "No"
 		if c.Nullable {
 			null = "Yes"
@@ -461,4 +465,11 @@ func (s *Session) showTableStatus(st *sql.ShowStmt, match func(string) bool) (*m
 	return mysqlproto.NewRowsResult(stringFields("Name", "Engine", "Version", "Row_format", "Rows", "Avg_row_length", "Data_length",
 		"Max_data_length", "Index_length", "Data_free", "Auto_increment", "Create_time", "Update_time", "Check_time",
 		"Collation", "Checksum", "Create_options", "Comment"), rows), nil
+}
+
+// showHiddenColumns reports whether the session shows Doris's hidden
+// columns (the delete sign of unique tables) in *, DESC and SHOW CREATE.
+func (s *Session) showHiddenColumns() bool {
+	v := s.Variable("show_hidden_columns")
+	return v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "on")
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/planner"
 )
 
 // quoteIdent backquotes an identifier, doubling embedded backquotes.
@@ -37,7 +38,13 @@ func quoteDouble(s string) string {
 func renderCreateTable(t *catalog.Table) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE %s (\n", quoteIdent(t.Name))
-	for i, c := range t.Schema.Columns {
+	var cols []catalog.Column
+	for _, c := range t.Schema.Columns {
+		if !planner.IsHiddenColumn(c.Name) {
+			cols = append(cols, c)
+		}
+	}
+	for i, c := range cols {
 		b.WriteString("  ")
 		b.WriteString(quoteIdent(c.Name))
 		b.WriteByte(' ')
@@ -66,7 +73,7 @@ func renderCreateTable(t *catalog.Table) string {
 			b.WriteString(" COMMENT ")
 			b.WriteString(quoteDouble(c.Comment))
 		}
-		if i < len(t.Schema.Columns)-1 {
+		if i < len(cols)-1 {
 			b.WriteByte(',')
 		}
 		b.WriteByte('\n')

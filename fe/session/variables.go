@@ -136,6 +136,8 @@ var sysVars = func() map[string]*sysVar {
 		{name: "enable_pipeline_engine", kind: varBool, def: "1"},
 		{name: "enable_profile", kind: varBool, def: "0"},
 		{name: "show_hidden_columns", kind: varBool, def: "0"},
+		// Off: BITMAP and HLL values are sent as NULL, as Doris does.
+		{name: "return_object_data_as_binary", kind: varBool, def: "0"},
 		{name: "enable_insert_strict", kind: varBool, def: "1"},
 		{name: "insert_max_filter_ratio", def: "1.0"},
 		{name: "delete_without_partition", kind: varBool, def: "0"},

@@ -503,8 +503,11 @@ func TestTypeResolve(t *testing.T) {
 		{"STRUCT<a:INT>", types.Type{}, "type STRUCT is not supported yet"},
 		{"JSON", types.Type{}, "type JSON is not supported yet"},
 		{"JSONB", types.Type{}, "type JSONB is not supported yet"},
-		{"BITMAP", types.Type{}, "type BITMAP is not supported yet"},
-		{"HLL", types.Type{}, "type HLL is not supported yet"},
+		{"BITMAP", types.Bitmap, ""},
+		{"bitmap", types.Bitmap, ""},
+		{"HLL", types.HLL, ""},
+		{"BITMAP(3)", types.Type{}, "type BITMAP takes no parameters"},
+		{"HLL(1)", types.Type{}, "type HLL takes no parameters"},
 		{"QUANTILE_STATE", types.Type{}, "type QUANTILE_STATE is not supported yet"},
 		{"DECIMAL(39, 2)", types.Type{}, "invalid type DECIMAL(39, 2): DECIMAL precision must be between 1 and 38, got 39"},
 		{"DATETIME(7)", types.Type{}, "invalid type DATETIME(7): DATETIME precision must be between 0 and 6, got 7"},
@@ -528,6 +531,23 @@ func TestTypeResolve(t *testing.T) {
 	ty, err = items[1].Expr.(*CastExpr).Type.Resolve()
 	require.NoError(t, err)
 	require.Equal(t, types.LargeInt, ty)
+	// The aggregate-key columns of the sketch types.
+	ct := mustParse(t, "CREATE TABLE t (k INT, v BITMAP BITMAP_UNION NOT NULL, h HLL HLL_UNION) AGGREGATE KEY(k) DISTRIBUTED BY HASH(k)").(*CreateTableStmt)
+	for i, want := range []types.Type{types.Int, types.Bitmap, types.HLL} {
+		got, err := ct.Columns[i].Type.Resolve()
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	require.Equal(t, "BITMAP_UNION", ct.Columns[1].AggType)
+	require.Equal(t, "HLL_UNION", ct.Columns[2].AggType)
+	sel = mustParse(t, "SELECT CAST(NULL AS BITMAP), CAST(h AS HLL)").(*SelectStmt)
+	items = sel.Body.(*SelectBlock).Items
+	ty, err = items[0].Expr.(*CastExpr).Type.Resolve()
+	require.NoError(t, err)
+	require.Equal(t, types.Bitmap, ty)
+	ty, err = items[1].Expr.(*CastExpr).Type.Resolve()
+	require.NoError(t, err)
+	require.Equal(t, types.HLL, ty)
 }
 
 func TestStatementText(t *testing.T) {

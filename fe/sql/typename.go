@@ -80,7 +80,8 @@ const (
 
 // Resolve maps the written type to the shared type vocabulary and checks its
 // parameters. Types Strata does not implement yet (ARRAY, MAP, STRUCT, JSON,
-// BITMAP, HLL, ...) give an error such as "type ARRAY is not supported yet".
+// QUANTILE_STATE, ...) give an error such as "type ARRAY is not supported
+// yet". BITMAP and HLL take no parameters.
 //
 // CAST targets resolve too: SIGNED [INTEGER] is BIGINT and UNSIGNED
 // [INTEGER] is LARGEINT (wide enough for every unsigned 64-bit value).
@@ -150,6 +151,10 @@ func (t *TypeName) Resolve() (types.Type, error) {
 		p = nil
 	case "STRING", "TEXT":
 		ty = types.String
+	case "BITMAP":
+		ty = types.Bitmap
+	case "HLL":
+		ty = types.HLL
 	default:
 		return types.Type{}, fmt.Errorf("type %s is not supported yet", t.Name)
 	}

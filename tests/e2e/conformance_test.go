@@ -254,6 +254,11 @@ CREATE TABLE db.b (id BIGINT, name VARCHAR(32), age INT, ts BIGINT)
   DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2;
 CREATE TABLE db.d (id BIGINT, name VARCHAR(32), age INT, ts BIGINT)
   DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 4;
+CREATE TABLE db.u (id BIGINT, name VARCHAR(32), age INT, ts BIGINT)
+  UNIQUE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2;
+CREATE TABLE db.us (id BIGINT, name VARCHAR(32), age INT, ts BIGINT)
+  UNIQUE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2
+  PROPERTIES ("function_column.sequence_type" = "bigint");
 `
 
 // count is the number of rows of db.<table> with ids in [lo, hi].
@@ -370,6 +375,9 @@ func TestStreamLoadConformance(t *testing.T) {
 			}
 			return out
 		}())
+		body = c.get(c.feURL("/api/db/u/_schema"), nil)
+		require.NoError(t, json.Unmarshal([]byte(strings.Join(strings.Fields(string(body)), "")), &rep), "%s", body)
+		require.Equal(t, "UNIQUE_KEYS", rep.Data.KeysType)
 		body = c.get(c.feURL("/api/internal/db/m/_schema"), nil)
 		require.NoError(t, json.Unmarshal(body, &rep), "%s", body)
 		require.Equal(t, 0, rep.Code)
@@ -790,6 +798,68 @@ func TestStreamLoadConformance(t *testing.T) {
 		require.Equal(t, 0, count(t, s, "b", 530, 531))
 	})
 
+	uRows := func(lo, hi int) string {
+		return s.MustMySQL(fmt.Sprintf("SELECT id, name, age, ts FROM db.u WHERE id BETWEEN %d AND %d ORDER BY id", lo, hi))
+	}
+	t.Run("34 delete sign", func(t *testing.T) {
+		js := []string{"format: json", "read_json_by_line: true", "hidden_columns: __DORIS_DELETE_SIGN__"}
+		requireSuccess(t, c.load("db", "u", jsonRows(1, 3), false, append(js, "label: t34a")...))
+		require.Equal(t, 3, count(t, s, "u", 1, 3))
+		requireSuccess(t, c.load("db", "u", []byte(`{"id":"1","__DORIS_DELETE_SIGN__":"1"}`), false, append(js, "label: t34b")...))
+		require.Equal(t, "2\tn2\t2\t2\n3\tn3\t3\t3\n", uRows(1, 3))
+		// On a duplicate table the sign is not a column: the row is appended.
+		requireSuccess(t, c.load("db", "d", jsonRows(700, 1), false, append(js, "label: t34c")...))
+		requireSuccess(t, c.load("db", "d", []byte(`{"id":"700","__DORIS_DELETE_SIGN__":"1"}`), false, append(js, "label: t34d")...))
+		require.Equal(t, 2, count(t, s, "d", 700, 700))
+		// CSV, the sign last in columns.
+		requireSuccess(t, c.load("db", "u", []byte("2,n2,2,2,1"), false, "label: t34e", "column_separator: ,",
+			"columns: `id`,`name`,`age`,`ts`,__DORIS_DELETE_SIGN__"))
+		require.Equal(t, "3\tn3\t3\t3\n", uRows(1, 3))
+		// Deleted keys come back with a later upsert.
+		requireSuccess(t, c.load("db", "u", []byte("1,back,9,9,0"), false, "label: t34f", "column_separator: ,",
+			"columns: `id`,`name`,`age`,`ts`,__DORIS_DELETE_SIGN__"))
+		require.Equal(t, "1\tback\t9\t9\n3\tn3\t3\t3\n", uRows(1, 3))
+	})
+
+	t.Run("35 sequence column", func(t *testing.T) {
+		load := func(label, body string, extra ...string) loadResult {
+			hs := append([]string{"label: " + label, "column_separator: ,", "columns: id,name,age,ts,__DORIS_DELETE_SIGN__",
+				"function_column.sequence_col: ts"}, extra...)
+			return c.load("db", "us", []byte(body), false, hs...)
+		}
+		row := func() string { return s.MustMySQL("SELECT id, age, ts FROM db.us WHERE id = 1") }
+		requireSuccess(t, load("t35a", "1,a,1,10,0"))
+		requireSuccess(t, load("t35b", "1,b,2,5,0"))
+		require.Equal(t, "1\t1\t10\n", row(), "a lower sequence value does not replace")
+		requireSuccess(t, load("t35c", "1,c,3,5,1"))
+		require.Equal(t, "1\t1\t10\n", row(), "a delete with a lower sequence value does not delete")
+		requireSuccess(t, load("t35d", "1,d,4,11,1"))
+		require.Equal(t, "", row())
+		// The table needs the header; a table without a sequence column refuses it.
+		res := c.load("db", "us", []byte("2,x,1,1"), false, "label: t35e", "column_separator: ,")
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "Table us has sequence column, need to specify the sequence column")
+		res = c.load("db", "u", []byte("2,x,1,1"), false, "label: t35f", "column_separator: ,", "function_column.sequence_col: ts")
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "There is no sequence column in the table u")
+	})
+
+	t.Run("36 merge_type", func(t *testing.T) {
+		csv := []string{"column_separator: ,", "columns: id,name,age,ts"}
+		requireSuccess(t, c.load("db", "u", []byte("40,a,1,1\n41,b,0,1\n42,c,2,1\n43,d,0,1"), false, append(csv, "label: t36a")...))
+		requireSuccess(t, c.load("db", "u", []byte("40,,0,0\n42,,0,0"), false, append(csv, "label: t36b", "merge_type: DELETE")...))
+		require.Equal(t, "41\tb\t0\t1\n43\td\t0\t1\n", uRows(40, 49))
+		requireSuccess(t, c.load("db", "u", []byte("41,b,0,2\n43,d2,5,2\n44,e,7,2"), false,
+			append(csv, "label: t36c", "merge_type: MERGE", "delete: age=0")...))
+		require.Equal(t, "43\td2\t5\t2\n44\te\t7\t2\n", uRows(40, 49))
+		res := c.load("db", "u", []byte("45,f,1,1"), false, append(csv, "label: t36d", "merge_type: MERGE")...)
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "Excepted DELETE ON clause when merge type is MERGE.")
+		res = c.load("db", "d", []byte("45,f,1,1"), false, append(csv, "label: t36e", "merge_type: DELETE")...)
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "load by MERGE or DELETE is only supported in unique tables.")
+	})
+
 	t.Run("38 schema change endpoints", func(t *testing.T) {
 		rep := c.query("db", "SELECT COLUMN_NAME FROM information_schema.`COLUMNS` WHERE TABLE_SCHEMA = 'db' AND TABLE_NAME = 'd' AND COLUMN_NAME = 'age'")
 		require.Equal(t, float64(0), rep["code"], "%v", rep)
@@ -814,7 +884,7 @@ func TestStreamLoadConformance(t *testing.T) {
 		require.Equal(t, float64(1), rep["code"], "%v", rep)
 		require.Contains(t, rep["data"], "Nothing is changed. please check your alter stmt.")
 
-		rep = c.query("db", "CREATE TABLE IF NOT EXISTS `db`.`n`(`id` BIGINT COMMENT '',`v` DATETIMEV2(6) COMMENT '') DISTRIBUTED BY HASH(`id`) BUCKETS AUTO PROPERTIES ('replication_num'='1')")
+		rep = c.query("db", "CREATE TABLE IF NOT EXISTS `db`.`n`(`id` BIGINT COMMENT '',`v` DATETIMEV2(6) COMMENT '') UNIQUE KEY(`id`) DISTRIBUTED BY HASH(`id`) BUCKETS AUTO PROPERTIES ('replication_num'='1')")
 		require.Equal(t, float64(0), rep["code"], "%v", rep)
 		rep = c.query("db", "SHOW FULL COLUMNS FROM `db`.`d`")
 		require.Equal(t, float64(0), rep["code"], "%v", rep)

@@ -1,4 +1,4 @@
-package compaction
+package rowset
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stretchr/testify/require"
 
+	"github.com/strata-db/strata/be/rowset/rowsettest"
 	"github.com/strata-db/strata/storage"
 )
 
@@ -18,12 +19,12 @@ func mergeRows(t *testing.T, cols []storage.ColumnMeta, numKeys, pageRows int, i
 	t.Helper()
 	segs := make([]*storage.Segment, len(inputs))
 	for i, rows := range inputs {
-		segs[i] = segmentOf(t, cols, numKeys, pageRows, rows)
+		segs[i] = rowsettest.SegmentOf(t, cols, numKeys, pageRows, rows)
 	}
 	var out [][]any
-	n, err := merge(context.Background(), segs, cols, numKeys, func(a []arrow.Array) error {
+	n, err := Merge(context.Background(), segs, cols, numKeys, func(a []arrow.Array) error {
 		require.Len(t, a, len(cols))
-		out = append(out, rowsOf(t, a)...)
+		out = append(out, rowsettest.RowsOf(t, a)...)
 		return nil
 	})
 	require.NoError(t, err)
@@ -39,11 +40,11 @@ func randomInputs(r *rand.Rand, cols []storage.ColumnMeta, numKeys, k, maxRows i
 		for j := range rows {
 			row := make([]any, len(cols))
 			for c := range cols[:len(cols)-1] {
-				row[c] = randomValue(r, cols[c], 0.15)
+				row[c] = rowsettest.RandomValue(r, cols[c], 0.15)
 			}
 			rows[j] = row
 		}
-		sortRows(rows, numKeys)
+		rowsettest.SortRows(rows, numKeys)
 		for j, row := range rows {
 			row[len(cols)-1] = int64(i*1_000_000 + j)
 		}
@@ -51,7 +52,7 @@ func randomInputs(r *rand.Rand, cols []storage.ColumnMeta, numKeys, k, maxRows i
 		want = append(want, rows...)
 	}
 	// Equal keys keep input order: a stable sort of the inputs in order.
-	sortRows(want, numKeys)
+	rowsettest.SortRows(want, numKeys)
 	return inputs, want
 }
 
@@ -63,7 +64,7 @@ func TestMergeKeyTypes(t *testing.T) {
 	types := []arrow.DataType{
 		arrow.PrimitiveTypes.Int8, arrow.PrimitiveTypes.Int16, arrow.PrimitiveTypes.Int32,
 		arrow.PrimitiveTypes.Int64, arrow.PrimitiveTypes.Float32, arrow.PrimitiveTypes.Float64,
-		decimalType, arrow.FixedWidthTypes.Date32, arrow.FixedWidthTypes.Timestamp_us,
+		rowsettest.DecimalType, arrow.FixedWidthTypes.Date32, arrow.FixedWidthTypes.Timestamp_us,
 		arrow.BinaryTypes.String, arrow.FixedWidthTypes.Boolean,
 	}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -72,7 +73,7 @@ func TestMergeKeyTypes(t *testing.T) {
 			for _, nullable := range []bool{false, true} {
 				cols := []storage.ColumnMeta{{ID: 1, Type: typ, Nullable: nullable}, tagColumn}
 				inputs, want := randomInputs(r, cols, 1, 9, 60)
-				sameRows(t, want, mergeRows(t, cols, 1, 8, inputs))
+				rowsettest.SameRows(t, want, mergeRows(t, cols, 1, 8, inputs))
 			}
 		})
 	}
@@ -84,7 +85,7 @@ func TestMergeCompositeKeyAndValues(t *testing.T) {
 	cols := []storage.ColumnMeta{
 		{ID: 1, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 		{ID: 2, Type: arrow.BinaryTypes.String, Nullable: true},
-		{ID: 3, Type: decimalType, Nullable: true},
+		{ID: 3, Type: rowsettest.DecimalType, Nullable: true},
 		{ID: 4, Type: arrow.PrimitiveTypes.Float64},
 		{ID: 5, Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 		{ID: 6, Type: arrow.FixedWidthTypes.Date32, Nullable: true},
@@ -96,7 +97,7 @@ func TestMergeCompositeKeyAndValues(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	inputs, want := randomInputs(r, cols, 2, 30, 1500)
 	require.Greater(t, len(want), chunkRows, "more than one chunk")
-	sameRows(t, want, mergeRows(t, cols, 2, 100, inputs))
+	rowsettest.SameRows(t, want, mergeRows(t, cols, 2, 100, inputs))
 }
 
 // Inputs that do not overlap come out as whole pages; one input, or none,
@@ -119,9 +120,9 @@ func TestMergeShapes(t *testing.T) {
 	}
 	require.Empty(t, mergeRows(t, cols, 1, 8, nil))
 	require.Empty(t, mergeRows(t, cols, 1, 8, [][][]any{{}, {}}))
-	sameRows(t, seq(0, 20, 0), mergeRows(t, cols, 1, 8, [][][]any{seq(0, 20, 0)}))
+	rowsettest.SameRows(t, seq(0, 20, 0), mergeRows(t, cols, 1, 8, [][][]any{seq(0, 20, 0)}))
 	// Newer inputs with smaller keys, as when a backfill follows.
-	sameRows(t, cat(seq(0, 20, 2), seq(20, 20, 1), seq(40, 20, 0)),
+	rowsettest.SameRows(t, cat(seq(0, 20, 2), seq(20, 20, 1), seq(40, 20, 0)),
 		mergeRows(t, cols, 1, 8, [][][]any{seq(40, 20, 0), seq(20, 20, 1), seq(0, 20, 2)}))
 	// All keys equal: input order.
 	same := func(tag int) [][]any {
@@ -131,7 +132,7 @@ func TestMergeShapes(t *testing.T) {
 		}
 		return rows
 	}
-	sameRows(t, cat(same(0), same(1), same(2)), mergeRows(t, cols, 1, 3, [][][]any{same(0), same(1), same(2)}))
+	rowsettest.SameRows(t, cat(same(0), same(1), same(2)), mergeRows(t, cols, 1, 3, [][][]any{same(0), same(1), same(2)}))
 }
 
 // An error from the consumer or a cancelled context stops the merge and
@@ -142,13 +143,13 @@ func TestMergeStops(t *testing.T) {
 	inputs, _ := randomInputs(r, cols, 1, 4, 5000)
 	segs := make([]*storage.Segment, len(inputs))
 	for i, rows := range inputs {
-		segs[i] = segmentOf(t, cols, 1, 64, rows)
+		segs[i] = rowsettest.SegmentOf(t, cols, 1, 64, rows)
 	}
 	boom := errors.New("boom")
-	_, err := merge(context.Background(), segs, cols, 1, func([]arrow.Array) error { return boom })
+	_, err := Merge(context.Background(), segs, cols, 1, func([]arrow.Array) error { return boom })
 	require.ErrorIs(t, err, boom)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = merge(ctx, segs, cols, 1, func([]arrow.Array) error { return nil })
+	_, err = Merge(ctx, segs, cols, 1, func([]arrow.Array) error { return nil })
 	require.ErrorIs(t, err, context.Canceled)
 }

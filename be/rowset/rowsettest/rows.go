@@ -1,4 +1,7 @@
-package compaction
+// Package rowsettest holds the helpers tests of merging and compaction
+// share: rows as Go values, their reference order, and conversions to and
+// from arrays and segments.
+package rowsettest
 
 import (
 	"bytes"
@@ -22,11 +25,11 @@ import (
 // Test rows are []any in column order: nil is NULL; integer-like types
 // (and decimals, as their unscaled value) are int64, floats float64.
 
-var decimalType = &arrow.Decimal128Type{Precision: 18, Scale: 2}
+var DecimalType = &arrow.Decimal128Type{Precision: 18, Scale: 2}
 
-// compareValues is the reference order of the tests: NULL first, then the
+// CompareValues is the reference order of the tests: NULL first, then the
 // value order of the segment format.
-func compareValues(a, b any) int {
+func CompareValues(a, b any) int {
 	switch {
 	case a == nil && b == nil:
 		return 0
@@ -43,27 +46,27 @@ func compareValues(a, b any) int {
 	case string:
 		return strings.Compare(x, b.(string))
 	case bool:
-		return cmpBool(x, b.(bool))
+		return cmp.Compare(boolInt(x), boolInt(b.(bool)))
 	}
-	panic(fmt.Sprintf("compareValues of %T", a))
+	panic(fmt.Sprintf("CompareValues of %T", a))
 }
 
-func compareKeys(a, b []any, numKeys int) int {
+func CompareKeys(a, b []any, numKeys int) int {
 	for k := range numKeys {
-		if r := compareValues(a[k], b[k]); r != 0 {
+		if r := CompareValues(a[k], b[k]); r != 0 {
 			return r
 		}
 	}
 	return 0
 }
 
-// sortRows sorts rows stably by their first numKeys values.
-func sortRows(rows [][]any, numKeys int) {
-	slices.SortStableFunc(rows, func(a, b []any) int { return compareKeys(a, b, numKeys) })
+// SortRows sorts rows stably by their first numKeys values.
+func SortRows(rows [][]any, numKeys int) {
+	slices.SortStableFunc(rows, func(a, b []any) int { return CompareKeys(a, b, numKeys) })
 }
 
-// buildArrays turns rows into one array per column.
-func buildArrays(t testing.TB, cols []storage.ColumnMeta, rows [][]any) []arrow.Array {
+// BuildArrays turns rows into one array per column.
+func BuildArrays(t testing.TB, cols []storage.ColumnMeta, rows [][]any) []arrow.Array {
 	t.Helper()
 	out := make([]arrow.Array, len(cols))
 	for c, col := range cols {
@@ -98,7 +101,7 @@ func buildArrays(t testing.TB, cols []storage.ColumnMeta, rows [][]any) []arrow.
 			case *array.BooleanBuilder:
 				b.Append(v.(bool))
 			default:
-				t.Fatalf("buildArrays: builder %T", b)
+				t.Fatalf("BuildArrays: builder %T", b)
 			}
 		}
 		out[c] = b.NewArray()
@@ -107,8 +110,8 @@ func buildArrays(t testing.TB, cols []storage.ColumnMeta, rows [][]any) []arrow.
 	return out
 }
 
-// rowsOf turns arrays back into rows.
-func rowsOf(t testing.TB, cols []arrow.Array) [][]any {
+// RowsOf turns arrays back into rows.
+func RowsOf(t testing.TB, cols []arrow.Array) [][]any {
 	t.Helper()
 	n := cols[0].Len()
 	rows := make([][]any, n)
@@ -145,7 +148,7 @@ func rowsOf(t testing.TB, cols []arrow.Array) [][]any {
 			case *array.Boolean:
 				v = a.Value(i)
 			default:
-				t.Fatalf("rowsOf: array %T", a)
+				t.Fatalf("RowsOf: array %T", a)
 			}
 			rows[i][c] = v
 		}
@@ -153,15 +156,15 @@ func rowsOf(t testing.TB, cols []arrow.Array) [][]any {
 	return rows
 }
 
-// segmentOf writes rows (already sorted) into an in-memory segment with
+// SegmentOf writes rows (already sorted) into an in-memory segment with
 // small pages, so that merges cross page boundaries.
-func segmentOf(t testing.TB, cols []storage.ColumnMeta, numKeys, pageRows int, rows [][]any) *storage.Segment {
+func SegmentOf(t testing.TB, cols []storage.ColumnMeta, numKeys, pageRows int, rows [][]any) *storage.Segment {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := storage.NewWriter(&buf, cols, storage.WriterOptions{PageRows: pageRows, NumSortKeys: numKeys})
 	require.NoError(t, err)
 	if len(rows) > 0 {
-		arrs := buildArrays(t, cols, rows)
+		arrs := BuildArrays(t, cols, rows)
 		require.NoError(t, w.Append(arrs))
 		for _, a := range arrs {
 			a.Release()
@@ -174,9 +177,9 @@ func segmentOf(t testing.TB, cols []storage.ColumnMeta, numKeys, pageRows int, r
 	return seg
 }
 
-// randomValue draws a value of a column's type from a small domain, so
+// RandomValue draws a value of a column's type from a small domain, so
 // that keys repeat; NULL with probability nulls when the column allows it.
-func randomValue(r *rand.Rand, col storage.ColumnMeta, nulls float64) any {
+func RandomValue(r *rand.Rand, col storage.ColumnMeta, nulls float64) any {
 	if col.Nullable && r.Float64() < nulls {
 		return nil
 	}
@@ -199,11 +202,11 @@ func randomValue(r *rand.Rand, col storage.ColumnMeta, nulls float64) any {
 	case arrow.BOOL:
 		return r.IntN(2) == 0
 	}
-	panic(fmt.Sprintf("randomValue of %s", col.Type))
+	panic(fmt.Sprintf("RandomValue of %s", col.Type))
 }
 
-// sameRows compares rows with NaN equal to NaN.
-func sameRows(t testing.TB, want, got [][]any) {
+// SameRows compares rows with NaN equal to NaN.
+func SameRows(t testing.TB, want, got [][]any) {
 	t.Helper()
 	require.Len(t, got, len(want))
 	for i := range want {
@@ -217,4 +220,11 @@ func sameRows(t testing.TB, want, got [][]any) {
 			require.Equal(t, w, g, "row %d column %d", i, c)
 		}
 	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,4 +1,8 @@
-package compaction
+// Package rowset reads the rowsets of a tablet as one stream sorted on the
+// key: a k-way merge of their segments that can leave out deleted rows and
+// record where each input row went. Compaction writes what it merges;
+// merge-on-read and aggregate-key readers fold it.
+package rowset
 
 import (
 	"cmp"
@@ -6,9 +10,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/decimal"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -20,11 +26,11 @@ import (
 // about one output page.
 const chunkRows = storage.DefaultPageRows
 
-// merger is a k-way merge of sorted segments on their first numKeys
-// columns. Every row of every input comes out exactly once (the duplicate
-// key model); rows with equal keys come out in input order, so the rows of
-// older versions precede those of newer ones, which is what key models
-// that fold equal keys will rely on.
+// Merger is a k-way merge of sorted segments on their first numKeys
+// columns. Every row of every input comes out exactly once, unless Deletes
+// leaves it out; rows with equal keys come out in input order, so the rows
+// of older versions precede those of newer ones, which is what the key
+// models that fold equal keys rely on.
 //
 // It works a page at a time: each input is a cursor over the decoded pages
 // of its segment, the cursors sit in a binary heap ordered by their current
@@ -34,7 +40,7 @@ const chunkRows = storage.DefaultPageRows
 // switch per column and chunk, then a typed loop over the runs. Memory is
 // one decoded page per input plus the pages the pending runs hold, so the
 // policy bounds the inputs of one merge (Policy.MaxRowsets).
-type merger struct {
+type Merger struct {
 	cols    []storage.ColumnMeta
 	numKeys int
 	mem     memory.Allocator
@@ -46,19 +52,36 @@ type merger struct {
 	builders []array.Builder
 	valid    []bool // validity scratch
 
-	// chunkHook, when set, runs before each chunk is emitted (tests).
-	chunkHook func(ctx context.Context)
+	// Deletes, when set, are the rows of each input to leave out (nil
+	// entries: none).
+	Deletes []*roaring.Bitmap
+	// RowMap, when set (one slice per input, as long as its rows),
+	// records where every input row went: RowMap[i][r] is 1 + the output
+	// row that row r of input i became, 0 if it was left out.
+	RowMap [][]uint32
+
+	// Missing, when set, makes the rows of a segment that lacks a column
+	// (one written before the column was added): n rows of column col.
+	// Without it such a segment is an error.
+	Missing func(col, n int) (arrow.Array, error)
+
+	// ChunkHook, when set, runs before each chunk is emitted (tests).
+	ChunkHook func(ctx context.Context)
 }
 
 // cursor reads one segment page by page.
 type cursor struct {
 	idx     int // input order: breaks ties between equal keys
+	seg     *storage.Segment
 	readers []*storage.ColumnReader
 	page    int // current page
 	pages   int
 	pg      *page
 	row, n  int // current row and rows of the current page
 	keys    []keyView
+
+	first int64   // the input's row number of the current page's first row
+	live  []int32 // rows of the page kept when some are left out; nil: all
 }
 
 // page is the decoded arrays of one page of every column. refs counts its
@@ -110,19 +133,22 @@ type keyView struct {
 	scratchFloats []float64
 }
 
-// merge merges segs (each sorted on the first numKeys of cols; every
-// segment has exactly cols) and hands the rows, in order, to emit in
-// batches. emit must not keep the arrays. It returns the number of rows
-// merged.
-func merge(ctx context.Context, segs []*storage.Segment, cols []storage.ColumnMeta, numKeys int, emit func([]arrow.Array) error) (int64, error) {
-	return newMerger(cols, numKeys).run(ctx, segs, emit)
+// Merge merges segs with a new Merger; see Merger.Run.
+func Merge(ctx context.Context, segs []*storage.Segment, cols []storage.ColumnMeta, numKeys int, emit func([]arrow.Array) error) (int64, error) {
+	return NewMerger(cols, numKeys).Run(ctx, segs, emit)
 }
 
-func newMerger(cols []storage.ColumnMeta, numKeys int) *merger {
-	return &merger{cols: cols, numKeys: numKeys, mem: memory.DefaultAllocator}
+// NewMerger returns a merge of segments holding cols, sorted on the first
+// numKeys of them.
+func NewMerger(cols []storage.ColumnMeta, numKeys int) *Merger {
+	return &Merger{cols: cols, numKeys: numKeys, mem: memory.DefaultAllocator}
 }
 
-func (m *merger) run(ctx context.Context, segs []*storage.Segment, emit func([]arrow.Array) error) (rows int64, err error) {
+// Run merges segs (each sorted on the key; every segment has exactly the
+// merger's columns) and hands the rows, in order, to emit in batches. emit
+// must not keep the arrays. It returns the number of rows merged. A Merger
+// runs once.
+func (m *Merger) Run(ctx context.Context, segs []*storage.Segment, emit func([]arrow.Array) error) (rows int64, err error) {
 	defer m.releaseAll()
 	m.builders = make([]array.Builder, len(m.cols))
 	for i, c := range m.cols {
@@ -132,13 +158,13 @@ func (m *merger) run(ctx context.Context, segs []*storage.Segment, emit func([]a
 		if seg.NumPages() == 0 {
 			continue
 		}
-		c := &cursor{idx: i, pages: seg.NumPages(), page: -1, keys: make([]keyView, m.numKeys)}
-		for _, col := range m.cols {
+		c := &cursor{idx: i, seg: seg, pages: seg.NumPages(), page: -1, keys: make([]keyView, m.numKeys)}
+		for k, col := range m.cols {
 			r := seg.Column(col.ID)
-			if r == nil {
-				return 0, fmt.Errorf("compaction: segment %d of the inputs has no column %d", i, col.ID)
+			if r == nil && (m.Missing == nil || k < m.numKeys) {
+				return 0, fmt.Errorf("merging: segment %d of the inputs has no column %d", i, col.ID)
 			}
-			c.readers = append(c.readers, r)
+			c.readers = append(c.readers, r) // nil: filled by Missing
 		}
 		ok, err := m.advance(c)
 		if err != nil {
@@ -165,7 +191,19 @@ func (m *merger) run(ctx context.Context, segs []*storage.Segment, emit func([]a
 		c.pg.refs++
 		m.runs = append(m.runs, run{pg: c.pg, lo: c.row, hi: hi})
 		m.n += hi - c.row
-		rows += int64(hi - c.row)
+		if m.RowMap != nil {
+			dst := m.RowMap[c.idx]
+			for r := c.row; r < hi; r++ {
+				in := int64(r)
+				if c.live != nil {
+					in = int64(c.live[r])
+				}
+				rows++
+				dst[c.first+in] = uint32(rows)
+			}
+		} else {
+			rows += int64(hi - c.row)
+		}
 		c.row = hi
 		if c.row == c.n {
 			ok, err := m.advance(c)
@@ -197,7 +235,7 @@ func (m *merger) run(ctx context.Context, segs []*storage.Segment, emit func([]a
 // runEnd returns the end of the run cursor c can give up before other
 // cursor o's current row: the first row of c's page that must come after
 // it. c's current row comes first (c tops the heap).
-func (m *merger) runEnd(c, o *cursor) int {
+func (m *Merger) runEnd(c, o *cursor) int {
 	if m.lessEq(c, c.n-1, o) {
 		return c.n // the rest of the page
 	}
@@ -223,18 +261,18 @@ func (m *merger) runEnd(c, o *cursor) int {
 }
 
 // lessEq reports whether row i of c comes before o's current row.
-func (m *merger) lessEq(c *cursor, i int, o *cursor) bool {
+func (m *Merger) lessEq(c *cursor, i int, o *cursor) bool {
 	r := m.compare(c, i, o, o.row)
 	return r < 0 || r == 0 && c.idx < o.idx
 }
 
 // less orders two cursors' rows: by key, then by input order.
-func (m *merger) less(a *cursor, i int, b *cursor, j int) bool {
+func (m *Merger) less(a *cursor, i int, b *cursor, j int) bool {
 	r := m.compare(a, i, b, j)
 	return r < 0 || r == 0 && a.idx < b.idx
 }
 
-func (m *merger) down(i int) {
+func (m *Merger) down(i int) {
 	h := m.heap
 	for {
 		l := 2*i + 1
@@ -256,7 +294,7 @@ func (m *merger) down(i int) {
 // compare orders row i of a and row j of b by the key, NULLs first, as
 // the delta writer sorts (tabletstore's comparator): integers and decimals
 // numerically, floats by cmp.Compare, strings bytewise, false before true.
-func (m *merger) compare(a *cursor, i int, b *cursor, j int) int {
+func (m *Merger) compare(a *cursor, i int, b *cursor, j int) int {
 	for k := range a.keys {
 		x, y := &a.keys[k], &b.keys[k]
 		xn := x.nulls != nil && bitutil.BitIsNotSet(x.nulls, x.offset+i)
@@ -301,7 +339,7 @@ func cmpBool(a, b bool) int {
 }
 
 // advance moves c to its next page; false when it has none left.
-func (m *merger) advance(c *cursor) (bool, error) {
+func (m *Merger) advance(c *cursor) (bool, error) {
 	if c.pg != nil {
 		c.pg.unref()
 		c.pg = nil
@@ -310,13 +348,32 @@ func (m *merger) advance(c *cursor) (bool, error) {
 	if c.page >= c.pages {
 		return false, nil
 	}
+	first, n := c.seg.PageRange(c.page)
+	c.first, c.live = first, nil
+	if m.Deletes != nil && m.Deletes[c.idx] != nil {
+		if c.live = storage.LiveRows(m.Deletes[c.idx], first, n, nil); c.live != nil && len(c.live) == 0 {
+			return m.advance(c) // every row of the page is left out
+		}
+	}
 	pg := &page{cols: make([]arrow.Array, len(c.readers)), refs: 1}
 	for i, r := range c.readers {
-		a, err := r.ReadPage(c.page, m.mem)
+		var a arrow.Array
+		var err error
+		if r != nil {
+			a, err = r.ReadPage(c.page, m.mem)
+		} else {
+			a, err = m.Missing(i, n)
+		}
+		if err == nil && c.live != nil {
+			var kept arrow.Array
+			kept, err = takeRows(a, c.live)
+			a.Release()
+			a = kept
+		}
 		if err != nil {
 			pg.cols = pg.cols[:i]
 			pg.unref()
-			return false, fmt.Errorf("compaction: reading page %d of column %d: %w", c.page, m.cols[i].ID, err)
+			return false, fmt.Errorf("merging: reading page %d of column %d: %w", c.page, m.cols[i].ID, err)
 		}
 		pg.cols[i] = a
 	}
@@ -362,7 +419,7 @@ func (v *keyView) set(a arrow.Array) error {
 	case *array.Boolean:
 		v.kind, v.bools = keyBool, x
 	default:
-		return fmt.Errorf("compaction: sort key of arrow type %s", a.DataType())
+		return fmt.Errorf("merging: sort key of arrow type %s", a.DataType())
 	}
 	return nil
 }
@@ -392,15 +449,15 @@ func widenFloat(buf *[]float64, vals []float32) []float64 {
 
 // flush copies the pending runs into one batch, hands it to emit and lets
 // go of the runs' pages.
-func (m *merger) flush(ctx context.Context, emit func([]arrow.Array) error) error {
+func (m *Merger) flush(ctx context.Context, emit func([]arrow.Array) error) error {
 	if m.n == 0 {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if m.chunkHook != nil {
-		m.chunkHook(ctx)
+	if m.ChunkHook != nil {
+		m.ChunkHook(ctx)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -430,7 +487,7 @@ func (m *merger) flush(ctx context.Context, emit func([]arrow.Array) error) erro
 
 // appendRuns copies column c of every pending run into b: one type switch,
 // then a typed loop over the runs.
-func (m *merger) appendRuns(b array.Builder, c int) error {
+func (m *Merger) appendRuns(b array.Builder, c int) error {
 	switch b := b.(type) {
 	case *array.Int8Builder:
 		appendFixed(m, c, b.AppendValues, (*array.Int8).Int8Values)
@@ -485,14 +542,14 @@ func (m *merger) appendRuns(b array.Builder, c int) error {
 			}
 		}
 	default:
-		return fmt.Errorf("compaction: column %d of arrow type %s", m.cols[c].ID, m.cols[c].Type)
+		return fmt.Errorf("merging: column %d of arrow type %s", m.cols[c].ID, m.cols[c].Type)
 	}
 	return nil
 }
 
 // appendFixed copies column c of every pending run of a fixed-width type
 // with appendValues (a builder's AppendValues).
-func appendFixed[A arrow.Array, T any](m *merger, c int, appendValues func([]T, []bool), values func(A) []T) {
+func appendFixed[A arrow.Array, T any](m *Merger, c int, appendValues func([]T, []bool), values func(A) []T) {
 	for _, r := range m.runs {
 		a := r.pg.cols[c].(A)
 		appendValues(values(a)[r.lo:r.hi], m.validity(a, r.lo, r.hi))
@@ -501,7 +558,7 @@ func appendFixed[A arrow.Array, T any](m *merger, c int, appendValues func([]T, 
 
 // validity returns the validity of rows [lo, hi) of a, or nil when a has
 // no nulls. The slice is reused.
-func (m *merger) validity(a arrow.Array, lo, hi int) []bool {
+func (m *Merger) validity(a arrow.Array, lo, hi int) []bool {
 	if a.NullN() == 0 {
 		return nil
 	}
@@ -514,7 +571,7 @@ func (m *merger) validity(a arrow.Array, lo, hi int) []bool {
 }
 
 // releaseAll lets go of every page and builder (also after an error).
-func (m *merger) releaseAll() {
+func (m *Merger) releaseAll() {
 	for _, r := range m.runs {
 		r.pg.unref()
 	}
@@ -531,4 +588,14 @@ func (m *merger) releaseAll() {
 			b.Release()
 		}
 	}
+}
+
+// takeRows returns the given rows of a.
+func takeRows(a arrow.Array, rows []int32) (arrow.Array, error) {
+	b := array.NewInt32Builder(memory.DefaultAllocator)
+	defer b.Release()
+	b.AppendValues(rows, nil)
+	idx := b.NewArray()
+	defer idx.Release()
+	return compute.TakeArray(context.Background(), a, idx)
 }
