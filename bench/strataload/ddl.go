@@ -26,6 +26,14 @@ var FlatColumnTypes = map[string]string{
 // columns in the given order (the key columns first). bigKeys makes
 // LO_ORDERKEY BIGINT, needed once order keys pass 2³¹ (above SF ≈ 357).
 func CreateFlatTable(columns []string, buckets int, bigKeys bool) string {
+	return CreateFlatTableModel(columns, buckets, bigKeys, "dup")
+}
+
+// CreateFlatTableModel is CreateFlatTable with a data model: "dup"
+// (DUPLICATE KEY(LO_ORDERDATE, LO_ORDERKEY)), or "mow" / "mor", a UNIQUE
+// KEY(LO_ORDERDATE, LO_ORDERKEY, LO_LINENUMBER) table with merge-on-write
+// or merge-on-read (the columns must start with those three).
+func CreateFlatTableModel(columns []string, buckets int, bigKeys bool, model string) string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE IF NOT EXISTS lineorder_flat (\n")
 	for i, c := range columns {
@@ -42,7 +50,14 @@ func CreateFlatTable(columns []string, buckets int, bigKeys bool) string {
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString(")\nDUPLICATE KEY(LO_ORDERDATE, LO_ORDERKEY)\nPARTITION BY RANGE(LO_ORDERDATE) (\n")
+	props := `"replication_num" = "1"`
+	switch model {
+	case "mow", "mor":
+		b.WriteString(")\nUNIQUE KEY(LO_ORDERDATE, LO_ORDERKEY, LO_LINENUMBER)\nPARTITION BY RANGE(LO_ORDERDATE) (\n")
+		props += fmt.Sprintf(`, "enable_unique_key_merge_on_write" = "%v"`, model == "mow")
+	default:
+		b.WriteString(")\nDUPLICATE KEY(LO_ORDERDATE, LO_ORDERKEY)\nPARTITION BY RANGE(LO_ORDERDATE) (\n")
+	}
 	for y := 1992; y <= 1998; y++ {
 		fmt.Fprintf(&b, "  PARTITION p%d VALUES LESS THAN (%d0101)", y, y+1)
 		if y < 1998 {
@@ -50,6 +65,6 @@ func CreateFlatTable(columns []string, buckets int, bigKeys bool) string {
 		}
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, ")\nDISTRIBUTED BY HASH(LO_ORDERKEY) BUCKETS %d\nPROPERTIES (\"replication_num\" = \"1\")", buckets)
+	fmt.Fprintf(&b, ")\nDISTRIBUTED BY HASH(LO_ORDERKEY) BUCKETS %d\nPROPERTIES (%s)", buckets, props)
 	return b.String()
 }

@@ -56,6 +56,8 @@ type config struct {
 	loadParallel, genWorkers  int
 	sep                       string
 	wait                      time.Duration
+	model                     string
+	updateFrac                float64
 }
 
 func main() {
@@ -78,6 +80,8 @@ func main() {
 	flag.IntVar(&c.genWorkers, "gen-workers", 1, "generator goroutines per stream load")
 	flag.StringVar(&c.sep, "sep", "|", "column separator of the generated CSV")
 	flag.DurationVar(&c.wait, "wait", 60*time.Second, "how long to wait for the server to accept connections")
+	flag.StringVar(&c.model, "model", "dup", "data model of lineorder_flat: dup, mow (UNIQUE KEY, merge-on-write) or mor (merge-on-read)")
+	flag.Float64Var(&c.updateFrac, "update-frac", 0, "after loading, load this share of the rows again (unique models: every one an update)")
 	flag.BoolVar(&c.genOnly, "gen-only", false, "only write the generated tables to -out")
 	flag.StringVar(&c.out, "out", "", "output directory for -gen-only")
 	flag.StringVar(&c.tables, "tables", strings.Join(ssb.Tables, ","), "tables for -gen-only")
@@ -94,6 +98,11 @@ func main() {
 func run(ctx context.Context, c config, out io.Writer) error {
 	if c.runs < 1 || c.buckets < 1 || c.loadParallel < 1 || c.rowsPerLoad < 1 {
 		return errors.New("-runs, -buckets, -load-parallel and -rows-per-load must be positive")
+	}
+	switch c.model {
+	case "dup", "mow", "mor":
+	default:
+		return fmt.Errorf("-model %q: want dup, mow or mor", c.model)
 	}
 	g, err := ssb.New(c.sf)
 	if err != nil {
@@ -204,7 +213,7 @@ func createAndLoad(ctx context.Context, g *ssb.Generator, db *sql.DB, c config, 
 	if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS lineorder_flat"); err != nil {
 		return fmt.Errorf("dropping lineorder_flat: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, createFlatTable(cols, c.buckets, bigKeys)); err != nil {
+	if _, err := db.ExecContext(ctx, strataload.CreateFlatTableModel(cols, c.buckets, bigKeys, c.model)); err != nil {
 		return fmt.Errorf("creating lineorder_flat: %w", err)
 	}
 
@@ -222,9 +231,47 @@ func createAndLoad(ctx context.Context, g *ssb.Generator, db *sql.DB, c config, 
 
 	plan := loadPlan(g.LineorderChunks(), c.rowsPerLoad)
 	runID := newRunID()
-	fmt.Fprintf(out, "loading SF %g: ~%d rows in %d stream loads of ~%d rows, %d at a time, to %s\n",
-		c.sf, 4*g.Sizes().Orders, len(plan), c.rowsPerLoad, c.loadParallel, target)
+	fmt.Fprintf(out, "loading SF %g into a %s table: ~%d rows in %d stream loads of ~%d rows, %d at a time, to %s\n",
+		c.sf, c.model, 4*g.Sizes().Orders, len(plan), c.rowsPerLoad, c.loadParallel, target)
+	loaded, err := runLoads(ctx, g, loader, plan, runID, c, out)
+	if err != nil {
+		return err
+	}
+	if err := checkCount(ctx, db, loaded); err != nil {
+		return err
+	}
+	if c.updateFrac <= 0 {
+		return nil
+	}
+	// Updates: every k-th load again, the same rows, so the answers stay
+	// those of the generator while every one of them replaces a row.
+	k := max(1, int(1/c.updateFrac+0.5))
+	var again [][2]int64
+	for i := 0; i < len(plan); i += k {
+		again = append(again, plan[i])
+	}
+	fmt.Fprintf(out, "updating: %d of the %d loads again (every %d-th)\n", len(again), len(plan), k)
+	if _, err := runLoads(ctx, g, loader, again, runID+"_u", c, out); err != nil {
+		return err
+	}
+	return checkCount(ctx, db, loaded)
+}
 
+// checkCount checks that lineorder_flat holds want rows.
+func checkCount(ctx context.Context, db *sql.DB, want int64) error {
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM lineorder_flat").Scan(&n); err != nil {
+		return fmt.Errorf("counting lineorder_flat: %w", err)
+	}
+	if n != want {
+		return fmt.Errorf("lineorder_flat holds %d rows, loaded %d", n, want)
+	}
+	return nil
+}
+
+// runLoads sends the loads of plan, c.loadParallel at a time, reports
+// progress and the load speed, and returns the rows loaded.
+func runLoads(ctx context.Context, g *ssb.Generator, loader *streamLoader, plan [][2]int64, runID string, c config, out io.Writer) (int64, error) {
 	var genRows, genBytes, loadedRows atomic.Int64
 	start := time.Now()
 	tick := time.NewTicker(2 * time.Second)
@@ -279,21 +326,13 @@ func createAndLoad(ctx context.Context, g *ssb.Generator, db *sql.DB, c config, 
 	close(done)
 	wg.Wait()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	el := time.Since(start)
 	fmt.Fprintf(out, "loaded %d rows, %.0f MB in %.1fs: %.1f MB/s, %.0f rows/s\n",
 		loadedRows.Load(), float64(genBytes.Load())/1e6, el.Seconds(),
 		float64(genBytes.Load())/1e6/el.Seconds(), float64(loadedRows.Load())/el.Seconds())
-
-	var n int64
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM lineorder_flat").Scan(&n); err != nil {
-		return fmt.Errorf("counting lineorder_flat: %w", err)
-	}
-	if n != loadedRows.Load() {
-		return fmt.Errorf("lineorder_flat holds %d rows, loaded %d", n, loadedRows.Load())
-	}
-	return nil
+	return loadedRows.Load(), nil
 }
 
 // escapeSeparator spells a separator the way the column_separator header
