@@ -100,6 +100,8 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		return errors.New("-runs, -buckets, -load-parallel and -rows-per-load must be positive")
 	}
 	switch c.model {
+	case "":
+		c.model = "dup"
 	case "dup", "mow", "mor":
 	default:
 		return fmt.Errorf("-model %q: want dup, mow or mor", c.model)
