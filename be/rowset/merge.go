@@ -145,9 +145,9 @@ func NewMerger(cols []storage.ColumnMeta, numKeys int) *Merger {
 }
 
 // Run merges segs (each sorted on the key; every segment has exactly the
-// merger's columns) and hands the rows, in order, to emit in batches. emit
-// must not keep the arrays. It returns the number of rows merged. A Merger
-// runs once.
+// merger's columns) and hands the rows, in order, to emit in batches. Each
+// batch is new arrays, released when emit returns: emit retains what it
+// keeps. It returns the number of rows merged. A Merger runs once.
 func (m *Merger) Run(ctx context.Context, segs []*storage.Segment, emit func([]arrow.Array) error) (rows int64, err error) {
 	defer m.releaseAll()
 	m.builders = make([]array.Builder, len(m.cols))
