@@ -112,7 +112,7 @@ func (s *MergeScan) produce(ctx context.Context) {
 	for _, t := range s.spec.Tablets {
 		m := rowset.NewMerger(cols, s.spec.NumKeys)
 		m.Deletes = t.Deletes
-		m.Missing = s.missing
+		m.Missing = func(col, n int) (arrow.Array, error) { return s.spec.Columns[col].fill(n) }
 		folder := s.spec.Fold.NewFolder(memory.DefaultAllocator)
 		_, err := m.Run(ctx, t.Segments, func(in []arrow.Array) error {
 			out, err := folder.Push(in)
@@ -139,19 +139,6 @@ func (s *MergeScan) produce(ctx context.Context) {
 			return
 		}
 	}
-}
-
-// missing fills a column a segment lacks with the column's default.
-func (s *MergeScan) missing(col, n int) (arrow.Array, error) {
-	sc := s.spec.Columns[col]
-	if sc.Default == nil {
-		return allNullArray(sc.Type, n), nil
-	}
-	lit, err := newLiteral(sc.Default, sc.Type)
-	if err != nil {
-		return nil, fmt.Errorf("default of column %d: %w", sc.ID, err)
-	}
-	return lit.Eval(nil, &Batch{Len: n})
 }
 
 func (s *MergeScan) Next(ctx context.Context, b *Batch) error {

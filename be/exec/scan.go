@@ -26,6 +26,19 @@ type ScanColumn struct {
 	Default any
 }
 
+// fill returns n rows of the column for a segment written before it
+// existed: its default, or NULL.
+func (sc ScanColumn) fill(n int) (arrow.Array, error) {
+	if sc.Default == nil {
+		return allNullArray(sc.Type, n), nil
+	}
+	lit, err := newLiteral(sc.Default, sc.Type)
+	if err != nil {
+		return nil, fmt.Errorf("default of column %d: %w", sc.ID, err)
+	}
+	return lit.Eval(nil, &Batch{Len: n})
+}
+
 // ScanSpec describes a scan over segments. Filter and Ranges refer to the
 // scan's output columns (indexes into Columns).
 type ScanSpec struct {
@@ -173,14 +186,7 @@ func (s *SegmentScan) readCol(seg *storage.Segment, page, c, n int) (arrow.Array
 	sc := s.spec.Columns[c]
 	cr := seg.Column(sc.ID)
 	if cr == nil {
-		if sc.Default == nil {
-			return allNullArray(sc.Type, n), nil
-		}
-		lit, err := newLiteral(sc.Default, sc.Type)
-		if err != nil {
-			return nil, fmt.Errorf("default of column %d: %w", sc.ID, err)
-		}
-		return lit.Eval(nil, &Batch{Len: n})
+		return sc.fill(n)
 	}
 	var a arrow.Array
 	var err error

@@ -93,6 +93,27 @@ type Model struct {
 	Union func(agg Agg, vals []string) (string, error)
 }
 
+// New returns the model of a table as its catalog describes it: the
+// aggregations by name, one per column (Aggregate only), and the sequence
+// column's index (-1: none; Unique only).
+func New(kind Kind, numKeys int, aggs []string, seqCol int) (*Model, error) {
+	m := &Model{Kind: kind, NumKeys: numKeys, SeqCol: -1}
+	switch kind {
+	case Aggregate:
+		m.Aggs = make([]Agg, len(aggs))
+		for i, name := range aggs {
+			a, err := ParseAgg(name)
+			if err != nil {
+				return nil, err
+			}
+			m.Aggs[i] = a
+		}
+	case Unique:
+		m.SeqCol = seqCol
+	}
+	return m, nil
+}
+
 // check returns the number of rows of cols, or an error when m cannot
 // fold them.
 func (m *Model) check(cols []arrow.Array) (int, error) {

@@ -309,22 +309,13 @@ func (c *Compaction) openModel() error {
 			return err
 		}
 		for i := range rs.meta.Segments {
-			var parts []*roaring.Bitmap
-			if rs.marks != nil {
-				for _, mk := range rs.marks[i] {
-					if mk.version <= end {
-						parts = append(parts, mk.rows)
-					}
-				}
+			marks := markList(rs, i)
+			n := sort.Search(len(marks), func(k int) bool { return marks[k].version > end })
+			var signed *roaring.Bitmap
+			if m.SeqCol < 0 && c.base {
+				signed = signs[i]
 			}
-			if signs[i] != nil && m.SeqCol < 0 && c.base {
-				parts = append(parts, signs[i])
-			}
-			var d *roaring.Bitmap
-			if len(parts) > 0 {
-				d = roaring.FastOr(parts...)
-			}
-			c.deletes = append(c.deletes, d)
+			c.deletes = append(c.deletes, union(marks[:n], signed))
 		}
 	}
 	return nil

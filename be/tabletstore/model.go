@@ -94,18 +94,7 @@ func modelOf(mm *ModelMeta, cols []storage.ColumnMeta) (Model, error) {
 
 // folder returns the fold of m over rows with numKeys key columns.
 func (m Model) folder(numKeys int) (*keymodel.Model, error) {
-	km := &keymodel.Model{Kind: m.Kind, NumKeys: numKeys, SeqCol: m.SeqCol}
-	if m.Kind == keymodel.Aggregate {
-		km.Aggs = make([]keymodel.Agg, len(m.Aggs))
-		for i, a := range m.Aggs {
-			ag, err := keymodel.ParseAgg(a)
-			if err != nil {
-				return nil, err
-			}
-			km.Aggs[i] = ag
-		}
-	}
-	return km, nil
+	return keymodel.New(m.Kind, numKeys, m.Aggs, m.SeqCol)
 }
 
 // Folds returns how a merge of m's rowsets folds the rows of one key

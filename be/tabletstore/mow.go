@@ -145,25 +145,30 @@ func (rs *rowset) deletesAt(v int64) ([]*roaring.Bitmap, error) {
 			out[seg] = c.rows
 			continue
 		}
-		parts := make([]*roaring.Bitmap, 0, n+1)
-		for _, m := range marks[:n] {
-			parts = append(parts, m.rows)
-		}
-		if signs[seg] != nil {
-			parts = append(parts, signs[seg])
-		}
-		var rows *roaring.Bitmap
-		switch len(parts) {
-		case 0:
-		case 1:
-			rows = parts[0]
-		default:
-			rows = roaring.FastOr(parts...)
-		}
+		rows := union(marks[:n], signs[seg])
 		rs.delCache[seg] = deleteCache{valid: true, n: n, rows: rows}
 		out[seg] = rows
 	}
 	return out, nil
+}
+
+// union returns the rows of marks and of extra (nil: none), or nil when
+// there are none; a lone bitmap is returned as it is (shared).
+func union(marks []mark, extra *roaring.Bitmap) *roaring.Bitmap {
+	parts := make([]*roaring.Bitmap, 0, len(marks)+1)
+	for _, m := range marks {
+		parts = append(parts, m.rows)
+	}
+	if extra != nil {
+		parts = append(parts, extra)
+	}
+	switch len(parts) {
+	case 0:
+		return nil
+	case 1:
+		return parts[0]
+	}
+	return roaring.FastOr(parts...)
 }
 
 // deleteCache is the union deletesAt computed last for a segment: of its

@@ -35,18 +35,14 @@ func scanSpec(s *scanNode, segs pinnedSegments) exec.ScanSpec {
 func foldOf(t *catalog.Table) (*keymodel.Model, error) {
 	switch {
 	case t.KeysType == catalog.AggKeys:
-		m := &keymodel.Model{Kind: keymodel.Aggregate, NumKeys: t.Schema.NumKeys(), SeqCol: -1}
-		for _, c := range t.Schema.Columns {
-			a, err := keymodel.ParseAgg(c.AggType)
-			if err != nil {
-				return nil, err
-			}
-			m.Aggs = append(m.Aggs, a)
+		aggs := make([]string, len(t.Schema.Columns))
+		for i, c := range t.Schema.Columns {
+			aggs[i] = c.AggType
 		}
-		return m, nil
+		return keymodel.New(keymodel.Aggregate, t.Schema.NumKeys(), aggs, -1)
 	case t.KeysType == catalog.UniqueKeys && !t.MergeOnWrite():
 		seq, _ := t.SequenceColumn()
-		return &keymodel.Model{Kind: keymodel.Unique, NumKeys: t.Schema.NumKeys(), SeqCol: seq}, nil
+		return keymodel.New(keymodel.Unique, t.Schema.NumKeys(), nil, seq)
 	}
 	return nil, nil
 }
