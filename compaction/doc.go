@@ -15,6 +15,12 @@
 //   - the scheduler ([Scheduler]): a bounded pool of background workers fed
 //     by the tablet store after each publish and by a periodic scan.
 //
+// The scheduler is observable as a Doris backend is: each tablet's
+// compaction status ([Scheduler.TabletStatus], served by [ShowHandler] as
+// Doris's /api/compaction/show), compaction scores ([Scheduler.Scores],
+// [ScoreHandler]), and Prometheus metrics with Doris's names
+// ([NewCollector]).
+//
 // The store owns files, metadata, readers' pins and the rowsets a
 // compaction replaced (kept for readers at older versions until swept);
 // this package owns what a merged rowset holds. Today every table is read

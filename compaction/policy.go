@@ -138,18 +138,7 @@ func (p Policy) Pick(rowsets []tabletstore.RowsetInfo, maxVersions int) (Run, bo
 	if len(rowsets) < 2 {
 		return Run{}, false
 	}
-	var total int64
-	for _, rs := range rowsets {
-		total += rs.DataSize
-	}
-	promotion := min(max(int64(p.PromotionRatio*float64(total)), p.PromotionMinBytes), p.PromotionMaxBytes)
-	point := 0
-	for i := len(rowsets) - 1; i >= 0; i-- {
-		if rowsets[i].DataSize >= promotion {
-			point = i + 1
-			break
-		}
-	}
+	point := p.cumulativeStart(rowsets)
 	cum := p.tier(sameSchema(rowsets[point:]))
 	urgent := maxVersions > 0 && float64(len(rowsets)) > p.UrgentRatio*float64(maxVersions)
 	switch {
@@ -173,6 +162,23 @@ func (p Policy) Pick(rowsets []tabletstore.RowsetInfo, maxVersions int) (Run, bo
 		r.Bytes += rs.DataSize
 	}
 	return r, true
+}
+
+// cumulativeStart applies rule 1 of Pick: the index of the first rowset of
+// the cumulative run, just after the newest rowset of at least the
+// promotion size (len(rowsets) when that is the last). p has its defaults.
+func (p Policy) cumulativeStart(rowsets []tabletstore.RowsetInfo) int {
+	var total int64
+	for _, rs := range rowsets {
+		total += rs.DataSize
+	}
+	promotion := min(max(int64(p.PromotionRatio*float64(total)), p.PromotionMinBytes), p.PromotionMaxBytes)
+	for i := len(rowsets) - 1; i >= 0; i-- {
+		if rowsets[i].DataSize >= promotion {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // base applies rule 6 of Pick to the rowsets below the cumulative run: the
@@ -264,11 +270,16 @@ func (p Policy) tier(run []tabletstore.RowsetInfo) []tabletstore.RowsetInfo {
 // rowset count, so it goes first.
 func (p Policy) Score(rowsets []tabletstore.RowsetInfo, maxVersions int) int {
 	r, ok := p.Pick(rowsets, maxVersions)
-	switch {
-	case !ok:
+	if !ok {
 		return 0
-	case r.Urgent:
-		return len(rowsets)
+	}
+	return r.score(len(rowsets))
+}
+
+// score is Score of a run picked among n rowsets.
+func (r Run) score(n int) int {
+	if r.Urgent {
+		return n
 	}
 	return r.Rowsets
 }

@@ -49,11 +49,43 @@ type Stats struct {
 	Skipped     int64 // refused: inputs of different schemas
 	RowsMerged  int64 // rows of the inputs of finished compactions
 	BytesMerged int64 // bytes of the inputs of finished compactions
+	RowsWritten int64 // rows of the outputs of finished compactions
 	Running     int   // compactions running now
+	// Queued is the tablets waiting to be looked at: those poked by a
+	// publish, and for a moment after each periodic scan every tablet.
+	Queued int
 	// MaxVersionCount is the most visible rowsets any tablet has now, and
 	// MaxVersionTablet that tablet.
 	MaxVersionCount  int
 	MaxVersionTablet int64
+	// Kinds splits the counters above by kind of compaction, indexed by
+	// Kind; each of the totals above is the sum over them.
+	Kinds [numKinds]KindStats
+}
+
+// KindStats are the counters of one kind of compaction.
+type KindStats struct {
+	Compactions int64 // finished
+	Failures    int64
+	Skipped     int64
+	Rowsets     int64 // inputs of finished compactions (Doris's deltas)
+	RowsMerged  int64
+	BytesMerged int64
+	RowsWritten int64
+}
+
+// kindCounters are the live KindStats.
+type kindCounters struct {
+	compactions, failures, skipped    atomic.Int64
+	rowsets, rows, bytes, rowsWritten atomic.Int64
+}
+
+// tabletLog is what the scheduler remembers of one tablet's compactions,
+// by kind, for its status (Doris's "last ... time" fields). Zero times:
+// never.
+type tabletLog struct {
+	scheduled, succeeded, failed [numKinds]time.Time
+	status                       [numKinds]string // of the last one that ended: "[OK]" or the error
 }
 
 // Scheduler runs compactions in the background: it takes the tablets the
@@ -70,15 +102,15 @@ type Scheduler struct {
 	wg     sync.WaitGroup
 	wake   chan struct{} // a tablet was queued; capacity Workers
 
-	mu      sync.Mutex         // protects the fields below
-	queued  map[int64]uint64   // tablets to look at -> the poke that queued them
-	pokes   uint64             // numbers the pokes
-	running map[int64]struct{} // tablets being compacted
+	mu      sync.Mutex           // protects the fields below
+	queued  map[int64]uint64     // tablets to look at -> the poke that queued them
+	pokes   uint64               // numbers the pokes
+	running map[int64]struct{}   // tablets being compacted
+	logs    map[int64]*tabletLog // tablets compacted since the start; dropped ones are forgotten by scan
 	started bool
 	closed  bool
 
-	compactions, failures, skipped atomic.Int64
-	rows, bytes                    atomic.Int64
+	counts [numKinds]kindCounters // by Kind; atomics, not under mu
 
 	chunkHook func(context.Context) // runs before each merged chunk is written (tests)
 }
@@ -100,7 +132,7 @@ func NewScheduler(st *tabletstore.Store, cfg Config) *Scheduler {
 	return &Scheduler{
 		st: st, cfg: cfg, log: log, ctx: ctx, cancel: cancel,
 		wake:   make(chan struct{}, cfg.Workers),
-		queued: map[int64]uint64{}, running: map[int64]struct{}{},
+		queued: map[int64]uint64{}, running: map[int64]struct{}{}, logs: map[int64]*tabletLog{},
 	}
 }
 
@@ -165,14 +197,26 @@ func (s *Scheduler) Close() error {
 // Stats returns the counters.
 func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
-	running := len(s.running)
+	running, queued := len(s.running), len(s.queued)
 	s.mu.Unlock()
 	tablet, count := s.st.MaxVersionCount()
-	return Stats{
-		Compactions: s.compactions.Load(), Failures: s.failures.Load(), Skipped: s.skipped.Load(),
-		RowsMerged: s.rows.Load(), BytesMerged: s.bytes.Load(), Running: running,
-		MaxVersionCount: count, MaxVersionTablet: tablet,
+	st := Stats{Running: running, Queued: queued, MaxVersionCount: count, MaxVersionTablet: tablet}
+	for k := range st.Kinds {
+		c := &s.counts[k]
+		ks := KindStats{
+			Compactions: c.compactions.Load(), Failures: c.failures.Load(), Skipped: c.skipped.Load(),
+			Rowsets: c.rowsets.Load(), RowsMerged: c.rows.Load(), BytesMerged: c.bytes.Load(),
+			RowsWritten: c.rowsWritten.Load(),
+		}
+		st.Kinds[k] = ks
+		st.Compactions += ks.Compactions
+		st.Failures += ks.Failures
+		st.Skipped += ks.Skipped
+		st.RowsMerged += ks.RowsMerged
+		st.BytesMerged += ks.BytesMerged
+		st.RowsWritten += ks.RowsWritten
 	}
+	return st
 }
 
 // scanner queues every tablet and sweeps stale rowsets every ScanInterval.
@@ -198,6 +242,11 @@ func (s *Scheduler) scan() {
 	s.mu.Lock()
 	for _, id := range ids {
 		s.queueLocked(id)
+	}
+	for id := range s.logs {
+		if _, live := slices.BinarySearch(ids, id); !live {
+			delete(s.logs, id) // dropped, or emptied
+		}
 	}
 	s.mu.Unlock()
 	for range s.cfg.Workers {
@@ -284,41 +333,81 @@ func (s *Scheduler) next() (int64, bool) {
 // compact runs one compaction of a tablet and queues it again if that
 // merged something: more may be due (a capped run, loads meanwhile).
 func (s *Scheduler) compact(id int64) {
-	res, err := s.compactSafely(id)
+	kind, res, err := s.compactSafely(id)
+	c := &s.counts[kind]
+	var outcome string // for the tablet's log; "": nothing to remember
+	switch {
+	case err == nil:
+		c.compactions.Add(1)
+		c.rowsets.Add(int64(res.InputRowsets))
+		c.rows.Add(res.InputRows)
+		c.bytes.Add(res.InputBytes)
+		c.rowsWritten.Add(res.Output.NumRows)
+		outcome = statusOK
+		s.log.Debug("compacted tablet", "tablet", id, "kind", kind, "versions", [2]int64{res.Start, res.End},
+			"rowsets", res.InputRowsets, "rows", res.InputRows, "bytes", res.InputBytes, "took", res.Took)
+	case errors.Is(err, ErrNothingToCompact), errors.Is(err, tabletstore.ErrCompactionConflict):
+	case errors.Is(err, tabletstore.ErrSchemaMismatch):
+		c.skipped.Add(1)
+		outcome = statusError(err)
+		s.log.Info("compaction skipped", "tablet", id, "kind", kind, "reason", err)
+	case s.ctx.Err() != nil:
+		// Closing: the compaction was abandoned.
+	default:
+		c.failures.Add(1)
+		outcome = statusError(err)
+		s.log.Warn("compaction failed", "tablet", id, "kind", kind, "err", err)
+	}
+	now := time.Now()
 	s.mu.Lock()
 	delete(s.running, id)
 	if err == nil {
 		s.queueLocked(id)
 	}
+	if outcome != "" {
+		l := s.logLocked(id)
+		l.status[kind] = outcome
+		if err == nil {
+			l.succeeded[kind] = now
+		} else {
+			l.failed[kind] = now
+		}
+	}
 	s.mu.Unlock()
-	switch {
-	case err == nil:
-		s.compactions.Add(1)
-		s.rows.Add(res.InputRows)
-		s.bytes.Add(res.InputBytes)
-		s.log.Debug("compacted tablet", "tablet", id, "versions", [2]int64{res.Start, res.End},
-			"rowsets", res.InputRowsets, "rows", res.InputRows, "bytes", res.InputBytes, "took", res.Took)
+	if err == nil {
 		s.signal()
-	case errors.Is(err, ErrNothingToCompact), errors.Is(err, tabletstore.ErrCompactionConflict):
-	case errors.Is(err, tabletstore.ErrSchemaMismatch):
-		s.skipped.Add(1)
-		s.log.Info("compaction skipped", "tablet", id, "reason", err)
-	case s.ctx.Err() != nil:
-		// Closing: the compaction was abandoned.
-	default:
-		s.failures.Add(1)
-		s.log.Warn("compaction failed", "tablet", id, "err", err)
 	}
 }
 
-// compactSafely runs the compaction, turning a panic (a bug) into a
-// failure of this tablet's compaction rather than of the process: the
-// compaction's deferred Abort has already put the tablet back as it was.
-func (s *Scheduler) compactSafely(id int64) (res Result, err error) {
+// logLocked returns the log of a tablet, making it if need be.
+func (s *Scheduler) logLocked(id int64) *tabletLog {
+	l := s.logs[id]
+	if l == nil {
+		l = &tabletLog{}
+		s.logs[id] = l
+	}
+	return l
+}
+
+// compactSafely picks the run to merge and merges it, turning a panic (a
+// bug) into a failure of this tablet's compaction rather than of the
+// process: the compaction's deferred Abort has already put the tablet back
+// as it was. kind is that of the run picked (Cumulative if none was).
+func (s *Scheduler) compactSafely(id int64) (kind Kind, res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("BUG: compaction of tablet %d panicked: %v\n%s", id, r, debug.Stack())
 		}
 	}()
-	return compact(s.ctx, s.st, id, s.cfg.Policy, s.chunkHook)
+	rowsets := s.st.Rowsets(id)
+	run, ok := s.cfg.Policy.Pick(rowsets, s.st.MaxVersions())
+	if !ok {
+		return Cumulative, Result{}, ErrNothingToCompact
+	}
+	kind = s.cfg.Policy.kindOf(rowsets, run)
+	s.mu.Lock()
+	s.logLocked(id).scheduled[kind] = time.Now()
+	s.mu.Unlock()
+	res, err = compactRange(s.ctx, s.st, id, run.Start, run.End, s.chunkHook)
+	return kind, res, err
 }

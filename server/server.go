@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/strata-db/strata/be/local"
 	"github.com/strata-db/strata/be/sink"
@@ -109,6 +110,10 @@ type Server struct {
 	txns  *txn.Manager
 	tabs  *tabletstore.Store
 	cmpct *compaction.Scheduler
+	// metrics is the process's metrics registry (see newRegistry).
+	metrics *prometheus.Registry
+	// beAddr is host:port of the BE HTTP port, as clients reach it.
+	beAddr string
 	// orphans are tablets the last maintenance pass found in no table.
 	orphans map[int64]bool
 	mysql   *mysqlproto.Server
@@ -185,6 +190,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.cmpct = compaction.NewScheduler(s.tabs, compaction.Config{Logger: log, Workers: cfg.CompactionWorkers})
 	s.cmpct.Start()
+	s.metrics = newRegistry(s.cmpct)
 	s.txns = txn.NewManager(store, s.cat, txn.Config{
 		Self:             txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},
 		Publisher:        local.Publisher{S: s.tabs},
@@ -210,6 +216,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if host == "" || host == "0.0.0.0" {
 		host = "127.0.0.1"
 	}
+	s.beAddr = net.JoinHostPort(host, strconv.Itoa(cfg.BEHTTPPort))
 	backend := &sink.Sink{Catalog: s.cat, Txns: s.txns, Tablets: local.Writers{S: s.tabs}}
 	eng := &session.Engine{Catalog: s.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Txns: s.txns, Logger: log,
 		TabletStats: s.tabletStats}
@@ -235,13 +242,17 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Catalog: s.cat, Txns: s.txns, Sessions: eng, Authenticate: backend.Authenticate,
 		BackendHost: host, BackendHTTPPort: cfg.BEHTTPPort, Logger: log,
 	})
-	lcfg.Extra = api.Register
+	metrics := metricsHandler(s.metrics, log)
+	lcfg.Extra = func(mux *http.ServeMux) {
+		api.Register(mux)
+		mux.Handle("GET /metrics", metrics)
+	}
 	feHandler, beHandler, err := loader.NewHandlers(backend, lcfg)
 	if err != nil {
 		return nil, err
 	}
 	s.feHTTP = &http.Server{Handler: feHandler, ReadHeaderTimeout: 60 * time.Second}
-	s.beHTTP = &http.Server{Handler: beHandler, ReadHeaderTimeout: 60 * time.Second}
+	s.beHTTP = &http.Server{Handler: s.beRoutes(beHandler), ReadHeaderTimeout: 60 * time.Second}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -254,6 +265,16 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	go s.serve("be http", func() error { return s.beHTTP.Serve(lnBE) })
 	go s.acceptRPC()
 	return s, nil
+}
+
+// beRoutes adds the routes only the BE HTTP port serves to the loader's
+// BE handler: Doris's compaction endpoints.
+func (s *Server) beRoutes(loader http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/compaction/show", compaction.ShowHandler(s.cmpct, s.inCatalog))
+	mux.Handle("GET /api/compaction_score", compaction.ScoreHandler(s.cmpct))
+	mux.Handle("/", loader)
+	return mux
 }
 
 func listen(host string, port int) (net.Listener, error) {
@@ -316,21 +337,11 @@ func (s *Server) maintain(ctx context.Context) {
 // goes. Only the maintenance goroutine calls it.
 func (s *Server) dropOrphanTablets() {
 	held := s.tabs.Tablets()
-	snap := s.cat.Snapshot()
 	live := map[int64]bool{}
-	for _, db := range snap.Databases() {
-		tables, err := snap.Tables(db.Name)
-		if err != nil {
-			continue
-		}
-		for _, t := range tables {
-			for _, p := range t.Partitions {
-				for _, id := range p.Tablets {
-					live[id] = true
-				}
-			}
-		}
-	}
+	s.catalogTablets(func(id int64) bool {
+		live[id] = true
+		return true
+	})
 	next := map[int64]bool{}
 	for _, id := range held {
 		switch {
@@ -349,6 +360,37 @@ func (s *Server) dropOrphanTablets() {
 		}
 	}
 	s.orphans = next
+}
+
+// catalogTablets calls fn with every tablet of every table in the current
+// catalog snapshot, until fn returns false.
+func (s *Server) catalogTablets(fn func(tabletID int64) bool) {
+	snap := s.cat.Snapshot()
+	for _, db := range snap.Databases() {
+		tables, err := snap.Tables(db.Name)
+		if err != nil {
+			continue
+		}
+		for _, t := range tables {
+			for _, p := range t.Partitions {
+				for _, id := range p.Tablets {
+					if !fn(id) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// inCatalog reports whether a table of the catalog holds a tablet.
+func (s *Server) inCatalog(tabletID int64) bool {
+	found := false
+	s.catalogTablets(func(id int64) bool {
+		found = id == tabletID
+		return !found
+	})
+	return found
 }
 
 // cleanupPending aborts the pending rowsets of transactions that will never
@@ -374,9 +416,12 @@ func (s *Server) cleanupPending(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// tabletStats sums what the tablet store holds of a tablet.
+// tabletStats sums what the tablet store holds of a tablet, and links its
+// compaction status on the BE HTTP port.
 func (s *Server) tabletStats(tabletID int64) session.TabletStats {
-	var st session.TabletStats
+	st := session.TabletStats{
+		CompactionStatus: fmt.Sprintf("http://%s/api/compaction/show?tablet_id=%d", s.beAddr, tabletID),
+	}
 	for _, rs := range s.tabs.Rowsets(tabletID) {
 		st.Rowsets++
 		st.Rows += rs.NumRows

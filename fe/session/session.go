@@ -79,6 +79,9 @@ type TabletStats struct {
 	Rowsets  int   // visible rowsets: the versions a read merges
 	Rows     int64 // rows in them
 	DataSize int64 // bytes of their segment files
+	// CompactionStatus is the URL of the tablet's compaction status on its
+	// backend (Doris's /api/compaction/show?tablet_id=N); "": none.
+	CompactionStatus string
 }
 
 // Session is one connection. Its methods are called by one goroutine at a
@@ -112,6 +115,12 @@ func (s *Session) User() string { return s.user + "@" + s.host }
 
 // ConnectionID implements planner.Session.
 func (s *Session) ConnectionID() uint32 { return s.connID }
+
+// boolVariable reports whether a boolean variable is on.
+func (s *Session) boolVariable(name string) bool {
+	v := s.Variable(name)
+	return v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "on")
+}
 
 // Variable returns the session value of a system variable, "" if unknown.
 func (s *Session) Variable(name string) string {

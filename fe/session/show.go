@@ -259,7 +259,7 @@ func (e *Engine) showTablets(t *catalog.Table) *mysqlproto.Result {
 			rows = append(rows, []any{
 				id, id, int64(10001), int64(0), p.VisibleVersion, p.VisibleVersion,
 				int64(-1), "NULL", st.DataSize, int64(0), st.Rows, "NORMAL",
-				"NULL", int64(-1), int64(st.Rowsets), int64(0), int64(0), "", "", "", int64(-1), "",
+				"NULL", int64(-1), int64(st.Rowsets), int64(0), int64(0), "", "", st.CompactionStatus, int64(-1), "",
 			})
 		}
 	}
@@ -469,7 +469,4 @@ func (s *Session) showTableStatus(st *sql.ShowStmt, match func(string) bool) (*m
 
 // showHiddenColumns reports whether the session shows Doris's hidden
 // columns (the delete sign of unique tables) in *, DESC and SHOW CREATE.
-func (s *Session) showHiddenColumns() bool {
-	v := s.Variable("show_hidden_columns")
-	return v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "on")
-}
+func (s *Session) showHiddenColumns() bool { return s.boolVariable("show_hidden_columns") }

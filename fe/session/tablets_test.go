@@ -11,7 +11,8 @@ import (
 func TestShowTablets(t *testing.T) {
 	e := newTestEngine(t)
 	e.TabletStats = func(id int64) TabletStats {
-		return TabletStats{Rowsets: int(id % 7), Rows: id * 10, DataSize: id * 100}
+		return TabletStats{Rowsets: int(id % 7), Rows: id * 10, DataSize: id * 100,
+			CompactionStatus: "http://be:8040/api/compaction/show?tablet_id=" + strconv.FormatInt(id, 10)}
 	}
 	s := newTestSession(t, e, 1)
 	query(t, s, "CREATE DATABASE d")
@@ -29,6 +30,7 @@ func TestShowTablets(t *testing.T) {
 		require.Equal(t, strconv.FormatInt(id*100, 10), f[8])
 		require.Equal(t, strconv.FormatInt(id*10, 10), f[10])
 		require.Equal(t, strconv.FormatInt(id%7, 10), f[14])
+		require.Equal(t, "http://be:8040/api/compaction/show?tablet_id="+f[0], f[19], "CompactionStatus")
 	}
 	_, err := s.Query(t.Context(), "SHOW TABLETS FROM d.nosuch")
 	require.ErrorContains(t, err, "nosuch")
