@@ -52,6 +52,44 @@ type mowModel struct {
 	rows    map[int64]mowRow
 }
 
+// fold returns the row of every key of one flush that the memtable keeps.
+func (m *mowModel) fold(rows [][]any) [][]any {
+	keep := map[int64][]any{}
+	var order []int64
+	for _, r := range rows {
+		k := r[0].(int64)
+		old, ok := keep[k]
+		if !ok {
+			order = append(order, k)
+		}
+		if !ok || !m.withSeq || rowsettest.CompareValues(r[2], old[2]) >= 0 {
+			keep[k] = r
+		}
+	}
+	out := make([][]any, len(order))
+	for i, k := range order {
+		out[i] = keep[k]
+	}
+	return out
+}
+
+// applyPartial applies a row of a partial update that gives the columns
+// in given (the delete sign is always its own): a key held by a live row
+// takes that row's other values, a new one keeps the row's placeholders.
+func (m *mowModel) applyPartial(r []any, given []int) {
+	k := r[0].(int64)
+	if old, ok := m.rows[k]; ok && old.sign == 0 {
+		r = slices.Clone(r)
+		if !slices.Contains(given, 1) {
+			r[1] = old.v
+		}
+		if !slices.Contains(given, 2) {
+			r[2] = old.seq
+		}
+	}
+	m.apply(r)
+}
+
 func (m *mowModel) apply(r []any) {
 	k := r[0].(int64)
 	nr := mowRow{v: r[1], seq: r[2], sign: r[3].(int64)}
@@ -147,16 +185,25 @@ func testMergeOnWriteModel(t *testing.T, withSeq bool, steps int, seed uint64) {
 	version := int64(1)                         // published
 	txnID := int64(100)
 	type committed struct {
-		txn  int64
-		rows [][]any
+		txn     int64
+		flushes [][][]any
+		given   []int // a partial update's columns; nil: whole rows
 	}
 	var queue []committed // written, not yet published
 
 	load := func() committed {
 		txnID++
-		w, err := st.NewDeltaWriter(tablet, txnID, schema)
+		sc := schema
+		var given []int
+		if r.IntN(3) == 0 {
+			// A partial update: of v, of the sequence, or of v without a
+			// delete sign; the rows hold NULL in the columns left out.
+			given = [][]int{{0, 1, 3}, {0, 2, 3}, {0, 1}}[r.IntN(3)]
+			sc.Partial = &tabletstore.Partial{Columns: given}
+		}
+		w, err := st.NewDeltaWriter(tablet, txnID, sc)
 		require.NoError(t, err)
-		var all [][]any
+		var flushes [][][]any
 		for range 1 + r.IntN(3) { // flushes: segments of one rowset
 			n := 1 + r.IntN(30)
 			rows := make([][]any, n)
@@ -173,15 +220,22 @@ func testMergeOnWriteModel(t *testing.T, withSeq bool, steps int, seed uint64) {
 					sign = 1
 				}
 				rows[i] = []any{int64(r.IntN(60)), v, seq, sign}
+				if given != nil {
+					for c := 1; c <= 3; c++ {
+						if !slices.Contains(given, c) {
+							rows[i][c] = map[bool]any{true: int64(0), false: nil}[c == 3]
+						}
+					}
+				}
 			}
 			arrs := rowsettest.BuildArrays(t, mowCols, rows)
 			require.NoError(t, w.Write(arrs))
 			releaseArrays(arrs)
 			require.NoError(t, w.Flush())
-			all = append(all, rows...)
+			flushes = append(flushes, rows)
 		}
 		require.NoError(t, w.Close())
-		return committed{txnID, all}
+		return committed{txnID, flushes, given}
 	}
 	publish := func(n int) {
 		n = min(n, len(queue))
@@ -194,8 +248,17 @@ func testMergeOnWriteModel(t *testing.T, withSeq bool, steps int, seed uint64) {
 		}
 		require.NoError(t, st.PublishTxns(batch))
 		for _, c := range queue[:n] {
-			for _, row := range c.rows {
-				model.apply(row)
+			for _, rows := range c.flushes {
+				// A flush keeps one row per key (the later, or the one
+				// with the higher sequence value); a partial update's is
+				// filled after.
+				for _, row := range model.fold(rows) {
+					if c.given != nil {
+						model.applyPartial(row, c.given)
+					} else {
+						model.apply(row)
+					}
+				}
 			}
 			version++
 			history[version] = model.visible()

@@ -42,6 +42,11 @@ type Load interface {
 	// Columns is the table's full schema at begin, key columns first. The
 	// slice must not change while the load runs.
 	Columns() []catalog.Column
+	// Table is the table as it was at begin.
+	Table() *catalog.Table
+	// SetPartialUpdate makes the load a partial column update (see
+	// PlanPartialUpdate). It is called before the first Write.
+	SetPartialUpdate(p *PartialUpdate) error
 	// Write appends rows: one array per column of Columns(), in that order,
 	// all of equal length, typed as Column.Type.Arrow(). The caller releases
 	// its references when Write returns; a Load that keeps the arrays must

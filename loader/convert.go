@@ -80,6 +80,7 @@ const (
 	defNone = iota
 	defNull
 	defValue
+	defZero // a placeholder a partial update fills
 )
 
 // NewBatchBuilder returns a builder for cols. now is the value of a
@@ -135,6 +136,15 @@ func (b *BatchBuilder) Len() int { return b.n }
 // NumColumns is the number of columns.
 func (b *BatchBuilder) NumColumns() int { return len(b.cols) }
 
+// Placeholder lets rows leave column i unset although it has neither a
+// default nor NULL: they hold the type's zero value, which a partial
+// update replaces by the value of the row it updates.
+func (b *BatchBuilder) Placeholder(i int) {
+	if c := &b.cols[i]; c.defKind == defNone {
+		c.defKind = defZero
+	}
+}
+
 // HasDefault reports whether column i can be left unset in a row.
 func (b *BatchBuilder) HasDefault(i int) bool { return b.cols[i].defKind != defNone }
 
@@ -184,6 +194,8 @@ func (b *BatchBuilder) EndRow() error {
 			err = c.appendText(c.defText)
 		case defNull:
 			err = c.appendNull()
+		case defZero:
+			err = c.appendZero()
 		default:
 			err = &ValueError{Column: c.name, Reason: "has no default value and is not in the input"}
 		}
@@ -255,6 +267,20 @@ func (c *colBuf) truncate(n int) {
 		c.offs = c.offs[:n+1]
 		c.data = c.data[:c.offs[n]]
 	}
+}
+
+// appendZero appends the type's zero value (as appendNull stores under a
+// NULL, but valid).
+func (c *colBuf) appendZero() error {
+	nullable := c.nullable
+	c.nullable = true
+	err := c.appendNull()
+	c.nullable = nullable
+	if err == nil {
+		c.valid[len(c.valid)-1] = true
+		c.nulls--
+	}
+	return err
 }
 
 func (c *colBuf) appendNull() error {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -364,6 +365,14 @@ func (h *handlers) runLoad(w http.ResponseWriter, r *http.Request, res *Result, 
 		return
 	}
 
+	if opts.UniqueKeyUpdateMode == "UPDATE_FIXED_COLUMNS" {
+		if err := planPartial(load, opts, uh); err != nil {
+			res.Message = err.Error()
+			abort(res.Message)
+			return
+		}
+	}
+
 	// The load timeout, not a server timeout, bounds the body.
 	_ = http.NewResponseController(w).SetReadDeadline(deadline)
 
@@ -412,6 +421,29 @@ func (h *handlers) runLoad(w http.ResponseWriter, r *http.Request, res *Result, 
 	res.Message = "OK"
 }
 
+// planPartial makes a load of fixed columns a partial update (see
+// PlanPartialUpdate), unless it gives every column.
+func planPartial(load Load, opts *LoadOptions, uh *uniqueHeaders) error {
+	t := load.Table()
+	var listed []int
+	for i, c := range t.Schema.Columns {
+		if opts.Columns == nil && !isHiddenName(c.Name) {
+			listed = append(listed, i) // no columns header: every column
+		}
+	}
+	for _, name := range opts.Columns {
+		if i, c := t.Schema.ColumnByName(name); c != nil {
+			listed = append(listed, i)
+		}
+	}
+	p, err := PlanPartialUpdate(t, listed, uh != nil && uh.seqSrc >= 0, opts.MergeType != "APPEND", opts.NewKeyError)
+	if err != nil || p == nil {
+		return err
+	}
+	opts.partial = p
+	return load.SetPartialUpdate(p)
+}
+
 // bodyStats counts the rows of a body: total were read, filtered failed
 // conversion, unselected were left out by the where filter.
 type bodyStats struct{ total, filtered, unselected int64 }
@@ -445,6 +477,15 @@ func (h *handlers) readBody(ctx context.Context, r *http.Request, opts *LoadOpti
 	bb, err := NewBatchBuilder(cols, h.cfg.Now())
 	if err != nil {
 		return bodyStats{}, err
+	}
+	if p := opts.partial; p != nil {
+		// The columns a partial update leaves out are filled from the rows
+		// it updates.
+		for i := range cols {
+			if !slices.Contains(p.Columns, i) {
+				bb.Placeholder(i)
+			}
+		}
 	}
 	sel := rowSelector{filter: filter}
 	stats := func() bodyStats {
@@ -636,7 +677,7 @@ func PlanColumns(cols []catalog.Column, opts *LoadOptions) ([]int, map[string]in
 			}
 		}
 	}
-	if opts.Format != FormatJSON {
+	if opts.Format != FormatJSON && opts.partial == nil {
 		used := make([]bool, len(cols))
 		for _, i := range csvMap {
 			if i >= 0 {

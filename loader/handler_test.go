@@ -53,6 +53,7 @@ type fakeLoad struct {
 	status  string // RUNNING, PRECOMMITTED, FINISHED, ABORTED
 	twoPC   bool
 	aborted string
+	partial *PartialUpdate
 }
 
 func newFakeBackend() *fakeBackend {
@@ -100,6 +101,23 @@ func (b *fakeBackend) rows(table string) [][]string {
 
 func (l *fakeLoad) TxnID() int64              { return l.id }
 func (l *fakeLoad) Columns() []catalog.Column { return l.cols }
+
+// Table is a merge-on-write unique table for "u", a duplicate one else.
+func (l *fakeLoad) Table() *catalog.Table {
+	t := &catalog.Table{Name: l.table, KeysType: catalog.DupKeys, Schema: catalog.Schema{Columns: l.cols}}
+	if l.table == "u" {
+		t.KeysType = catalog.UniqueKeys
+	}
+	return t
+}
+
+func (l *fakeLoad) SetPartialUpdate(p *PartialUpdate) error {
+	if l.writes > 0 {
+		return errors.New("partial update set after a write")
+	}
+	l.partial = p
+	return nil
+}
 
 func (l *fakeLoad) Write(_ context.Context, cols []arrow.Array) error {
 	if len(cols) != len(l.cols) {

@@ -94,9 +94,13 @@ type LoadOptions struct {
 	Delete              string
 	SequenceCol         string
 	PartialColumns      bool
-	UniqueKeyUpdateMode string
-	Partitions          []string
-	GroupCommit         string
+	UniqueKeyUpdateMode string // UPSERT (default), UPDATE_FIXED_COLUMNS or UPDATE_FLEXIBLE_COLUMNS
+	// NewKeyError: a partial update refuses rows whose key the table
+	// lacks (partial_update_new_key_behavior ERROR; default APPEND).
+	NewKeyError bool
+	partial     *PartialUpdate // set by the handler once it knows the table
+	Partitions  []string
+	GroupCommit string
 }
 
 // LabelPattern is the label syntax Doris accepts.
@@ -317,8 +321,24 @@ func ParseLoadOptions(h http.Header) (*LoadOptions, error) {
 	if o.UniqueKeyUpdateMode == "UPDATE_FLEXIBLE_COLUMNS" && len(o.HiddenColumns) > 0 {
 		return nil, errors.New("Don't support flexible partial update when 'hidden_columns' is specified")
 	}
-	if o.PartialColumns || (o.UniqueKeyUpdateMode != "" && o.UniqueKeyUpdateMode != "UPSERT") {
-		return nil, fmt.Errorf("partial column update is %w", errNotSupported)
+	if o.UniqueKeyUpdateMode == "" {
+		// The legacy header; the mode wins when both are given.
+		o.UniqueKeyUpdateMode = "UPSERT"
+		if o.PartialColumns {
+			o.UniqueKeyUpdateMode = "UPDATE_FIXED_COLUMNS"
+		}
+	}
+	if o.UniqueKeyUpdateMode == "UPDATE_FLEXIBLE_COLUMNS" {
+		return nil, fmt.Errorf("flexible partial update is %w", errNotSupported)
+	}
+	if v, ok := get("partial_update_new_key_behavior"); ok && v != "" {
+		switch strings.ToUpper(v) {
+		case "APPEND":
+		case "ERROR":
+			o.NewKeyError = true
+		default:
+			return nil, fmt.Errorf("Invalid partial_update_new_key_behavior %s, must be one of {'APPEND', 'ERROR'}", strings.ToUpper(v))
+		}
 	}
 	for _, k := range []string{"partitions", "temporary_partitions"} {
 		if v, ok := get(k); ok && v != "" {

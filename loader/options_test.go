@@ -63,6 +63,19 @@ func TestParseLoadOptionsDefaults(t *testing.T) {
 	require.Zero(t, o.MaxFilterRatio)
 	require.False(t, o.TwoPhaseCommit)
 	require.Nil(t, o.Columns)
+	require.Equal(t, "UPSERT", o.UniqueKeyUpdateMode)
+	require.False(t, o.NewKeyError)
+}
+
+func TestParseLoadOptionsPartialUpdate(t *testing.T) {
+	o, err := ParseLoadOptions(hdr("partial_columns", "TRUE", "partial_update_new_key_behavior", "error"))
+	require.NoError(t, err)
+	require.Equal(t, "UPDATE_FIXED_COLUMNS", o.UniqueKeyUpdateMode)
+	require.True(t, o.NewKeyError)
+	// The mode wins over the legacy header.
+	o, err = ParseLoadOptions(hdr("partial_columns", "true", "unique_key_update_mode", "upsert"))
+	require.NoError(t, err)
+	require.Equal(t, "UPSERT", o.UniqueKeyUpdateMode)
 }
 
 func TestParseLoadOptions(t *testing.T) {
@@ -133,6 +146,9 @@ func TestParseLoadOptionsErrors(t *testing.T) {
 		{hdr("merge_type", "X"), "Invalid merge type X"},
 		{hdr("unique_key_update_mode", "UPDATE_FLEXIBLE_COLUMNS", "hidden_columns", "__DORIS_DELETE_SIGN__"), "Don't support flexible partial update when 'hidden_columns' is specified"},
 		{hdr("unique_key_update_mode", "bad"), "Invalid unique_key_partial_mode"},
+		{hdr("unique_key_update_mode", "UPDATE_FLEXIBLE_COLUMNS"), "flexible partial update is not supported yet"},
+		{hdr("partial_columns", "true", "partial_update_new_key_behavior", "skip"), "Invalid partial_update_new_key_behavior SKIP, must be one of {'APPEND', 'ERROR'}"},
+		{hdr("partial_columns", "yes"), "partial_columns"},
 		{hdr("label", "l1", "group_commit", "async_mode"), "label and group_commit can't be set at the same time"},
 		{hdr("group_commit", "x"), "group_commit can only be"},
 		{hdr("read_json_by_line", "maybe"), "invalid read_json_by_line"},

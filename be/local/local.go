@@ -51,10 +51,14 @@ func (r Reader) ReadTablet(tabletID, version int64) (planner.TabletData, error) 
 type Writers struct{ S *tabletstore.Store }
 
 func (t Writers) OpenWriter(tabletID, txnID int64, schema sink.TabletSchema) (sink.TabletWriter, error) {
-	return t.S.NewDeltaWriter(tabletID, txnID, tabletstore.Schema{
+	ts := tabletstore.Schema{
 		SchemaVersion: schema.SchemaVersion, Columns: schema.Columns, NumKeys: schema.NumKeys,
 		Model: ModelOf(schema),
-	})
+	}
+	if p := schema.Partial; p != nil {
+		ts.Partial = &tabletstore.Partial{Columns: p.Columns, NewKeyError: p.NewKeyError, Unfillable: p.Unfillable}
+	}
+	return t.S.NewDeltaWriter(tabletID, txnID, ts)
 }
 
 // ModelOf translates a table's data model for the tablet store.

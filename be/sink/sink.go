@@ -45,6 +45,8 @@ type TabletSchema struct {
 	SeqCol        int
 	DeleteSignCol int
 	Aggs          []string
+	// Partial: the load updates some columns of existing rows.
+	Partial *loader.PartialUpdate
 }
 
 // SchemaOf returns what tablet writers of t need to know.
@@ -164,6 +166,21 @@ type load struct {
 
 func (l *load) TxnID() int64              { return l.txn.ID }
 func (l *load) Columns() []catalog.Column { return l.table.Schema.Columns }
+func (l *load) Table() *catalog.Table     { return l.table }
+
+// SetPartialUpdate implements loader.Load.
+func (l *load) SetPartialUpdate(p *loader.PartialUpdate) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.writers) > 0 {
+		return fmt.Errorf("BUG: load %d made a partial update after its first write", l.txn.ID)
+	}
+	if !l.table.MergeOnWrite() {
+		return fmt.Errorf("Only unique key merge on write support partial update")
+	}
+	l.schema.Partial = p
+	return nil
+}
 
 // Write routes rows to tablets. A row that no partition holds fails the
 // load with the row's values in the message.

@@ -430,8 +430,8 @@ func TestRowsetFormatV1(t *testing.T) {
 		StartVersion: 12, EndVersion: 12, NumRows: 5, NumKeys: -1,
 		Segments: []SegmentMeta{{File: "7_0.seg", Size: 100, NumRows: 5}}, CreateTime: 1700000000000,
 	}, m)
-	_, err = decodeRowsetMeta([]byte(`{"format_version":4,"id":7}`))
-	require.ErrorContains(t, err, "unknown metadata format 4")
+	_, err = decodeRowsetMeta([]byte(`{"format_version":5,"id":7}`))
+	require.ErrorContains(t, err, "unknown metadata format 5")
 
 	// A store whose records are all format 1.
 	dir := t.TempDir()
@@ -477,7 +477,7 @@ func TestRowsetFormatV1(t *testing.T) {
 	require.Equal(t, []int64{0, 1, 2, 3, 5}, readAll(t, s, 1, 5))
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRowsets).ForEach(func(_, v []byte) error {
-			require.Contains(t, string(v), `"format_version":3`)
+			require.Contains(t, string(v), `"format_version":4`)
 			require.Contains(t, string(v), `"start_version":2,"end_version":5`)
 			require.Contains(t, string(v), `"num_keys":2`)
 			return nil

@@ -275,44 +275,39 @@ func (ms *markSet) deleted(ref segRef, row uint32) bool {
 
 // mowPublish computes the delete bitmap of rowset rs, published at
 // version v in a merge-on-write tablet whose visible rowsets (and those
-// published before it by the same call) are base, in version order. The
-// tablet's publish lock is held.
-func (s *Store) mowPublish(base []*rowset, rs *rowset, v int64, ms *markSet) error {
-	pks, err := rs.pkIndexes()
+// published before it by the same call) are base, in version order. A
+// partial update's rowset is filled first, segment by segment (see
+// "Partial column update"); the returned fill is then non-nil, and the
+// caller finishes or undoes it with the publish. The tablet's publish lock
+// is held.
+func (s *Store) mowPublish(base []*rowset, rs *rowset, v int64, ms *markSet) (*partialFill, error) {
+	f, err := newKeyFinder(base, rs, ms)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	basePKs := make([][]*storage.PKIndex, len(base))
-	for i, b := range base {
-		if basePKs[i], err = b.pkIndexes(); err != nil {
-			return err
+	var pf *partialFill
+	if rs.meta.Partial != nil {
+		pf = newPartialFill(rs)
+	}
+	fail := func(err error) (*partialFill, error) {
+		if pf != nil {
+			pf.undo(s)
 		}
+		return nil, err
 	}
 	var seq *seqReader
 	if mm := rs.meta.Model; mm != nil && mm.SeqCol != nil {
 		seq = &seqReader{s: s, col: *mm.SeqCol}
 		defer seq.release()
 	}
-	// find returns the live row holding key, newest first: in rs's own
-	// segments before seg, then in base.
-	find := func(seg int, key []byte) (segRef, uint32, bool) {
-		for j := seg - 1; j >= 0; j-- {
-			if row, ok := pks[j].Find(key); ok && !ms.deleted(segRef{rs, j}, uint32(row)) {
-				return segRef{rs, j}, uint32(row), true
+	for j, pk := range f.pks {
+		if pf != nil {
+			if err := pf.fill(s, f, j, v); err != nil {
+				return fail(err)
 			}
 		}
-		for i := len(base) - 1; i >= 0; i-- {
-			for j := len(basePKs[i]) - 1; j >= 0; j-- {
-				if row, ok := basePKs[i][j].Find(key); ok && !ms.deleted(segRef{base[i], j}, uint32(row)) {
-					return segRef{base[i], j}, uint32(row), true
-				}
-			}
-		}
-		return segRef{}, 0, false
-	}
-	for j, pk := range pks {
 		for i := 0; i < pk.NumKeys(); i++ {
-			old, row, ok := find(j, pk.Key(i))
+			old, row, ok := f.find(j, pk.Key(i))
 			if !ok {
 				continue
 			}
@@ -320,7 +315,7 @@ func (s *Store) mowPublish(base []*rowset, rs *rowset, v int64, ms *markSet) err
 			if seq != nil {
 				c, err := seq.compare(segRef{rs, j}, uint32(i), old, row)
 				if err != nil {
-					return err
+					return fail(err)
 				}
 				if c < 0 {
 					loser, lrow = segRef{rs, j}, uint32(i)
@@ -329,7 +324,58 @@ func (s *Store) mowPublish(base []*rowset, rs *rowset, v int64, ms *markSet) err
 			ms.add(loser, v, lrow)
 		}
 	}
-	return nil
+	if pf != nil {
+		if err := pf.finish(s); err != nil {
+			return fail(err)
+		}
+	}
+	return pf, nil
+}
+
+// keyFinder finds the live row holding a key in a merge-on-write tablet,
+// newest first: in the segments of the rowset being published (rs, nil:
+// none) before a given one, then in the visible rowsets base. A row marked
+// (recorded, or by ms) is not live. The tablet's publish lock is held.
+type keyFinder struct {
+	rs      *rowset
+	pks     []*storage.PKIndex // rs's
+	base    []*rowset
+	basePKs [][]*storage.PKIndex
+	ms      *markSet
+}
+
+func newKeyFinder(base []*rowset, rs *rowset, ms *markSet) (*keyFinder, error) {
+	f := &keyFinder{rs: rs, base: base, basePKs: make([][]*storage.PKIndex, len(base)), ms: ms}
+	var err error
+	if rs != nil {
+		if f.pks, err = rs.pkIndexes(); err != nil {
+			return nil, err
+		}
+	}
+	for i, b := range base {
+		if f.basePKs[i], err = b.pkIndexes(); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// find returns the live row holding key, looking in rs's segments before
+// seg and then in base.
+func (f *keyFinder) find(seg int, key []byte) (segRef, uint32, bool) {
+	for j := seg - 1; j >= 0; j-- {
+		if row, ok := f.pks[j].Find(key); ok && !f.ms.deleted(segRef{f.rs, j}, uint32(row)) {
+			return segRef{f.rs, j}, uint32(row), true
+		}
+	}
+	for i := len(f.base) - 1; i >= 0; i-- {
+		for j := len(f.basePKs[i]) - 1; j >= 0; j-- {
+			if row, ok := f.basePKs[i][j].Find(key); ok && !f.ms.deleted(segRef{f.base[i], j}, uint32(row)) {
+				return segRef{f.base[i], j}, uint32(row), true
+			}
+		}
+	}
+	return segRef{}, 0, false
 }
 
 // seqReader reads sequence values of rows of merge-on-write segments,

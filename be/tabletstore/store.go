@@ -68,6 +68,9 @@ type Schema struct {
 	Columns       []storage.ColumnMeta
 	NumKeys       int
 	Model         Model
+	// Partial: the writer's load updates some columns of existing rows
+	// (merge-on-write tablets only).
+	Partial *Partial
 }
 
 // RowsetState is the life-cycle state of a rowset.
@@ -130,7 +133,11 @@ type RowsetMeta struct {
 	NumKeys       int           `json:"num_keys"`        // leading sort-key columns; -1: unknown (format 1)
 	Model         *ModelMeta    `json:"model,omitempty"` // nil: duplicate keys
 	Segments      []SegmentMeta `json:"segments"`
-	CreateTime    int64         `json:"create_time"` // unix milliseconds
+	// Partial: a pending rowset of a partial column update, whose other
+	// columns are filled when it is published (see "Partial column
+	// update"); nil once visible.
+	Partial    *PartialMeta `json:"partial,omitempty"`
+	CreateTime int64        `json:"create_time"` // unix milliseconds
 }
 
 // DataSize is the total size of the rowset's segment files.
@@ -153,8 +160,11 @@ const (
 	rowsetFormatV2 = 2
 	// rowsetFormatV3: "model" records a unique- or aggregate-key tablet's
 	// data model; segments may name a primary-key index and delete signs.
-	rowsetFormatV3      = 3
-	rowsetFormatCurrent = rowsetFormatV3
+	rowsetFormatV3 = 3
+	// rowsetFormatV4: a pending rowset of a partial column update records
+	// the columns it gives in "partial".
+	rowsetFormatV4      = 4
+	rowsetFormatCurrent = rowsetFormatV4
 )
 
 // decodeRowsetMeta reads a rowset record of any known format into the
@@ -175,7 +185,7 @@ func decodeRowsetMeta(v []byte) (RowsetMeta, error) {
 		}
 		m.StartVersion, m.EndVersion = v1.Version, v1.Version
 		m.NumKeys = -1
-	case rowsetFormatV2, rowsetFormatV3:
+	case rowsetFormatV2, rowsetFormatV3, rowsetFormatV4:
 	default:
 		return m, fmt.Errorf("rowset %d: unknown metadata format %d", m.ID, m.FormatVersion)
 	}
@@ -682,13 +692,26 @@ func (s *Store) PublishTxns(txns []TxnVersions) error {
 	s.mu.Unlock()
 	flips = live
 	var ms markSet
-	for _, f := range flips {
+	var fills []*partialFill
+	undo := func() {
+		for _, pf := range fills {
+			pf.undo(s)
+		}
+	}
+	for i := range flips {
+		f := &flips[i]
 		b, ok := base[f.t]
 		if !ok {
 			continue
 		}
-		if err := s.mowPublish(b, f.rs, f.m.StartVersion, &ms); err != nil {
+		pf, err := s.mowPublish(b, f.rs, f.m.StartVersion, &ms)
+		if err != nil {
+			undo()
 			return fmt.Errorf("tabletstore: publishing txn %d in tablet %d: %w", f.txnID, f.t.id, err)
+		}
+		if pf != nil {
+			fills = append(fills, pf)
+			f.m.Segments, f.m.Partial = f.rs.meta.Segments, nil
 		}
 		base[f.t] = append(b, f.rs)
 	}
@@ -706,7 +729,11 @@ func (s *Store) PublishTxns(txns []TxnVersions) error {
 		return putMarks(tx, ms.list)
 	})
 	if err != nil {
+		undo()
 		return fmt.Errorf("tabletstore: publishing txn %d: %w", flips[0].txnID, err)
+	}
+	for _, pf := range fills {
+		pf.done()
 	}
 	s.mu.Lock()
 	for _, f := range flips {

@@ -52,6 +52,9 @@ type DeltaWriter struct {
 // a *TooManyVersionsError when the tablet has more visible rowsets than the
 // store's limit, and slows down (see admitWriter) when it nears it.
 func (s *Store) NewDeltaWriter(tabletID, txnID int64, schema Schema) (*DeltaWriter, error) {
+	if schema.Partial != nil && !schema.Model.MergeOnWrite {
+		return nil, fmt.Errorf("tabletstore: tablet %d: a partial column update needs a merge-on-write unique-key tablet", tabletID)
+	}
 	if err := s.admitWriter(tabletID); err != nil {
 		return nil, err
 	}
@@ -167,6 +170,9 @@ func (w *DeltaWriter) flush() error {
 		}
 		defer releaseArrays(sorted)
 	}
+	if err := w.checkNewKeys(sorted); err != nil {
+		return err
+	}
 	// A small flush (a small load) is compressed with s2 alone: compaction
 	// soon rewrites it with the per-page choice of s2 or zstd, which costs
 	// both encodings on every page.
@@ -232,6 +238,7 @@ func (w *DeltaWriter) Close() error {
 		ID: w.rowsetID, TabletID: w.tabletID, TxnID: w.txnID, NumRows: w.rows,
 		SchemaVersion: w.schema.SchemaVersion, NumKeys: w.schema.NumKeys, Segments: w.segs,
 		Model:      w.schema.Model.meta(w.schema.Columns),
+		Partial:    w.schema.Partial.meta(w.schema.Columns),
 		CreateTime: time.Now().UnixMilli(),
 	})
 }

@@ -63,9 +63,15 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 	for _, i := range target {
 		listed[i] = true
 	}
-	if i, c := t.Schema.ColumnByName(catalog.SequenceColumn); c != nil && !listed[i] {
+	partial, err := s.partialUpdate(t, st, target, listed)
+	if err != nil {
+		return nil, err
+	}
+	if i, c := t.Schema.ColumnByName(catalog.SequenceColumn); c != nil && !listed[i] && partial == nil {
 		return nil, &sqlError{Code: 1105, Msg: fmt.Sprintf("Table %s has sequence column, need to specify the sequence column", t.Name)}
 	}
+	// defaults[i] nil for an unlisted column: a partial update's
+	// placeholder, filled from the row it updates.
 	defaults := make([]*exec.Literal, len(t.Schema.Columns))
 	for i, c := range t.Schema.Columns {
 		if listed[i] {
@@ -73,6 +79,9 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 		}
 		d, err := columnDefault(c)
 		if err != nil {
+			if partial != nil {
+				continue
+			}
 			return nil, err
 		}
 		defaults[i] = d
@@ -89,6 +98,12 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 			return nil, ddlError("Label [%s] has already been used, relate to txn [%d]", label, le.TxnID)
 		}
 		return nil, err
+	}
+	if partial != nil {
+		if err := load.SetPartialUpdate(partial); err != nil {
+			_ = load.Abort(ctx, err.Error())
+			return nil, err
+		}
 	}
 	n, err := s.writeInsert(ctx, st, params, t, target, defaults, load)
 	if err != nil {
@@ -238,6 +253,10 @@ func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []
 			if full[i] != nil {
 				continue
 			}
+			if defaults[i] == nil {
+				full[i] = zeroArray(t.Schema.Columns[i].Type.Arrow(), n)
+				continue
+			}
 			arr, err := defaults[i].Eval(exec.NewEvalContext(), &exec.Batch{Len: n})
 			if err != nil {
 				return 0, err
@@ -259,6 +278,38 @@ func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []
 		total += int64(n)
 	}
 	return total, nil
+}
+
+// partialUpdate returns the partial column update an INSERT makes into
+// a unique table when enable_unique_key_partial_update is set (nil: a
+// whole-row insert), checked as Doris does.
+func (s *Session) partialUpdate(t *catalog.Table, st *sql.InsertStmt, target []int, listed []bool) (*loader.PartialUpdate, error) {
+	if t.KeysType != catalog.UniqueKeys || !s.boolVariable("enable_unique_key_partial_update") {
+		return nil, nil
+	}
+	if !t.MergeOnWrite() {
+		return nil, &sqlError{Code: 1105, Msg: "Partial update is only allowed on unique table with merge-on-write enabled."}
+	}
+	if len(st.Columns) == 0 {
+		return nil, &sqlError{Code: 1105, Msg: "You must explicitly specify the columns to be updated when updating partial columns using the INSERT statement."}
+	}
+	p, err := loader.PlanPartialUpdate(t, target, false, false, strings.EqualFold(s.Variable("partial_update_new_key_behavior"), "ERROR"))
+	if err != nil {
+		return nil, &sqlError{Code: 1105, Msg: err.Error()}
+	}
+	return p, nil
+}
+
+// zeroArray is n values of the type's zero, not NULL: the placeholder of a
+// column a partial update leaves out.
+func zeroArray(dt arrow.DataType, n int) arrow.Array {
+	nulls := array.MakeArrayOfNull(memory.DefaultAllocator, dt, n)
+	defer nulls.Release()
+	d := nulls.Data()
+	bufs := append([]*memory.Buffer{nil}, d.Buffers()[1:]...)
+	data := array.NewData(dt, n, bufs, d.Children(), 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
 }
 
 // insertCheck is a converted column of INSERT ... SELECT: output pos holds

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ type sysVar struct {
 	def        string
 	globalOnly bool
 	readOnly   bool
+	enum       []string // the values a string variable takes, upper case; nil: any
 }
 
 // sysVars is the variable set MySQL drivers, BI tools and Doris scripts read
@@ -142,6 +144,7 @@ var sysVars = func() map[string]*sysVar {
 		{name: "insert_max_filter_ratio", def: "1.0"},
 		{name: "delete_without_partition", kind: varBool, def: "0"},
 		{name: "enable_unique_key_partial_update", kind: varBool, def: "0"},
+		{name: "partial_update_new_key_behavior", def: "APPEND", enum: []string{"APPEND", "ERROR"}},
 		{name: "enable_server_side_prepared_statement", kind: varBool, def: "1"},
 		{name: "batch_size", kind: varInt, def: "4064"},
 		{name: "disable_colocate_plan", kind: varBool, def: "0"},
@@ -206,6 +209,14 @@ func normalizeVarValue(v *sysVar, val string) (string, error) {
 			return "0", nil
 		}
 		return "", fmt.Errorf("Variable '%s' can't be set to the value of '%s'", v.name, val)
+	case varString:
+		if v.enum != nil {
+			up := strings.ToUpper(val)
+			if !slices.Contains(v.enum, up) {
+				return "", fmt.Errorf("%s should be one of {'%s'}, but found %s", v.name, strings.Join(v.enum, "', '"), val)
+			}
+			return up, nil
+		}
 	case varInt:
 		if _, err := strconv.ParseInt(val, 10, 64); err != nil {
 			if f, ferr := strconv.ParseFloat(val, 64); ferr == nil {

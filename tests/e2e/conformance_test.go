@@ -860,6 +860,36 @@ func TestStreamLoadConformance(t *testing.T) {
 		require.Contains(t, res.str("Message"), "load by MERGE or DELETE is only supported in unique tables.")
 	})
 
+	t.Run("37 partial update", func(t *testing.T) {
+		requireSuccess(t, c.load("db", "u", []byte("50,a,5,5\n51,b,6,6"), false, "label: t37a", "column_separator: ,"))
+		partial := []string{"column_separator: ,", "partial_columns: true"}
+		requireSuccess(t, c.load("db", "u", []byte("50,new"), false, append(partial, "label: t37b", "columns: id,name")...))
+		require.Equal(t, "50\tnew\t5\t5\n51\tb\t6\t6\n", uRows(50, 59))
+		// unique_key_update_mode, a new key appended with NULLs.
+		requireSuccess(t, c.load("db", "u", []byte("51,60\n52,70"), false, "label: t37c", "column_separator: ,",
+			"unique_key_update_mode: UPDATE_FIXED_COLUMNS", "columns: id,age"))
+		require.Equal(t, "50\tnew\t5\t5\n51\tb\t60\t6\n52\tNULL\t70\tNULL\n", uRows(50, 59))
+		res := c.load("db", "u", []byte("50,x\n53,y"), false, append(partial, "label: t37d", "columns: id,name",
+			"partial_update_new_key_behavior: ERROR")...)
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "Can't append new rows in partial update when partial_update_new_key_behavior is ERROR. Row with key=[53] is not in table.")
+		require.Equal(t, "50\tnew\t5\t5\n51\tb\t60\t6\n52\tNULL\t70\tNULL\n", uRows(50, 59), "the failed load left nothing")
+		res = c.load("db", "u", []byte(`{"id":50,"name":"z"}`), false, "label: t37e", "format: json",
+			"unique_key_update_mode: UPDATE_FLEXIBLE_COLUMNS", "hidden_columns: __DORIS_DELETE_SIGN__")
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "Don't support flexible partial update when 'hidden_columns' is specified")
+		res = c.load("db", "u", []byte("x"), false, append(partial, "label: t37f", "columns: name")...)
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "Partial update should include all key columns, missing: id")
+		res = c.load("db", "d", []byte("1,x"), false, append(partial, "label: t37g", "columns: id,name")...)
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "Only unique key merge on write support partial update")
+		res = c.load("db", "u", []byte("1,x"), false, append(partial, "label: t37h", "columns: id,name",
+			"partial_update_new_key_behavior: SKIP")...)
+		require.Equal(t, "Fail", res.str("Status"))
+		require.Contains(t, res.str("Message"), "Invalid partial_update_new_key_behavior SKIP, must be one of {'APPEND', 'ERROR'}")
+	})
+
 	t.Run("38 schema change endpoints", func(t *testing.T) {
 		rep := c.query("db", "SELECT COLUMN_NAME FROM information_schema.`COLUMNS` WHERE TABLE_SCHEMA = 'db' AND TABLE_NAME = 'd' AND COLUMN_NAME = 'age'")
 		require.Equal(t, float64(0), rep["code"], "%v", rep)

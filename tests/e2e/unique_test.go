@@ -175,3 +175,48 @@ func TestKeysModelDDLErrors(t *testing.T) {
 		require.Contains(t, err.Error(), tc.msg, tc.ddl)
 	}
 }
+
+// TestPartialUpdateSQL: INSERT with enable_unique_key_partial_update
+// updates the listed columns of existing keys only, keeps the sequence
+// value of the row it updates, appends new keys with defaults, refuses
+// them with partial_update_new_key_behavior ERROR, and survives kill -9.
+func TestPartialUpdateSQL(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	s.MustMySQL(`CREATE DATABASE pu;
+CREATE TABLE pu.t (id BIGINT, name VARCHAR(16), qty INT NOT NULL DEFAULT "0", note VARCHAR(8) DEFAULT 'dflt', seq BIGINT)
+  UNIQUE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 3 PROPERTIES ('function_column.sequence_col' = 'seq');
+CREATE TABLE pu.r (id BIGINT, v INT NOT NULL, w INT) UNIQUE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1;
+INSERT INTO pu.r VALUES (1, 1, 1);
+INSERT INTO pu.t VALUES (1, 'a', 10, 'n1', 5), (2, 'b', 20, 'n2', 5), (3, 'c', 30, 'n3', 5);`)
+	on := "SET enable_unique_key_partial_update = true; "
+	s.MustMySQL(on + "INSERT INTO pu.t (id, name) VALUES (1, 'a2'), (2, 'b2'), (4, 'new')")
+	rows := func() string { return s.MustMySQL("SELECT * FROM pu.t ORDER BY id") }
+	want := "1\ta2\t10\tn1\t5\n2\tb2\t20\tn2\t5\n3\tc\t30\tn3\t5\n4\tnew\t0\tdflt\tNULL\n"
+	require.Equal(t, want, rows())
+	// A lower sequence value than the row's loses; an equal one wins.
+	s.MustMySQL(on + "INSERT INTO pu.t (id, qty, seq) VALUES (1, 99, 4), (3, 33, 5)")
+	want = "1\ta2\t10\tn1\t5\n2\tb2\t20\tn2\t5\n3\tc\t33\tn3\t5\n4\tnew\t0\tdflt\tNULL\n"
+	require.Equal(t, want, rows())
+	// Deleted keys are new keys.
+	s.MustMySQL("DELETE FROM pu.t WHERE id = 2")
+	_, err := s.MySQL(on + "SET partial_update_new_key_behavior = 'ERROR'; INSERT INTO pu.t (id, name) VALUES (1, 'x'), (2, 'y')")
+	require.ErrorContains(t, err, "[E-7003]Can't append new rows in partial update when partial_update_new_key_behavior is ERROR. Row with key=[2] is not in table.")
+	_, err = s.MySQL(on + "INSERT INTO pu.t VALUES (5, 'e', 1, 'x', 1)")
+	require.ErrorContains(t, err, "You must explicitly specify the columns to be updated when updating partial columns using the INSERT statement.")
+	_, err = s.MySQL(on + "INSERT INTO pu.t (name) VALUES ('e')")
+	require.ErrorContains(t, err, "Partial update should include all key columns, missing: id")
+	want = "1\ta2\t10\tn1\t5\n3\tc\t33\tn3\t5\n4\tnew\t0\tdflt\tNULL\n"
+	require.Equal(t, want, rows())
+	// A column left out without default or NULL: existing keys only.
+	s.MustMySQL(on + "INSERT INTO pu.r (id, w) VALUES (1, 2)")
+	_, err = s.MySQL(on + "INSERT INTO pu.r (id, w) VALUES (1, 3), (2, 3)")
+	require.ErrorContains(t, err, "the unmentioned column `v` should have default value or be nullable for newly inserted rows in non-strict mode partial update")
+	require.Equal(t, "1\t1\t2\n", s.MustMySQL("SELECT * FROM pu.r"))
+
+	s.Kill9()
+	s.Restart()
+	require.Equal(t, want, rows())
+	s.MustMySQL(on + "INSERT INTO pu.t (id, note) VALUES (4, 'after')")
+	require.Equal(t, "4\tnew\t0\tafter\tNULL\n", s.MustMySQL("SELECT * FROM pu.t WHERE id = 4"))
+}
