@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/storage"
 )
 
 // Backend is what a stream load writes into. The server implements it over
@@ -47,6 +48,10 @@ type Load interface {
 	// SetPartialUpdate makes the load a partial column update (see
 	// PlanPartialUpdate). It is called before the first Write.
 	SetPartialUpdate(p *PartialUpdate) error
+	// Delete makes the transaction a DELETE by condition of the table's
+	// rows (of the partitions named; none: all), on a table that does not
+	// merge on write. It is called instead of Write.
+	Delete(ctx context.Context, pred storage.DeletePredicate, partitions []string) error
 	// Write appends rows: one array per column of Columns(), in that order,
 	// all of equal length, typed as Column.Type.Arrow(). The caller releases
 	// its references when Write returns; a Load that keeps the arrays must

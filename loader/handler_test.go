@@ -27,6 +27,7 @@ import (
 
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/planner"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/types"
 )
 
@@ -109,6 +110,10 @@ func (l *fakeLoad) Table() *catalog.Table {
 		t.KeysType = catalog.UniqueKeys
 	}
 	return t
+}
+
+func (l *fakeLoad) Delete(context.Context, storage.DeletePredicate, []string) error {
+	return errors.New("the fake backend does not delete")
 }
 
 func (l *fakeLoad) SetPartialUpdate(p *PartialUpdate) error {

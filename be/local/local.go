@@ -13,6 +13,7 @@ import (
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/txn"
+	"github.com/strata-db/strata/storage"
 )
 
 // Publisher publishes committed versions on the local backend.
@@ -51,10 +52,7 @@ func (r Reader) ReadTablet(tabletID, version int64) (planner.TabletData, error) 
 type Writers struct{ S *tabletstore.Store }
 
 func (t Writers) OpenWriter(tabletID, txnID int64, schema sink.TabletSchema) (sink.TabletWriter, error) {
-	ts := tabletstore.Schema{
-		SchemaVersion: schema.SchemaVersion, Columns: schema.Columns, NumKeys: schema.NumKeys,
-		Model: ModelOf(schema),
-	}
+	ts := storeSchema(schema)
 	if p := schema.Partial; p != nil {
 		ts.Partial = &tabletstore.Partial{Columns: p.Columns, NewKeyError: p.NewKeyError, Unfillable: p.Unfillable}
 	}
@@ -74,3 +72,15 @@ func ModelOf(schema sink.TabletSchema) tabletstore.Model {
 }
 
 func (t Writers) AbortTxn(txnID int64) error { return t.S.AbortTxn(txnID) }
+
+// AddDelete records a DELETE's condition in a tablet.
+func (t Writers) AddDelete(tabletID, txnID int64, schema sink.TabletSchema, pred storage.DeletePredicate) error {
+	return t.S.AddDelete(tabletID, txnID, storeSchema(schema), pred)
+}
+
+func storeSchema(schema sink.TabletSchema) tabletstore.Schema {
+	return tabletstore.Schema{
+		SchemaVersion: schema.SchemaVersion, Columns: schema.Columns, NumKeys: schema.NumKeys,
+		Model: ModelOf(schema),
+	}
+}

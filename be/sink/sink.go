@@ -82,6 +82,8 @@ type TabletWriter interface {
 // Tablets is the backend the sink writes into.
 type Tablets interface {
 	OpenWriter(tabletID, txnID int64, schema TabletSchema) (TabletWriter, error)
+	// AddDelete records a DELETE's condition in a tablet under txnID.
+	AddDelete(tabletID, txnID int64, schema TabletSchema, pred storage.DeletePredicate) error
 	// AbortTxn discards every pending rowset of a transaction.
 	AbortTxn(txnID int64) error
 }
@@ -167,6 +169,34 @@ type load struct {
 func (l *load) TxnID() int64              { return l.txn.ID }
 func (l *load) Columns() []catalog.Column { return l.table.Schema.Columns }
 func (l *load) Table() *catalog.Table     { return l.table }
+
+// Delete implements loader.Load: the condition goes to every tablet of
+// the partitions, each of which gets a version.
+func (l *load) Delete(ctx context.Context, pred storage.DeletePredicate, partitions []string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.finished {
+		return fmt.Errorf("load %d is already finished", l.txn.ID)
+	}
+	if l.table.MergeOnWrite() {
+		return fmt.Errorf("BUG: DELETE by condition on merge-on-write table %s", l.table.Name)
+	}
+	for pi, p := range l.table.Partitions {
+		if len(partitions) > 0 && !slices.ContainsFunc(partitions, func(n string) bool { return strings.EqualFold(n, p.Name) }) {
+			continue
+		}
+		for _, id := range p.Tablets {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := l.s.Tablets.AddDelete(id, l.txn.ID, l.schema, pred); err != nil {
+				return fmt.Errorf("tablet %d: %w", id, err)
+			}
+		}
+		l.touched[pi] = true
+	}
+	return nil
+}
 
 // SetPartialUpdate implements loader.Load.
 func (l *load) SetPartialUpdate(p *loader.PartialUpdate) error {

@@ -276,8 +276,9 @@ func (c *Compaction) openInputs(keysBySchema map[int64]int) error {
 }
 
 // openModel takes the output's data model from the inputs, which must
-// agree, and for merge-on-write gathers the rows each input segment
-// leaves out: those marked at versions the output covers.
+// agree, and gathers the rows each input segment leaves out: those marked
+// at versions the output covers (by merge-on-write publishes or by delete
+// conditions).
 func (c *Compaction) openModel() error {
 	last := c.inputs[len(c.inputs)-1].meta.Model
 	for _, rs := range c.inputs {
@@ -291,7 +292,25 @@ func (c *Compaction) openModel() error {
 		return fmt.Errorf("tabletstore: compacting tablet %d: %w", c.t.id, err)
 	}
 	c.schema.Model = m
+	end := c.inputs[len(c.inputs)-1].meta.EndVersion
 	if !m.MergeOnWrite {
+		// Rows deleted by conditions published at versions the output
+		// covers are left out.
+		c.s.mu.Lock()
+		defer c.s.mu.Unlock()
+		any := false
+		for _, rs := range c.inputs {
+			for i := range rs.meta.Segments {
+				marks := markList(rs, i)
+				n := sort.Search(len(marks), func(k int) bool { return marks[k].version > end })
+				d := union(marks[:n], nil)
+				any = any || d != nil
+				c.deletes = append(c.deletes, d)
+			}
+		}
+		if !any {
+			c.deletes = nil
+		}
 		return nil
 	}
 	// Rows whose delete sign is set are left out too when nothing older
@@ -300,7 +319,6 @@ func (c *Compaction) openModel() error {
 	// value must still lose to them. Without one they have done their
 	// work, marking the rows they deleted when they were published; an
 	// older rowset keeps those marks, which they explain.
-	end := c.inputs[len(c.inputs)-1].meta.EndVersion
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	for _, rs := range c.inputs {
@@ -347,10 +365,12 @@ func (c *Compaction) Segments() []*storage.Segment { return c.segs }
 func (c *Compaction) Schema() Schema { return c.schema }
 
 // Deletes returns, parallel to Segments, the rows of each input segment
-// the output must leave out (nil: none): in a merge-on-write tablet, rows
-// replaced at versions the output covers, and rows whose delete sign is
-// set. Rows replaced at later versions stay: readers at versions before
-// those still see them, and their marks move to the output (SetRowMap).
+// the output must leave out (nil: none): rows replaced or deleted by a
+// condition at versions the output covers, and in a merge-on-write tablet
+// rows whose delete sign is set. Rows marked at later versions stay:
+// readers at versions before those still see them, and their marks move to
+// the output (merge-on-write by SetRowMap, conditions by evaluating them
+// again).
 func (c *Compaction) Deletes() []*roaring.Bitmap { return c.deletes }
 
 // SetRowMap tells a merge-on-write compaction where the input rows went:
@@ -463,13 +483,18 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 	// Merge-on-write: publishes that ran meanwhile marked input rows at
 	// versions above the output's; those marks move to the output's rows,
 	// with no publish in between (pubMu).
+	// Other models: conditions of DELETEs published after the output's
+	// versions are applied to it again.
 	var carried []*newMark
+	t.pubMu.Lock()
+	defer t.pubMu.Unlock()
 	if c.schema.Model.MergeOnWrite {
-		t.pubMu.Lock()
-		defer t.pubMu.Unlock()
-		if carried, err = c.carryMarks(out); err != nil {
-			return RowsetInfo{}, err
-		}
+		carried, err = c.carryMarks(out)
+	} else {
+		carried, err = c.carryDeletes(out)
+	}
+	if err != nil {
+		return RowsetInfo{}, err
 	}
 	// The tablet is held (compacting), and publishes only add rowsets
 	// above every range, so the inputs are still adjacent; check anyway,

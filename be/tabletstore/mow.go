@@ -117,19 +117,24 @@ func (rs *rowset) signRows() ([]*roaring.Bitmap, error) {
 }
 
 // deletesAt returns, per segment, the rows a reader at version v must skip:
-// those marked at versions <= v and those whose delete sign is set (nil:
-// none). The result is shared and must not be modified. Store.mu is held.
+// those marked at versions <= v (by merge-on-write publishes, or by delete
+// conditions) and, in merge-on-write rowsets, those whose delete sign is
+// set (nil: none). The result is shared and must not be modified.
+// Store.mu is held.
 //
-// Only merge-on-write rowsets have any: a merge-on-read reader needs the
-// rows with a delete sign, which hide the older rows of their keys when
-// the rowsets are merged.
+// A merge-on-read reader needs the rows with a delete sign, which hide the
+// older rows of their keys when the rowsets are merged.
 func (rs *rowset) deletesAt(v int64) ([]*roaring.Bitmap, error) {
-	if mm := rs.meta.Model; mm == nil || !mm.MergeOnWrite || rs.marks == nil && !rs.hasSigns() {
+	mow := rs.meta.Model != nil && rs.meta.Model.MergeOnWrite
+	if rs.marks == nil && (!mow || !rs.hasSigns()) {
 		return nil, nil
 	}
-	signs, err := rs.signRows()
-	if err != nil {
-		return nil, err
+	signs := make([]*roaring.Bitmap, len(rs.meta.Segments))
+	if mow {
+		var err error
+		if signs, err = rs.signRows(); err != nil {
+			return nil, err
+		}
 	}
 	if rs.delCache == nil {
 		rs.delCache = make([]deleteCache, len(rs.meta.Segments))
@@ -251,6 +256,21 @@ func (ms *markSet) add(ref segRef, version int64, row uint32) {
 	}
 	m := &newMark{ref: ref, version: version, rows: roaring.New()}
 	m.rows.Add(row)
+	ms.byRef[ref] = append(l, m)
+	ms.list = append(ms.list, m)
+}
+
+// addRows marks rows of a segment at a version.
+func (ms *markSet) addRows(ref segRef, version int64, rows *roaring.Bitmap) {
+	if ms.byRef == nil {
+		ms.byRef = map[segRef][]*newMark{}
+	}
+	l := ms.byRef[ref]
+	if n := len(l); n > 0 && l[n-1].version == version {
+		l[n-1].rows.Or(rows)
+		return
+	}
+	m := &newMark{ref: ref, version: version, rows: rows}
 	ms.byRef[ref] = append(l, m)
 	ms.list = append(ms.list, m)
 }

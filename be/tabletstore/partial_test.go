@@ -161,15 +161,7 @@ func TestPartialUpdate(t *testing.T) {
 	require.NoError(t, s.PublishTxn(6, map[int64]int64{1: 5}))
 	c, err := s.BeginCompaction(1, 2, 5)
 	require.NoError(t, err)
-	m := browset.NewMerger(c.Schema().Columns, 1)
-	m.Deletes = c.Deletes()
-	m.RowMap = make([][]uint32, len(c.Segments()))
-	for i, seg := range c.Segments() {
-		m.RowMap[i] = make([]uint32, seg.NumRows())
-	}
-	_, err = m.Run(context.Background(), c.Segments(), c.Append)
-	require.NoError(t, err)
-	c.SetRowMap(m.RowMap)
+	mergeLive(t, c)
 	_, err = c.Commit()
 	require.NoError(t, err)
 	want[1], want[2] = prow{1, "z", 11, 0}, prow{2, "b", 21, 0}
@@ -179,4 +171,20 @@ func TestPartialUpdate(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, readRows(t, s, 5))
 	require.NoError(t, s.CheckDeleteBitmaps(1))
+}
+
+// mergeLive merges a compaction's inputs as the compaction package does
+// for duplicate and merge-on-write tablets: leaving out the deleted rows
+// and recording where the others went.
+func mergeLive(t *testing.T, c *Compaction) {
+	t.Helper()
+	m := browset.NewMerger(c.Schema().Columns, c.Schema().NumKeys)
+	m.Deletes = c.Deletes()
+	m.RowMap = make([][]uint32, len(c.Segments()))
+	for i, seg := range c.Segments() {
+		m.RowMap[i] = make([]uint32, seg.NumRows())
+	}
+	_, err := m.Run(context.Background(), c.Segments(), c.Append)
+	require.NoError(t, err)
+	c.SetRowMap(m.RowMap)
 }

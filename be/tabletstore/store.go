@@ -136,8 +136,11 @@ type RowsetMeta struct {
 	// Partial: a pending rowset of a partial column update, whose other
 	// columns are filled when it is published (see "Partial column
 	// update"); nil once visible.
-	Partial    *PartialMeta `json:"partial,omitempty"`
-	CreateTime int64        `json:"create_time"` // unix milliseconds
+	Partial *PartialMeta `json:"partial,omitempty"`
+	// Delete: the rowset of a DELETE by condition, holding no rows (see
+	// "Delete predicates").
+	Delete     *storage.DeletePredicate `json:"delete,omitempty"`
+	CreateTime int64                    `json:"create_time"` // unix milliseconds
 }
 
 // DataSize is the total size of the rowset's segment files.
@@ -683,7 +686,7 @@ func (s *Store) PublishTxns(txns []TxnVersions) error {
 			continue
 		}
 		live = append(live, f)
-		if f.m.Model != nil && f.m.Model.MergeOnWrite {
+		if f.m.Model != nil && f.m.Model.MergeOnWrite || f.m.Delete != nil {
 			if _, ok := base[f.t]; !ok {
 				base[f.t] = slices.Clone(f.t.visible)
 			}
@@ -704,7 +707,13 @@ func (s *Store) PublishTxns(txns []TxnVersions) error {
 		if !ok {
 			continue
 		}
-		pf, err := s.mowPublish(b, f.rs, f.m.StartVersion, &ms)
+		var pf *partialFill
+		var err error
+		if f.m.Delete != nil {
+			err = s.deletePublish(b, f.rs, f.m.StartVersion, &ms)
+		} else if f.m.Model != nil && f.m.Model.MergeOnWrite {
+			pf, err = s.mowPublish(b, f.rs, f.m.StartVersion, &ms)
+		}
 		if err != nil {
 			undo()
 			return fmt.Errorf("tabletstore: publishing txn %d in tablet %d: %w", f.txnID, f.t.id, err)

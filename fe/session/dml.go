@@ -20,15 +20,15 @@ func (s *Session) deleteFrom(ctx context.Context, st *sql.DeleteStmt, params []a
 	if st.Using != nil {
 		return nil, notSupported("DELETE ... USING")
 	}
-	_, t, err := s.lookupTable(st.Table)
+	db, t, err := s.lookupTable(st.Table)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkRewritable(t, "DELETE"); err != nil {
 		return nil, err
 	}
 	if st.Where == nil {
 		return nil, ddlError("Where clause only supports compound predicate, binary predicate, is_null predicate or in predicate")
+	}
+	if !t.MergeOnWrite() {
+		return s.deleteByCondition(ctx, db, t, st, params)
 	}
 	ins, items := rewriteTarget(st.Table, st.Alias, st.Partitions, t)
 	signIdx, _ := t.DeleteSignColumn()
@@ -47,8 +47,8 @@ func (s *Session) update(ctx context.Context, st *sql.UpdateStmt, params []any) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRewritable(t, "UPDATE"); err != nil {
-		return nil, err
+	if !t.MergeOnWrite() {
+		return nil, ddlError("Only unique table could be updated.")
 	}
 	ins, items := rewriteTarget(st.Table, st.Alias, nil, t)
 	for _, a := range st.Set {
@@ -71,17 +71,6 @@ func (s *Session) update(ctx context.Context, st *sql.UpdateStmt, params []any) 
 	}
 	ins.Select = rewriteSelect(st.Table, st.Alias, nil, items, st.Where)
 	return s.insert(ctx, ins, params)
-}
-
-// checkRewritable refuses DELETE and UPDATE where they cannot be loads.
-func checkRewritable(t *catalog.Table, what string) error {
-	switch {
-	case t.MergeOnWrite():
-		return nil
-	case what == "UPDATE":
-		return ddlError("Only unique table could be updated.")
-	}
-	return notSupported(fmt.Sprintf("DELETE on a %s KEY table that is not merge-on-write", t.KeysType))
 }
 
 // rewriteTarget starts the INSERT a DELETE or UPDATE becomes: every column

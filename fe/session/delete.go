@@ -1,0 +1,169 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/google/uuid"
+
+	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/sql"
+	"github.com/strata-db/strata/loader"
+	"github.com/strata-db/strata/mysqlproto"
+	"github.com/strata-db/strata/storage"
+	"github.com/strata-db/strata/types"
+)
+
+// DELETE on duplicate, aggregate and merge-on-read unique tables is a
+// condition, as in Doris: a transaction that records it in every tablet of
+// the table (or of the partitions named), deleting the rows of older
+// versions that satisfy it (see be/tabletstore "Delete predicates"). The
+// condition is what Doris accepts: comparisons, IN and IS NULL of a column
+// with literals, joined by AND; on aggregate and merge-on-read tables, of
+// key columns only.
+
+const msgDeleteWhere = "Where clause only supports compound predicate, binary predicate, is_null predicate or in predicate."
+
+// deleteByCondition runs DELETE FROM t WHERE ... on a table that does not
+// merge on write.
+func (s *Session) deleteByCondition(ctx context.Context, db string, t *catalog.Table, st *sql.DeleteStmt, params []any) (*mysqlproto.Result, error) {
+	var pred storage.DeletePredicate
+	if err := s.deleteConditions(t, st.Where, false, params, &pred); err != nil {
+		return nil, err
+	}
+	for _, name := range st.Partitions {
+		if t.PartitionByName(name) == nil {
+			return nil, ddlError("Partition does not exist. name: %s", name)
+		}
+	}
+	label := "delete_" + strings.ReplaceAll(uuid.NewString(), "-", "")
+	load, err := s.eng.Loads.Begin(ctx, loader.BeginRequest{DB: db, Table: t.Name, Label: label, User: s.user})
+	if err != nil {
+		var le *loader.LabelExistsError
+		if errors.As(err, &le) {
+			return nil, ddlError("Label [%s] has already been used, relate to txn [%d]", label, le.TxnID)
+		}
+		return nil, err
+	}
+	if err := load.Delete(ctx, pred, st.Partitions); err != nil {
+		_ = load.Abort(ctx, err.Error())
+		return nil, err
+	}
+	publishTimeout, err := load.Commit(ctx)
+	if err != nil {
+		_ = load.Abort(ctx, err.Error())
+		return nil, err
+	}
+	status := "VISIBLE"
+	if publishTimeout {
+		status = "COMMITTED"
+	}
+	return &mysqlproto.Result{Info: fmt.Sprintf("{'label':'%s', 'status':'%s', 'txnId':'%d'}", label, status, load.TxnID())}, nil
+}
+
+// deleteConditions adds the conditions of where to pred; not negates the
+// expression.
+func (s *Session) deleteConditions(t *catalog.Table, where sql.Expr, not bool, params []any, pred *storage.DeletePredicate) error {
+	switch e := where.(type) {
+	case *sql.BinaryExpr:
+		if e.Op == "AND" && !not {
+			if err := s.deleteConditions(t, e.L, false, params, pred); err != nil {
+				return err
+			}
+			return s.deleteConditions(t, e.R, false, params, pred)
+		}
+		op, ok := map[string]string{"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[e.Op]
+		if !ok {
+			break
+		}
+		if not {
+			op = map[string]string{"=": "!=", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
+		}
+		ref, ok := e.L.(*sql.ColumnRef)
+		if !ok {
+			return ddlError("Left expr of binary predicate should be column name, predicate: %s", e)
+		}
+		return s.deleteCondition(t, ref, op, []sql.Expr{e.R}, params, pred)
+	case *sql.UnaryExpr:
+		if e.Op == "NOT" && !not {
+			return s.deleteConditions(t, e.X, true, params, pred)
+		}
+	case *sql.IsExpr:
+		ref, ok := e.X.(*sql.ColumnRef)
+		if e.What != "NULL" {
+			break
+		}
+		if !ok {
+			return ddlError("Child expr of is_null predicate should be column name, predicate: %s", e)
+		}
+		op := "IS NULL"
+		if e.Not != not {
+			op = "IS NOT NULL"
+		}
+		return s.deleteCondition(t, ref, op, nil, params, pred)
+	case *sql.InExpr:
+		if e.Query != nil {
+			break
+		}
+		ref, ok := e.X.(*sql.ColumnRef)
+		if !ok {
+			return ddlError("Left expr of in predicate should be column name, predicate: %s", e)
+		}
+		op := "IN"
+		if e.Not != not {
+			op = "NOT IN"
+		}
+		return s.deleteCondition(t, ref, op, e.List, params, pred)
+	}
+	return ddlError("%s But we meet %s", msgDeleteWhere, where)
+}
+
+// deleteCondition adds one condition on a column, checked as Doris does.
+func (s *Session) deleteCondition(t *catalog.Table, ref *sql.ColumnRef, op string, vals []sql.Expr, params []any, pred *storage.DeletePredicate) error {
+	_, c := t.Schema.ColumnByName(ref.Column)
+	if c == nil {
+		return &sqlError{Code: 1054, Msg: fmt.Sprintf("Unknown column '%s' in '%s'", ref.Column, t.Name)}
+	}
+	switch {
+	case c.Type.Kind.IsObject():
+		return ddlError("Can not apply delete condition to column type: %s", c.Type.SQLName())
+	case c.Type.Kind == types.KindFloat || c.Type.Kind == types.KindDouble:
+		return ddlError("Column[%s] type is float or double.", c.Name)
+	case !c.IsKey && t.KeysType == catalog.AggKeys:
+		return ddlError("delete predicate on value column only supports Unique table with merge-on-write enabled and Duplicate table, but Table[%s] is an Aggregate table.", t.Name)
+	case !c.IsKey && t.KeysType == catalog.UniqueKeys:
+		return ddlError("delete predicate on value column only supports Unique table with merge-on-write enabled and Duplicate table, but Table[%s] is an unique table without merge-on-write.", t.Name)
+	}
+	cond := storage.DeleteCondition{Column: c.ID, Op: op}
+	pl := s.planner()
+	for _, v := range vals {
+		l, err := pl.EvalConstant(v, params)
+		if err != nil {
+			return ddlError("Right expr of binary predicate should be value, predicate: %s", v)
+		}
+		if l.IsNull() {
+			return ddlError("Right expr of binary predicate should be value, predicate: %s %s NULL", c.Name, op)
+		}
+		x, err := convertValue(l, *c, 1)
+		if err != nil {
+			return ddlError("Invalid column value [%s] for column %s: %v", l, c.Name, err)
+		}
+		switch x := x.(type) {
+		case int64:
+			cond.Ints = append(cond.Ints, x)
+		case bool:
+			cond.Ints = append(cond.Ints, map[bool]int64{false: 0, true: 1}[x])
+		case string:
+			cond.Strs = append(cond.Strs, x)
+		case decimal128.Num:
+			cond.Strs = append(cond.Strs, x.BigInt().String())
+		default:
+			return ddlError("Can not apply delete condition to column type: %s", c.Type.SQLName())
+		}
+	}
+	pred.Conditions = append(pred.Conditions, cond)
+	return nil
+}
