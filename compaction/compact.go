@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/time/rate"
 
 	"github.com/strata-db/strata/be/keymodel"
 	"github.com/strata-db/strata/be/rowset"
@@ -18,6 +19,18 @@ func releaseArrays(as []arrow.Array) {
 	for _, a := range as {
 		a.Release()
 	}
+}
+
+// waitBytes waits until limit allows n more bytes.
+func waitBytes(ctx context.Context, limit *rate.Limiter, n int64) error {
+	for n > 0 {
+		step := min(n, int64(limit.Burst()))
+		if err := limit.WaitN(ctx, int(step)); err != nil {
+			return err
+		}
+		n -= step
+	}
+	return nil
 }
 
 // ErrNothingToCompact is returned by Compact when the policy finds no run
@@ -47,7 +60,7 @@ func compact(ctx context.Context, st *tabletstore.Store, tabletID int64, p Polic
 	if !ok {
 		return Result{}, ErrNothingToCompact
 	}
-	return compactRange(ctx, st, tabletID, run.Start, run.End, chunkHook)
+	return compactRange(ctx, st, tabletID, run.Start, run.End, runOptions{chunkHook: chunkHook})
 }
 
 // CompactRange merges the visible rowsets of a tablet that cover versions
@@ -57,10 +70,17 @@ func compact(ctx context.Context, st *tabletstore.Store, tabletID int64, p Polic
 // merge-on-read and aggregate keys fold the rows of each key. If ctx ends
 // first, nothing changes.
 func CompactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, end int64) (Result, error) {
-	return compactRange(ctx, st, tabletID, start, end, nil)
+	return compactRange(ctx, st, tabletID, start, end, runOptions{})
 }
 
-func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, end int64, chunkHook func(context.Context)) (Result, error) {
+// runOptions are the knobs of one compaction run.
+type runOptions struct {
+	chunkHook func(context.Context) // tests
+	// limit, when set, paces the bytes the run writes.
+	limit *rate.Limiter
+}
+
+func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, end int64, opts runOptions) (Result, error) {
 	began := time.Now()
 	c, err := st.BeginCompaction(tabletID, start, end)
 	if err != nil {
@@ -75,7 +95,7 @@ func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, e
 	}
 	schema := c.Schema()
 	m := rowset.NewMerger(schema.Columns, schema.NumKeys)
-	m.ChunkHook = chunkHook
+	m.ChunkHook = opts.chunkHook
 	segs := c.Segments()
 	want := res.InputRows
 	if dels := c.Deletes(); dels != nil {
@@ -90,7 +110,21 @@ func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, e
 			}
 		}
 	}
-	emit := c.Append
+	// appendOut writes output rows, paced by opts.limit.
+	appendOut := c.Append
+	var paced int64 // bytes the limiter has been asked for
+	if opts.limit != nil {
+		appendOut = func(cols []arrow.Array) error {
+			if err := c.Append(cols); err != nil {
+				return err
+			}
+			n := c.Written()
+			err := waitBytes(ctx, opts.limit, n-paced)
+			paced = n
+			return err
+		}
+	}
+	emit := appendOut
 	fold, err := schema.Model.Folds(schema.NumKeys)
 	if err != nil {
 		return Result{}, fmt.Errorf("compaction: tablet %d: %w", tabletID, err)
@@ -106,7 +140,7 @@ func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, e
 				return err
 			}
 			defer releaseArrays(out)
-			return c.Append(out)
+			return appendOut(out)
 		}
 		want = -1
 	}
@@ -114,7 +148,7 @@ func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, e
 	if err == nil && folder != nil {
 		var out []arrow.Array
 		if out, err = folder.Finish(); err == nil && out != nil && out[0].Len() > 0 {
-			err = c.Append(out)
+			err = appendOut(out)
 		}
 		releaseArrays(out)
 	}
@@ -135,6 +169,11 @@ func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, e
 		return Result{}, err
 	}
 	res.Output = out
+	if opts.limit != nil {
+		// The rest: pages the writer held back, indexes and footers. The
+		// run is done; the wait holds back the next paced one.
+		_ = waitBytes(ctx, opts.limit, out.DataSize-paced)
+	}
 	res.Took = time.Since(began)
 	return res, nil
 }

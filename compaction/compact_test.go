@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/strata-db/strata/be/rowset/rowsettest"
 	"github.com/strata-db/strata/be/tabletstore"
@@ -187,4 +188,24 @@ func TestCompactLeavesNoFiles(t *testing.T) {
 	sort.Strings(want)
 	require.Equal(t, want, files)
 	require.Less(t, st.VersionCount(1), 10)
+}
+
+// A paced run takes from the limiter exactly the bytes it writes.
+func TestCompactionWritePacing(t *testing.T) {
+	st, err := tabletstore.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	defer st.Close()
+	r := rand.New(rand.NewPCG(3, 4))
+	for v := int64(2); v <= 5; v++ {
+		loadRows(t, st, tableSchema, 1, 100+v, v, randomRows(r, tableSchema.Columns, 3000))
+	}
+	// A limiter that refills at a byte a second: what the run takes
+	// stays taken.
+	const burst = 1 << 30
+	limit := rate.NewLimiter(1, burst)
+	res, err := compactRange(context.Background(), st, 1, 2, 5, runOptions{limit: limit})
+	require.NoError(t, err)
+	taken := burst - limit.Tokens()
+	require.Greater(t, res.Output.DataSize, int64(0))
+	require.InDelta(t, float64(res.Output.DataSize), taken, 60, "taken %v, written %d", taken, res.Output.DataSize)
 }

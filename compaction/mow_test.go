@@ -301,7 +301,7 @@ func testMergeOnWriteModel(t *testing.T, withSeq bool, steps int, seed uint64) {
 					}
 				}
 			}
-			_, err := compactRange(context.Background(), st, tablet, rowsets[i].StartVersion, rowsets[j].EndVersion, hook)
+			_, err := compactRange(context.Background(), st, tablet, rowsets[i].StartVersion, rowsets[j].EndVersion, runOptions{chunkHook: hook})
 			require.NoError(t, err, "step %d", step)
 		default:
 			require.NoError(t, st.Close())

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/strata-db/strata/be/tabletstore"
 )
 
@@ -26,8 +28,15 @@ type Config struct {
 	// rowsets swept), besides the tablets the store hands over after each
 	// publish. Default 10 s.
 	ScanInterval time.Duration
-	Policy       Policy
-	Logger       *slog.Logger
+	// BaseWriteBytesPerSec paces what base compactions write, all
+	// together (Doris's base_compaction_write_mbytes_per_sec): they
+	// rewrite a tablet's oldest data, which can wait, and must not take
+	// the disk from loads and queries. Cumulative compactions, which keep
+	// the version count of loading tablets down, are not paced. 0: no
+	// limit.
+	BaseWriteBytesPerSec int64
+	Policy               Policy
+	Logger               *slog.Logger
 }
 
 // DefaultScanInterval is Config.ScanInterval's default.
@@ -113,6 +122,7 @@ type Scheduler struct {
 	counts [numKinds]kindCounters // by Kind; atomics, not under mu
 
 	chunkHook func(context.Context) // runs before each merged chunk is written (tests)
+	baseLimit *rate.Limiter         // nil: base compactions are not paced
 }
 
 // NewScheduler returns a scheduler of st's compactions. Start starts it.
@@ -129,11 +139,17 @@ func NewScheduler(st *tabletstore.Store, cfg Config) *Scheduler {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Scheduler{
+	s := &Scheduler{
 		st: st, cfg: cfg, log: log, ctx: ctx, cancel: cancel,
 		wake:   make(chan struct{}, cfg.Workers),
 		queued: map[int64]uint64{}, running: map[int64]struct{}{}, logs: map[int64]*tabletLog{},
 	}
+	if bps := cfg.BaseWriteBytesPerSec; bps > 0 {
+		// A burst of a quarter second's bytes (at least 1 MiB, a write
+		// buffer), so that pacing is smooth without a wait per chunk.
+		s.baseLimit = rate.NewLimiter(rate.Limit(bps), int(max(bps/4, 1<<20)))
+	}
+	return s
 }
 
 // Start registers the scheduler as the store's compaction trigger, queues
@@ -408,6 +424,10 @@ func (s *Scheduler) compactSafely(id int64) (kind Kind, res Result, err error) {
 	s.mu.Lock()
 	s.logLocked(id).scheduled[kind] = time.Now()
 	s.mu.Unlock()
-	res, err = compactRange(s.ctx, s.st, id, run.Start, run.End, s.chunkHook)
+	opts := runOptions{chunkHook: s.chunkHook}
+	if kind == Base {
+		opts.limit = s.baseLimit
+	}
+	res, err = compactRange(s.ctx, s.st, id, run.Start, run.End, opts)
 	return kind, res, err
 }

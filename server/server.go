@@ -82,6 +82,9 @@ type Config struct {
 	// CompactionWorkers bounds the compactions that run at once. 0: one on
 	// machines with at most 2 cores, else a quarter of the cores.
 	CompactionWorkers int
+	// BaseCompactionWriteMBPerSec paces what base compactions write
+	// (base_compaction_write_mbytes_per_sec); 0: no limit.
+	BaseCompactionWriteMBPerSec int
 }
 
 // DefaultConfig returns Doris's default ports on loopback.
@@ -188,7 +191,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.PageCacheBytes > 0 {
 		s.tabs.SetPageCache(storage.NewPageCache(cfg.PageCacheBytes))
 	}
-	s.cmpct = compaction.NewScheduler(s.tabs, compaction.Config{Logger: log, Workers: cfg.CompactionWorkers})
+	s.cmpct = compaction.NewScheduler(s.tabs, compaction.Config{Logger: log, Workers: cfg.CompactionWorkers,
+		BaseWriteBytesPerSec: int64(cfg.BaseCompactionWriteMBPerSec) << 20})
 	s.cmpct.Start()
 	s.metrics = newRegistry(s.cmpct)
 	s.txns = txn.NewManager(store, s.cat, txn.Config{

@@ -364,6 +364,18 @@ func (c *Compaction) Segments() []*storage.Segment { return c.segs }
 // newest schema version.
 func (c *Compaction) Schema() Schema { return c.schema }
 
+// Written is the number of bytes of output written so far.
+func (c *Compaction) Written() int64 {
+	var n int64
+	for _, sg := range c.out {
+		n += sg.Size
+	}
+	if c.cur != nil {
+		n += c.cur.size()
+	}
+	return n
+}
+
 // Deletes returns, parallel to Segments, the rows of each input segment
 // the output must leave out (nil: none): rows replaced or deleted by a
 // condition at versions the output covers, and in a merge-on-write tablet

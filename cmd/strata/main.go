@@ -90,6 +90,8 @@ func runServer(args []string, stderr io.Writer) int {
 		"visible versions a tablet may have; loads into a tablet past it fail with a retryable error (max_tablet_version_num)")
 	fs.IntVar(&cfg.CompactionWorkers, "compaction-workers", 0,
 		"compactions that may run at once (0: 1 on machines with up to 2 cores, else a quarter of the cores)")
+	fs.IntVar(&cfg.BaseCompactionWriteMBPerSec, "base-compaction-write-mbytes-per-sec", 64,
+		"MiB per second base compactions may write, all together (base_compaction_write_mbytes_per_sec); 0: no limit")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log as JSON lines instead of text")
 	pprofAddr := fs.String("pprof", "", "serve Go's net/http/pprof profiles on this address (host:port); off when empty")
