@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,12 +44,14 @@ type MergeScanSpec struct {
 	// (optional) is over them.
 	Output []int
 	Filter Expr
+	// Parallel is how many tablets are merged at once (0: GOMAXPROCS).
+	Parallel int
 }
 
-// MergeScan reads tablets by key, a tablet at a time: the rows of its
-// rowsets are merged on the key and the rows of each key folded
+// MergeScan reads tablets by key, several tablets at once: the rows of a
+// tablet's rowsets are merged on the key and the rows of each key folded
 // (keymodel), then deleted keys are dropped, the output columns taken and
-// the filter applied. Predicates cannot go below the fold (a value
+// the filter applied. Batches come out in no particular order. Predicates cannot go below the fold (a value
 // predicate must see the folded value), so the scan reads every page.
 type MergeScan struct {
 	baseStats
@@ -87,15 +92,31 @@ func (s *MergeScan) Open(ctx context.Context) error {
 	s.ectx.batchScoped = true
 	mctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
-	s.batches = make(chan mergeBatch, 2)
-	go s.produce(mctx)
+	workers := s.spec.Parallel
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, len(s.spec.Tablets)))
+	s.batches = make(chan mergeBatch, 2*workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.produce(mctx, &next)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(s.batches)
+	}()
 	return nil
 }
 
-// produce merges the tablets one after another and sends their folded
-// rows, then closes the channel.
-func (s *MergeScan) produce(ctx context.Context) {
-	defer close(s.batches)
+// produce takes tablets one after another (next counts those taken by
+// every worker), merges them and sends their folded rows.
+func (s *MergeScan) produce(ctx context.Context, next *atomic.Int64) {
 	send := func(b mergeBatch) bool {
 		select {
 		case s.batches <- b:
@@ -109,7 +130,12 @@ func (s *MergeScan) produce(ctx context.Context) {
 	for i, c := range s.spec.Columns {
 		cols[i] = storage.ColumnMeta{ID: c.ID, Type: c.Type.Arrow(), Nullable: true}
 	}
-	for _, t := range s.spec.Tablets {
+	for {
+		ti := int(next.Add(1)) - 1
+		if ti >= len(s.spec.Tablets) || ctx.Err() != nil {
+			return
+		}
+		t := s.spec.Tablets[ti]
 		m := rowset.NewMerger(cols, s.spec.NumKeys)
 		m.Deletes = t.Deletes
 		m.Missing = func(col, n int) (arrow.Array, error) { return s.spec.Columns[col].fill(n) }

@@ -247,7 +247,7 @@ func parallelAgg(v *aggNode) (*scanNode, []node, int) {
 	if s == nil || workers < 2 {
 		return nil, nil, 0
 	}
-	if fold, err := foldOf(s.table); err != nil || fold != nil {
+	if foldsOnRead(s.table) {
 		return nil, nil, 0 // rows are folded by key first: see newMergeScan
 	}
 	for _, a := range v.aggs {
@@ -373,11 +373,8 @@ func (p *Planner) buildScan(s *scanNode, x *Execution) (exec.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fold, err := foldOf(s.table); err != nil || fold != nil {
-		if err != nil {
-			return nil, err
-		}
-		return newMergeScan(s, segs, fold)
+	if foldsOnRead(s.table) {
+		return newMergeScan(s, segs)
 	}
 	return p.newSegmentScan(s, segs)
 }

@@ -28,37 +28,70 @@ func scanSpec(s *scanNode, segs pinnedSegments) exec.ScanSpec {
 	return spec
 }
 
-// foldOf returns how the rows of one key of t are folded when it is read
-// (merge-on-read unique keys, aggregate keys), or nil when its rowsets are
-// read as they are (duplicate keys, and merge-on-write, whose replaced rows
-// the scan skips by their delete bitmaps).
-func foldOf(t *catalog.Table) (*keymodel.Model, error) {
-	switch {
-	case t.KeysType == catalog.AggKeys:
-		aggs := make([]string, len(t.Schema.Columns))
-		for i, c := range t.Schema.Columns {
-			aggs[i] = c.AggType
-		}
-		return keymodel.New(keymodel.Aggregate, t.Schema.NumKeys(), aggs, -1)
-	case t.KeysType == catalog.UniqueKeys && !t.MergeOnWrite():
-		seq, _ := t.SequenceColumn()
-		return keymodel.New(keymodel.Unique, t.Schema.NumKeys(), nil, seq)
-	}
-	return nil, nil
+// foldsOnRead reports whether the rows of one key of t are folded when it
+// is read (merge-on-read unique keys, aggregate keys), rather than read as
+// they are (duplicate keys, and merge-on-write, whose replaced rows the
+// scan skips by their delete bitmaps).
+func foldsOnRead(t *catalog.Table) bool {
+	return t.KeysType == catalog.AggKeys || t.KeysType == catalog.UniqueKeys && !t.MergeOnWrite()
 }
 
 // newMergeScan builds the scan of a table whose keys are folded when read:
-// every column is merged and folded, then the scan's columns returned.
-func newMergeScan(s *scanNode, segs pinnedSegments, fold *keymodel.Model) (exec.Operator, error) {
+// it reads the key columns, the columns the fold orders by or drops by (the
+// sequence, the delete sign) and the columns the query needs. A unique
+// key's row wins whole and an aggregate column folds on its own, so the
+// other columns need not be read.
+func newMergeScan(s *scanNode, segs pinnedSegments) (exec.Operator, error) {
 	spec := scanSpec(s, segs)
-	all := make([]exec.ScanColumn, len(s.table.Schema.Columns))
-	for i := range s.table.Schema.Columns {
-		all[i] = scanColumn(&s.table.Schema.Columns[i])
+	t := s.table
+	numKeys := t.Schema.NumKeys()
+	seq, _ := t.SequenceColumn()
+	sign, _ := t.DeleteSignColumn()
+	read := make([]bool, len(t.Schema.Columns))
+	for i := range numKeys {
+		read[i] = true
 	}
-	sign, _ := s.table.DeleteSignColumn()
+	for _, i := range append([]int{seq, sign}, s.colIdx...) {
+		if i >= 0 {
+			read[i] = true
+		}
+	}
+	var cols []exec.ScanColumn
+	var aggs []string
+	at := make([]int, len(read)) // schema position -> position among cols
+	for i, r := range read {
+		at[i] = -1
+		if r {
+			at[i] = len(cols)
+			cols = append(cols, scanColumn(&t.Schema.Columns[i]))
+			aggs = append(aggs, t.Schema.Columns[i].AggType)
+		}
+	}
+	var fold *keymodel.Model
+	var err error
+	if t.KeysType == catalog.AggKeys {
+		fold, err = keymodel.New(keymodel.Aggregate, numKeys, aggs, -1)
+	} else {
+		seqAt := -1
+		if seq >= 0 {
+			seqAt = at[seq]
+		}
+		fold, err = keymodel.New(keymodel.Unique, numKeys, nil, seqAt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(s.colIdx))
+	for i, si := range s.colIdx {
+		out[i] = at[si]
+	}
+	signAt := -1
+	if sign >= 0 {
+		signAt = at[sign]
+	}
 	return exec.NewMergeScan(exec.MergeScanSpec{
-		Tablets: segs.Tablets, Columns: all, NumKeys: s.table.Schema.NumKeys(), Fold: fold,
-		SignCol: sign, Output: s.colIdx, Filter: spec.Filter,
+		Tablets: segs.Tablets, Columns: cols, NumKeys: numKeys, Fold: fold,
+		SignCol: signAt, Output: out, Filter: spec.Filter,
 	})
 }
 
