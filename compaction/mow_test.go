@@ -172,7 +172,12 @@ func testMergeOnWriteModel(t *testing.T, withSeq bool, steps int, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 42))
 	dir := t.TempDir()
 	open := func() *tabletstore.Store {
-		st, err := tabletstore.OpenWithOptions(dir, tabletstore.Options{StaleSweepTime: time.Hour})
+		opts := tabletstore.Options{StaleSweepTime: time.Hour}
+		if withSeq {
+			// Primary-key indexes dropped and read again all the time.
+			opts.PKIndexMemory = 1
+		}
+		st, err := tabletstore.OpenWithOptions(dir, opts)
 		require.NoError(t, err)
 		return st
 	}

@@ -194,15 +194,20 @@ func (rs *rowset) hasSigns() bool {
 }
 
 // pkIndexes returns the primary-key indexes of a rowset's segments,
-// reading them on first use; they stay in memory with the rowset.
-func (rs *rowset) pkIndexes() ([]*storage.PKIndex, error) {
+// reading them when they are not in memory; c bounds what stays there.
+func (rs *rowset) pkIndexes(c *pkCache) ([]*storage.PKIndex, error) {
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.pks != nil {
-		return rs.pks, nil
+	if pks := rs.pks; pks != nil {
+		size := rs.pkBytes
+		rs.mu.Unlock()
+		c.touch(rs, size)
+		return pks, nil
 	}
-	pks := make([]*storage.PKIndex, len(rs.meta.Segments))
-	for i, sg := range rs.meta.Segments {
+	segs := rs.meta.Segments
+	rs.mu.Unlock()
+	pks := make([]*storage.PKIndex, len(segs))
+	var size int64
+	for i, sg := range segs {
 		if sg.PKIndex == "" {
 			return nil, fmt.Errorf("rowset %d of tablet %d: segment %s has no primary-key index", rs.meta.ID, rs.meta.TabletID, sg.File)
 		}
@@ -219,8 +224,16 @@ func (rs *rowset) pkIndexes() ([]*storage.PKIndex, error) {
 				sg.PKIndex, rs.meta.TabletID, pk.NumKeys(), sg.NumRows, storage.ErrCorrupt)
 		}
 		pks[i] = pk
+		size += int64(len(b))
 	}
-	rs.pks = pks
+	rs.mu.Lock()
+	if rs.pks != nil { // read meanwhile by another user
+		pks, size = rs.pks, rs.pkBytes
+	} else {
+		rs.pks, rs.pkBytes = pks, size
+	}
+	rs.mu.Unlock()
+	c.touch(rs, size)
 	return pks, nil
 }
 
@@ -301,7 +314,7 @@ func (ms *markSet) deleted(ref segRef, row uint32) bool {
 // caller finishes or undoes it with the publish. The tablet's publish lock
 // is held.
 func (s *Store) mowPublish(base []*rowset, rs *rowset, v int64, ms *markSet) (*partialFill, error) {
-	f, err := newKeyFinder(base, rs, ms)
+	f, err := newKeyFinder(s.pks, base, rs, ms)
 	if err != nil {
 		return nil, err
 	}
@@ -364,16 +377,16 @@ type keyFinder struct {
 	ms      *markSet
 }
 
-func newKeyFinder(base []*rowset, rs *rowset, ms *markSet) (*keyFinder, error) {
+func newKeyFinder(c *pkCache, base []*rowset, rs *rowset, ms *markSet) (*keyFinder, error) {
 	f := &keyFinder{rs: rs, base: base, basePKs: make([][]*storage.PKIndex, len(base)), ms: ms}
 	var err error
 	if rs != nil {
-		if f.pks, err = rs.pkIndexes(); err != nil {
+		if f.pks, err = rs.pkIndexes(c); err != nil {
 			return nil, err
 		}
 	}
 	for i, b := range base {
-		if f.basePKs[i], err = b.pkIndexes(); err != nil {
+		if f.basePKs[i], err = b.pkIndexes(c); err != nil {
 			return nil, err
 		}
 	}
@@ -656,7 +669,7 @@ func (s *Store) CheckDeleteBitmaps(tabletID int64) error {
 		expected[ref][row] = expectMark{rs.meta.StartVersion, rs.meta.EndVersion}
 	}
 	for _, rs := range visible {
-		pks, err := rs.pkIndexes()
+		pks, err := rs.pkIndexes(s.pks)
 		if err != nil {
 			return err
 		}

@@ -99,7 +99,7 @@ func (w *DeltaWriter) checkNewKeys(sorted []arrow.Array) error {
 	s.mu.Lock()
 	base := append([]*rowset(nil), t.visible...)
 	s.mu.Unlock()
-	f, err := newKeyFinder(base, nil, &markSet{})
+	f, err := newKeyFinder(s.pks, base, nil, &markSet{})
 	if err != nil {
 		return err
 	}

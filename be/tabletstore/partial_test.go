@@ -188,3 +188,24 @@ func mergeLive(t *testing.T, c *Compaction) {
 	require.NoError(t, err)
 	c.SetRowMap(m.RowMap)
 }
+
+// Past its limit the primary-key index cache drops the indexes used least
+// recently, and publishes read them again.
+func TestPKIndexMemoryLimit(t *testing.T) {
+	s, err := OpenWithOptions(t.TempDir(), Options{PKIndexMemory: 1})
+	require.NoError(t, err)
+	defer s.Close()
+	for txn := int64(1); txn <= 6; txn++ {
+		require.NoError(t, writeRows(t, s, txn, nil, []prow{{txn % 3, "v", txn, 0}, {10 + txn, "w", txn, 0}}))
+		require.NoError(t, s.PublishTxn(txn, map[int64]int64{1: txn + 1}))
+	}
+	s.pks.mu.Lock()
+	drops, held := s.pks.drops, s.pks.lru.Len()
+	s.pks.mu.Unlock()
+	require.Positive(t, drops)
+	require.Equal(t, 1, held, "only the last index stays over the limit")
+	require.NoError(t, s.CheckDeleteBitmaps(1))
+	got := readRows(t, s, 7)
+	require.Len(t, got, 3+6)
+	require.Equal(t, prow{0, "v", 6, 0}, got[0])
+}

@@ -242,6 +242,10 @@ type Options struct {
 	StaleSweepTime time.Duration
 	// Now is the clock of stale-rowset expiry. nil: time.Now.
 	Now func() time.Time
+	// PKIndexMemory bounds the memory of the merge-on-write primary-key
+	// indexes kept between publishes (see pkCache). 0:
+	// DefaultPKIndexMemory.
+	PKIndexMemory int64
 }
 
 // Store is the tablet store of one backend. It is safe for concurrent use.
@@ -268,6 +272,7 @@ type Store struct {
 	reservedID uint64     // highest id recorded as reserved in bbolt
 
 	cache *storage.PageCache // decoded pages of every segment; nil: none
+	pks   *pkCache           // primary-key indexes in memory
 }
 
 // SetPageCache makes every segment opened from now on read its pages
@@ -332,12 +337,13 @@ type rowset struct {
 	signs    []*roaring.Bitmap
 	delCache []deleteCache
 
-	mu    sync.Mutex         // protects the fields below
-	pks   []*storage.PKIndex // merge-on-write: loaded on first use
-	refs  int
-	segs  []*storage.Segment
-	files []*os.File
-	dead  bool // removed from the tablet: close when the last reader leaves
+	mu      sync.Mutex         // protects the fields below
+	pks     []*storage.PKIndex // merge-on-write: loaded on first use; see pkCache
+	pkBytes int64              // their size
+	refs    int
+	segs    []*storage.Segment
+	files   []*os.File
+	dead    bool // removed from the tablet: close when the last reader leaves
 	// stale: replaced by a compaction but still readable at older
 	// versions. Its files are closed whenever no reader holds it, and
 	// opened again by a reader that needs them, so a tablet's stale
@@ -405,6 +411,7 @@ func OpenWithOptions(dir string, opts Options) (*Store, error) {
 		dir: dir, db: db, log: log, fs: fs,
 		maxVersions: opts.MaxVersions, staleSweep: opts.StaleSweepTime, now: opts.Now, sleep: time.Sleep,
 		tablets: map[int64]*tablet{}, durable: map[int64]bool{},
+		pks: newPKCache(cmp.Or(opts.PKIndexMemory, DefaultPKIndexMemory)),
 	}
 	if err := s.recover(); err != nil {
 		db.Close()
