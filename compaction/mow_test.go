@@ -75,16 +75,17 @@ func (m *mowModel) fold(rows [][]any) [][]any {
 
 // applyPartial applies a row of a partial update that gives the columns
 // in given (the delete sign is always its own): a key held by a live row
-// takes that row's other values, a new one keeps the row's placeholders.
+// takes that row's other values, a new one keeps the row's placeholders,
+// but for the sequence value of a deleted row of the key.
 func (m *mowModel) applyPartial(r []any, given []int) {
 	k := r[0].(int64)
-	if old, ok := m.rows[k]; ok && old.sign == 0 {
+	if old, ok := m.rows[k]; ok {
 		r = slices.Clone(r)
-		if !slices.Contains(given, 1) {
+		if !slices.Contains(given, 1) && old.sign == 0 {
 			r[1] = old.v
 		}
-		if !slices.Contains(given, 2) {
-			r[2] = old.seq
+		if !slices.Contains(given, 2) && (old.sign == 0 || m.withSeq) {
+			r[2] = old.seq // the sequence: from a deleted row too
 		}
 	}
 	m.apply(r)

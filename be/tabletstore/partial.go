@@ -31,7 +31,8 @@ import (
 // flush means a concurrent load that changed the row between this load's
 // flush and its publish is never overwritten with stale values.
 //
-// A key no live row holds is a new row and keeps its placeholders. Where
+// A key no live row holds is a new row and keeps its placeholders, but for
+// the sequence value of a deleted row of the key, which it takes. Where
 // new rows are refused (Partial.NewKeyError, or a column left out that has
 // neither default nor NULL) the load fails at flush, checked against the
 // rows visible then.
@@ -89,11 +90,8 @@ func (w *DeltaWriter) checkNewKeys(sorted []arrow.Array) error {
 	}
 	s := w.s
 	s.mu.Lock()
-	t := s.tablets[w.tabletID]
+	t := s.tabletLocked(w.tabletID) // a tablet never written holds no key
 	s.mu.Unlock()
-	if t == nil {
-		return fmt.Errorf("tabletstore: tablet %d does not exist", w.tabletID)
-	}
 	t.pubMu.Lock()
 	defer t.pubMu.Unlock()
 	s.mu.Lock()
@@ -222,10 +220,17 @@ func (pf *partialFill) done() {
 }
 
 // fillSegment writes segment j of rs with its left-out columns filled from
-// the live rows of its keys, and returns its record (the primary-key index
+// the rows its keys replace, and returns its record (the primary-key index
 // and delete signs are those of the partial segment: keys and signs do not
-// change), or nil when no key of the segment is held by a live row.
+// change), or nil when there is nothing to fill. A live row gives every
+// left-out column; a deleted one (its delete sign set) only the sequence
+// column, as in Doris, so that a key's sequence value never goes down and
+// the new row, a new key otherwise, is not lost to the delete.
 func (s *Store) fillSegment(f *keyFinder, rs *rowset, j int, v int64, given map[uint32]bool) (*SegmentMeta, error) {
+	var seqCol *uint32
+	if mm := rs.meta.Model; mm != nil && mm.SeqCol != nil && !given[*mm.SeqCol] {
+		seqCol = mm.SeqCol
+	}
 	pk := f.pks[j]
 	src := make([]rowSource, pk.NumKeys())
 	found := 0
@@ -238,8 +243,8 @@ func (s *Store) fillSegment(f *keyFinder, rs *rowset, j int, v int64, given map[
 		if err != nil {
 			return nil, err
 		}
-		if live {
-			src[i] = rowSource{ref: ref, row: row, ok: true}
+		if live || seqCol != nil {
+			src[i] = rowSource{ref: ref, row: row, ok: true, deleted: !live}
 			found++
 		}
 	}
@@ -273,7 +278,7 @@ func (s *Store) fillSegment(f *keyFinder, rs *rowset, j int, v int64, given map[
 				if given[m.ID] {
 					continue
 				}
-				filled, err := g.gather(a, src[first:first+int64(n)], m.ID)
+				filled, err := g.gather(a, src[first:first+int64(n)], m.ID, seqCol != nil && m.ID == *seqCol)
 				if err != nil {
 					return fmt.Errorf("filling column %d of rowset %d: %w", m.ID, rs.meta.ID, err)
 				}
@@ -300,11 +305,12 @@ func (s *Store) fillSegment(f *keyFinder, rs *rowset, j int, v int64, given map[
 	return &sm, nil
 }
 
-// rowSource is the live row a partial row takes its left-out values from.
+// rowSource is the row a partial row takes its left-out values from.
 type rowSource struct {
-	ref segRef
-	row uint32
-	ok  bool
+	ref     segRef
+	row     uint32
+	ok      bool
+	deleted bool // its delete sign is set: it gives the sequence value only
 }
 
 // gatherer reads the values of rows of other segments.
@@ -319,9 +325,10 @@ func (g *gatherer) release() {
 }
 
 // gather returns cur with the rows that have a source replaced by their
-// source's value of column id. A source segment written before the column
-// existed leaves the row's placeholder (the column's default).
-func (g *gatherer) gather(cur arrow.Array, src []rowSource, id uint32) (arrow.Array, error) {
+// source's value of column id (isSeq: the sequence column, which deleted
+// sources give too). A source segment written before the column existed
+// leaves the row's placeholder (the column's default).
+func (g *gatherer) gather(cur arrow.Array, src []rowSource, id uint32, isSeq bool) (arrow.Array, error) {
 	type pageKey struct {
 		ref  segRef
 		page int
@@ -333,7 +340,7 @@ func (g *gatherer) gather(cur arrow.Array, src []rowSource, id uint32) (arrow.Ar
 	idx := make([]int64, len(src))
 	for i, sr := range src {
 		idx[i] = int64(i)
-		if !sr.ok {
+		if !sr.ok || sr.deleted && !isSeq {
 			continue
 		}
 		segs, err := sr.ref.rs.open(g.s.cache)
