@@ -209,3 +209,15 @@ func TestPKIndexMemoryLimit(t *testing.T) {
 	require.Len(t, got, 3+6)
 	require.Equal(t, prow{0, "v", 6, 0}, got[0])
 }
+
+// A tablet never written holds no key: a load that refuses new keys fails
+// with Doris's message, not an unknown-tablet error.
+func TestPartialUpdateNewKeyIntoEmptyTablet(t *testing.T) {
+	s, err := Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	defer s.Close()
+	err = writeRows(t, s, 1, &Partial{Columns: []int{0, 1, 3}, NewKeyError: true}, []prow{{7, "x", 0, 0}})
+	var nre *NewRowsError
+	require.ErrorAs(t, err, &nre)
+	require.Equal(t, "7", nre.Key)
+}
