@@ -96,6 +96,10 @@ type SegmentScan struct {
 	held       []arrow.Array
 	sel        []int32
 	live       []int32 // rows of the page not deleted
+	// words is the delete bitmap of segment wordsSeg as words, converted
+	// on the segment's first page (storage.LiveRowsOf).
+	words    storage.DeletedWords
+	wordsSeg int
 }
 
 // NewSegmentScan returns a scan operator for spec.
@@ -370,7 +374,10 @@ func (s *SegmentScan) liveRows(si int, first int64, n int) []int32 {
 	if s.spec.Deletes == nil {
 		return nil
 	}
-	live := storage.LiveRows(s.spec.Deletes[si], first, n, s.live)
+	if s.words == nil || s.wordsSeg != si {
+		s.words, s.wordsSeg = storage.Words(s.spec.Deletes[si]), si
+	}
+	live := storage.LiveRowsOf(s.words, first, n, s.live)
 	if live != nil {
 		s.live = live
 		s.counters.RowsDeleted.Add(int64(n - len(live)))
