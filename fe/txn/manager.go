@@ -967,31 +967,74 @@ func (m *Manager) ensureIndexed(ctx context.Context) error {
 		m.indexed.Store(true)
 		return nil
 	}
-	txns, err := m.List(ctx, 0)
+	// Each index key is written only if its record is unchanged since it
+	// was read: a transaction that finished meanwhile (and deleted its
+	// running key) must not get that key back, which would count it as
+	// running for good. A batch that lost such a race is read again.
+	kvs, _, err := m.store.List(ctx, txnPrefix)
 	if err != nil {
-		return err
+		return fmt.Errorf("txn: listing transactions: %w", err)
 	}
-	const perTxn = 100
-	for len(txns) > 0 {
-		n := min(perTxn, len(txns))
-		tx := m.store.Txn()
-		for _, t := range txns[:n] {
-			if t.Status.Final() {
-				tx.Put(finalKey(t.FinishTime, t.ID), t.ID)
-			} else {
-				tx.Put(runningKey(t.DBID, t.ID), t.ID)
-			}
-		}
-		if _, _, err := tx.Commit(ctx); err != nil {
-			return fmt.Errorf("txn: indexing transactions: %w", err)
-		}
-		txns = txns[n:]
+	if err := m.index(ctx, kvs); err != nil {
+		return err
 	}
 	if _, _, err := m.store.Txn().Put(indexedKey, true).Commit(ctx); err != nil {
 		return fmt.Errorf("txn: writing index marker: %w", err)
 	}
 	m.indexed.Store(true)
 	return nil
+}
+
+// index writes the running or final index key of every record read as
+// kvs, each only if its record is still as read.
+func (m *Manager) index(ctx context.Context, kvs []meta.KV) error {
+	const perTxn = 100
+	for len(kvs) > 0 {
+		n := min(perTxn, len(kvs))
+		tx := m.store.Txn()
+		for _, kv := range kvs[:n] {
+			t, err := decodeTxn(kv.Value)
+			if err != nil {
+				m.cfg.Logger.Error("txn: skipping undecodable transaction", "key", kv.Key, "err", err)
+				continue
+			}
+			tx.IfModRev(kv.Key, kv.ModRev)
+			if t.Status.Final() {
+				tx.Put(finalKey(t.FinishTime, t.ID), t.ID)
+			} else {
+				tx.Put(runningKey(t.DBID, t.ID), t.ID)
+			}
+		}
+		_, ok, err := tx.Commit(ctx)
+		if err != nil {
+			return fmt.Errorf("txn: indexing transactions: %w", err)
+		}
+		if !ok {
+			if kvs, err = m.reread(ctx, kvs[:n], kvs[n:]); err != nil {
+				return err
+			}
+			continue
+		}
+		kvs = kvs[n:]
+	}
+	return nil
+}
+
+// reread reads the records of batch again (dropping those now gone) and
+// returns them followed by rest.
+func (m *Manager) reread(ctx context.Context, batch, rest []meta.KV) ([]meta.KV, error) {
+	out := make([]meta.KV, 0, len(batch)+len(rest))
+	for _, kv := range batch {
+		var raw json.RawMessage
+		mod, _, err := m.store.Get(ctx, kv.Key, &raw)
+		if err != nil {
+			return nil, fmt.Errorf("txn: indexing transactions: %w", err)
+		}
+		if mod != 0 {
+			out = append(out, meta.KV{Key: kv.Key, Value: raw, ModRev: mod})
+		}
+	}
+	return append(out, rest...), nil
 }
 
 // expire removes a final txn and, if it still holds it, its label.

@@ -756,6 +756,34 @@ func TestIndexesBuiltForOldRecords(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
+// A record that changes between the read and the write of its index key
+// (a transaction finishing while the index is built) is read again: it
+// gets the index of its new state, never a running key it no longer has.
+func TestIndexRereadsChangedRecords(t *testing.T) {
+	ctx := testCtx(t)
+	db, _ := fixture(t, 1)
+	m := newManager(Config{})
+	tx := &Txn{ID: 9_000_000_101, DBID: db.ID, Label: "racing", Status: StatusPrepare, TimeoutMs: 60_000}
+	_, ok, err := testStore.Txn().Put(txnKey(tx.ID), tx).Commit(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	kvs, _, err := testStore.List(ctx, txnKey(tx.ID))
+	require.NoError(t, err)
+	require.Len(t, kvs, 1)
+	// It finishes after the read.
+	tx.Status, tx.FinishTime = StatusAborted, 1_700_000_000_000
+	_, ok, err = testStore.Txn().Put(txnKey(tx.ID), tx).Commit(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, m.index(ctx, kvs))
+	n, err := testStore.Count(ctx, runningKey(db.ID, tx.ID))
+	require.NoError(t, err)
+	require.Zero(t, n, "a finished transaction got a running key")
+	n, err = testStore.Count(ctx, finalKey(tx.FinishTime, tx.ID))
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+}
+
 // Loads into many tables of one database publish concurrently; a chained
 // publish stays within its etcd transaction's limits and every load
 // becomes visible.
