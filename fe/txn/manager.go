@@ -335,6 +335,14 @@ func (m *Manager) Precommit(ctx context.Context, id int64, parts []PartitionRef)
 		if err != nil {
 			return err
 		}
+		if a, ok := m.lapse(t); ok && a.kind == actAbort && t.Status == StatusPrepare {
+			// Out of time, as at Commit: the load is aborted, not
+			// precommitted for a client that has written it off.
+			if err := m.apply(ctx, a); err != nil {
+				return err
+			}
+			continue
+		}
 		done, err := checkPrecommit(t)
 		if err != nil || done {
 			return err

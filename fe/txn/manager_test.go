@@ -673,6 +673,24 @@ func TestPrecommitTimeoutIsLazy(t *testing.T) {
 	require.Equal(t, StatusPrepare, c.Status)
 }
 
+// A load past its timeout cannot be precommitted: it is aborted instead.
+func TestPrecommitAfterTimeoutAborts(t *testing.T) {
+	ctx := testCtx(t)
+	db, tables := fixture(t, 1)
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	m := newManager(Config{Clock: clock})
+	a, err := m.Begin(ctx, BeginRequest{DBID: db.ID, Label: "slow", TableIDs: []int64{tables[0].ID}, Timeout: 2 * time.Second, TwoPhaseCommit: true})
+	require.NoError(t, err)
+	clock.Advance(3 * time.Second)
+	err = m.Precommit(ctx, a.ID, allParts(tables...))
+	var se *StateError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, StatusAborted, se.Status)
+	got, err := m.Get(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, timeoutReason, got.Reason)
+}
+
 // After the label retention a finished label is accepted again by Begin,
 // before recovery has expired it; within the retention it is refused.
 func TestLabelRetention(t *testing.T) {
