@@ -234,8 +234,11 @@ func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 }
 
 // lapse says what to do with a transaction whose time ran out, if it did.
-func (m *Manager) lapse(t *Txn) (action, bool) {
-	a := decide(m.cfg.Clock.Now(), m.recoveryConfig(), t)
+func (m *Manager) lapse(t *Txn) (action, bool) { return m.lapseAt(t, m.cfg.Clock.Now()) }
+
+// lapseAt is lapse at the time now.
+func (m *Manager) lapseAt(t *Txn, now time.Time) (action, bool) {
+	a := decide(now, m.recoveryConfig(), t)
 	return a, a.kind == actAbort || a.kind == actExpire
 }
 
@@ -335,7 +338,8 @@ func (m *Manager) Precommit(ctx context.Context, id int64, parts []PartitionRef)
 		if err != nil {
 			return err
 		}
-		if a, ok := m.lapse(t); ok && a.kind == actAbort && t.Status == StatusPrepare {
+		now := m.cfg.Clock.Now()
+		if a, ok := m.lapseAt(t, now); ok && a.kind == actAbort && t.Status == StatusPrepare {
 			// Out of time, as at Commit: the load is aborted, not
 			// precommitted for a client that has written it off.
 			if err := m.apply(ctx, a); err != nil {
@@ -348,7 +352,7 @@ func (m *Manager) Precommit(ctx context.Context, id int64, parts []PartitionRef)
 			return err
 		}
 		t.Status = StatusPrecommitted
-		t.PrecommitTime = m.nowMs()
+		t.PrecommitTime = now.UnixMilli()
 		t.Partitions = t.Partitions[:0]
 		for _, p := range parts {
 			t.Partitions = append(t.Partitions, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID})
