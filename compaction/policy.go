@@ -111,7 +111,9 @@ type Run struct {
 //  1. The promotion size P is PromotionRatio of the tablet's bytes, clamped
 //     to [PromotionMinBytes, PromotionMaxBytes]. The cumulative run is the
 //     rowsets after the newest one of at least P: the small ones above the
-//     last big one.
+//     last big one, and after the newest rowset of a DELETE by condition,
+//     which only a base compaction may merge (its condition marked the
+//     older rows when it was published; see tabletstore.BeginCompaction).
 //  2. If the run is at least TinyBytes and its largest rowset outweighs all
 //     its others together, the largest is left alone: the run is cut there
 //     and the longer side kept (the newer one on a tie), repeatedly. So a
@@ -126,7 +128,8 @@ type Run struct {
 //     oldest MaxRowsets of it.
 //  5. When the tablet holds more than UrgentRatio of maxVersions, a run of
 //     two or more is merged; if the cumulative run is shorter, the whole
-//     list (large rowsets included) is cut at its largest rowset, the base,
+//     list after the newest DELETE (large rowsets included) is cut at its
+//     largest rowset, the base,
 //     unless it is tiny, and the longer side is taken through rules 3 and 2.
 //  6. Otherwise, base compaction: the large rowsets below the cumulative
 //     run are merged with the first rowset when there are BaseMinRowsets of
@@ -138,14 +141,14 @@ func (p Policy) Pick(rowsets []tabletstore.RowsetInfo, maxVersions int) (Run, bo
 	if len(rowsets) < 2 {
 		return Run{}, false
 	}
-	point := p.cumulativeStart(rowsets)
+	point := p.cumulativePoint(rowsets)
 	cum := p.tier(sameSchema(rowsets[point:]))
 	urgent := maxVersions > 0 && float64(len(rowsets)) > p.UrgentRatio*float64(maxVersions)
 	switch {
 	case len(cum) >= p.MinRowsets:
 	case urgent && len(cum) >= 2:
 	case urgent:
-		cum = p.tier(sameSchema(p.withoutLargest(rowsets)))
+		cum = p.tier(sameSchema(p.withoutLargest(rowsets[afterDeletes(rowsets):])))
 		if len(cum) < 2 {
 			return Run{}, false
 		}
@@ -162,6 +165,24 @@ func (p Policy) Pick(rowsets []tabletstore.RowsetInfo, maxVersions int) (Run, bo
 		r.Bytes += rs.DataSize
 	}
 	return r, true
+}
+
+// cumulativePoint is the index of the first rowset of the cumulative run:
+// rule 1's, or just after the newest rowset of a DELETE by condition, which
+// only a base compaction may take (see tabletstore.BeginCompaction).
+func (p Policy) cumulativePoint(rowsets []tabletstore.RowsetInfo) int {
+	return max(p.cumulativeStart(rowsets), afterDeletes(rowsets))
+}
+
+// afterDeletes is the index just after the newest rowset of a DELETE by
+// condition (0: none).
+func afterDeletes(rowsets []tabletstore.RowsetInfo) int {
+	for i := len(rowsets) - 1; i >= 0; i-- {
+		if rowsets[i].Delete {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // cumulativeStart applies rule 1 of Pick: the index of the first rowset of

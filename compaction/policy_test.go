@@ -185,3 +185,32 @@ func TestPolicyScore(t *testing.T) {
 	require.Equal(t, 7, p.Score(rowsetsOf(repeat(7, kb)...), 2000))
 	require.Equal(t, 12, p.Score(rowsetsOf(cat(repeat(10, 200*mb), repeat(2, kb))...), 20), "urgent: the whole count")
 }
+
+// A DELETE's rowset is left to base compaction: the cumulative run starts
+// after the newest one, and the base run takes it with the rowsets before.
+func TestPickLeavesDeletesToBase(t *testing.T) {
+	p := DefaultPolicy()
+	rs := []tabletstore.RowsetInfo{
+		{StartVersion: 2, EndVersion: 2, DataSize: 200 << 20},
+		{StartVersion: 3, EndVersion: 3, DataSize: 150 << 20},
+		{StartVersion: 4, EndVersion: 4, Delete: true},
+		{StartVersion: 5, EndVersion: 5, DataSize: 2 << 20},
+		{StartVersion: 6, EndVersion: 6, DataSize: 2 << 20},
+		{StartVersion: 7, EndVersion: 7, DataSize: 2 << 20},
+		{StartVersion: 8, EndVersion: 8, DataSize: 2 << 20},
+		{StartVersion: 9, EndVersion: 9, DataSize: 2 << 20},
+	}
+	r, ok := p.Pick(rs, 2000)
+	require.True(t, ok)
+	require.Equal(t, int64(5), r.Start, "the cumulative run starts after the DELETE")
+	require.Equal(t, int64(5), p.CumulativePoint(rs))
+	// Many DELETEs, nothing after them: a base run from the first rowset.
+	only := []tabletstore.RowsetInfo{{StartVersion: 2, EndVersion: 2, DataSize: 10 << 20}}
+	for v := int64(3); v <= 8; v++ {
+		only = append(only, tabletstore.RowsetInfo{StartVersion: v, EndVersion: v, Delete: true})
+	}
+	r, ok = p.Pick(only, 2000)
+	require.True(t, ok)
+	require.Equal(t, int64(2), r.Start)
+	require.Equal(t, Base, p.kindOf(only, r))
+}

@@ -44,7 +44,7 @@ func (p Policy) CumulativePoint(rowsets []tabletstore.RowsetInfo) int64 {
 	if len(rowsets) == 0 {
 		return -1
 	}
-	i := p.withDefaults().cumulativeStart(rowsets)
+	i := p.withDefaults().cumulativePoint(rowsets)
 	if i == len(rowsets) {
 		return rowsets[i-1].EndVersion + 1
 	}

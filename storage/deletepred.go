@@ -32,6 +32,9 @@ type DeleteCondition struct {
 	Op     string   `json:"op"`
 	Ints   []int64  `json:"ints,omitempty"`
 	Strs   []string `json:"strs,omitempty"`
+	// MissingMatches: a row of a segment written before the column was
+	// added, which reads the column's default, satisfies the condition.
+	MissingMatches bool `json:"missing_matches,omitempty"`
 }
 
 // Columns lists the ids of the columns the predicate reads.
@@ -55,9 +58,9 @@ func containsID(ids []uint32, id uint32) bool {
 }
 
 // Match adds to dst, offset by base, the rows of a batch that every
-// condition deletes. cols maps a column id to the batch's values of it; a
-// column the batch lacks (a segment written before the column was added)
-// reads as NULL.
+// condition deletes. cols maps a column id to the batch's values of it; for
+// a column the batch lacks (a segment written before the column was added)
+// the condition's MissingMatches holds for every row.
 func (p *DeletePredicate) Match(cols map[uint32]arrow.Array, n int, base uint32, dst *roaring.Bitmap) error {
 	keep := make([]bool, n)
 	for i := range keep {
@@ -67,8 +70,8 @@ func (p *DeletePredicate) Match(cols map[uint32]arrow.Array, n int, base uint32,
 		c := &p.Conditions[ci]
 		a := cols[c.Column]
 		if a == nil {
-			if c.Op != "IS NULL" {
-				return nil // NULL satisfies nothing else
+			if !c.MissingMatches {
+				return nil
 			}
 			continue
 		}

@@ -43,8 +43,8 @@ func TestDeletePredicateMatch(t *testing.T) {
 		{[]DeleteCondition{{Column: 2, Op: "<=", Strs: []string{"b"}}}, []uint32{0, 1}},
 		{[]DeleteCondition{{Column: 3, Op: "=", Strs: []string{"250"}}}, []uint32{1}},
 		{[]DeleteCondition{{Column: 3, Op: ">", Strs: []string{"300"}}, {Column: 2, Op: "!=", Strs: []string{"d"}}}, nil},
-		// A column the batch lacks reads as NULL.
-		{[]DeleteCondition{{Column: 9, Op: "IS NULL"}, {Column: 1, Op: "=", Ints: []int64{1}}}, []uint32{0}},
+		// A column the batch lacks: as its default does.
+		{[]DeleteCondition{{Column: 9, Op: "IS NULL", MissingMatches: true}, {Column: 1, Op: "=", Ints: []int64{1}}}, []uint32{0}},
 		{[]DeleteCondition{{Column: 9, Op: "=", Ints: []int64{1}}}, nil},
 	} {
 		p := DeletePredicate{Conditions: tc.conds}

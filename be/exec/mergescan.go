@@ -59,6 +59,7 @@ type MergeScan struct {
 	schema []types.Type
 	ectx   *EvalContext
 
+	openCtx context.Context // the query's, from Open
 	cancel  context.CancelFunc
 	batches chan mergeBatch
 	held    []arrow.Array
@@ -90,6 +91,7 @@ func (s *MergeScan) Schema() []types.Type { return s.schema }
 func (s *MergeScan) Open(ctx context.Context) error {
 	s.ectx = evalCtxFrom(ctx)
 	s.ectx.batchScoped = true
+	s.openCtx = ctx
 	mctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
 	workers := s.spec.Parallel
@@ -173,6 +175,11 @@ func (s *MergeScan) Next(ctx context.Context, b *Batch) error {
 		s.held = releaseAll(s.held)
 		mb, ok := <-s.batches
 		if !ok {
+			// Workers stop early when the query is cancelled: that is not
+			// the end of the data.
+			if err := s.openCtx.Err(); err != nil {
+				return err
+			}
 			b.Reset()
 			return io.EOF
 		}

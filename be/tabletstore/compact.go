@@ -28,13 +28,16 @@ type RowsetInfo struct {
 	NumSegments   int
 	SchemaVersion int64
 	CreateTime    time.Time
+	// Delete: the rowset of a DELETE by condition. A compaction may take
+	// it only in a run that starts at the tablet's first rowset.
+	Delete bool
 }
 
 func infoOf(m *RowsetMeta) RowsetInfo {
 	return RowsetInfo{
 		ID: m.ID, StartVersion: m.StartVersion, EndVersion: m.EndVersion, NumRows: m.NumRows,
 		DataSize: m.DataSize(), NumSegments: len(m.Segments), SchemaVersion: m.SchemaVersion,
-		CreateTime: time.UnixMilli(m.CreateTime),
+		CreateTime: time.UnixMilli(m.CreateTime), Delete: m.Delete != nil,
 	}
 }
 
@@ -183,6 +186,15 @@ func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error)
 	}
 	inputs := slices.Clone(t.visible[i : j+1])
 	base := i == 0
+	// A DELETE's condition marked the rows older than it when it was
+	// published, and an output covering it no longer holds it; a run that
+	// left older rowsets out would forget it for them at their next
+	// compaction. So only a run from the first rowset may take one.
+	if !base && slices.ContainsFunc(inputs, func(rs *rowset) bool { return rs.meta.Delete != nil }) {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("tabletstore: compacting tablet %d: versions [%d-%d] hold a DELETE condition and do not start at the first rowset: %w",
+			tabletID, start, end, ErrCompactionConflict)
+	}
 	// Only published rowsets are ever in the visible list, so every input
 	// ends at or below the tablet's visible version.
 	keysBySchema := map[int64]int{}
@@ -266,6 +278,12 @@ func (c *Compaction) openInputs(keysBySchema map[int64]int) error {
 			}
 			c.segs = append(c.segs, seg)
 		}
+	}
+	if len(c.segs) == 0 {
+		// Only DELETE conditions, which a base compaction drops: the
+		// output holds no rows.
+		c.schema.NumKeys = numKeys
+		return nil
 	}
 	if numKeys > len(c.schema.Columns) {
 		return fmt.Errorf("tabletstore: compacting tablet %d: %d key columns of %d: %w",
@@ -486,6 +504,9 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 		StartVersion: first.StartVersion, EndVersion: last.EndVersion, NumRows: c.rows,
 		SchemaVersion: c.schema.SchemaVersion, NumKeys: c.schema.NumKeys, Segments: c.out,
 		Model: c.schema.Model.meta(c.schema.Columns), CreateTime: time.Now().UnixMilli(),
+	}
+	if len(c.segs) == 0 {
+		m.Model = last.Model // no columns to take it from
 	}
 	v, err := encodeRowsetMeta(m)
 	if err != nil {

@@ -47,6 +47,9 @@ func (s *Store) AddDelete(tabletID, txnID int64, schema Schema, pred storage.Del
 			return fmt.Errorf("tabletstore: tablet %d: the delete condition names column %d, which the schema lacks", tabletID, id)
 		}
 	}
+	if err := s.admitWriter(tabletID); err != nil {
+		return err
+	}
 	id, err := s.nextRowsetID()
 	if err != nil {
 		return fmt.Errorf("tabletstore: allocating rowset id: %w", err)
@@ -126,12 +129,12 @@ func (c *Compaction) carryDeletes(out *rowset) ([]*newMark, error) {
 		}
 	}
 	c.s.mu.Unlock()
+	defer out.closeFiles()
 	var ms markSet
 	for _, d := range later {
 		if err := c.s.markMatching(out, d.meta.Delete, d.meta.StartVersion, &ms); err != nil {
 			return nil, fmt.Errorf("tabletstore: compacting tablet %d: applying the delete of rowset %d: %w", c.t.id, d.meta.ID, err)
 		}
 	}
-	out.closeFiles()
 	return ms.list, nil
 }

@@ -83,3 +83,64 @@ func TestDeletePredicate(t *testing.T) {
 	require.ErrorContains(t, s.AddDelete(1, 104, testSchema, storage.DeletePredicate{}), "without a condition")
 	require.ErrorContains(t, s.AddDelete(1, 104, testSchema, storage.DeletePredicate{Conditions: []storage.DeleteCondition{{Column: 9, Op: "IS NULL"}}}), "column 9")
 }
+
+// A run holding a DELETE's rowset must start at the first rowset: one
+// that left older rowsets out would drop the condition they still need at
+// their own compaction, and the deleted rows would come back.
+func TestDeleteRowsetOnlyInBaseCompaction(t *testing.T) {
+	s, err := Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	defer s.Close()
+	loadVersions(t, s, 1, map[int64][]int64{2: {1, 2, 3}, 3: {4, 5, 6}})
+	deleteWhere(t, s, 1, 100, 4, storage.DeleteCondition{Column: 1, Op: "<=", Ints: []int64{2}})
+	write(t, s, 1, 101, []int64{7})
+	require.NoError(t, s.PublishTxn(101, map[int64]int64{1: 5}))
+	_, err = s.BeginCompaction(1, 4, 5)
+	require.ErrorIs(t, err, ErrCompactionConflict)
+	require.ErrorContains(t, err, "DELETE condition")
+
+	// The older rowsets merge alone and keep the rows deleted.
+	c, err := s.BeginCompaction(1, 2, 3)
+	require.NoError(t, err)
+	mergeLive(t, c)
+	_, err = c.Commit()
+	require.NoError(t, err)
+	require.Equal(t, []int64{3, 4, 5, 6, 7}, readLive(t, s, 1, 5))
+	// Then everything from the first rowset, the DELETE's included.
+	c, err = s.BeginCompaction(1, 2, 5)
+	require.NoError(t, err)
+	mergeLive(t, c)
+	_, err = c.Commit()
+	require.NoError(t, err)
+	require.Equal(t, []int64{3, 4, 5, 6, 7}, readLive(t, s, 1, 5))
+	require.Equal(t, [][2]int64{{2, 5}}, versionRanges(s, 1))
+}
+
+// A base compaction of DELETE rowsets alone writes an empty rowset of the
+// tablet's model.
+func TestCompactDeletesOnly(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	require.NoError(t, err)
+	deleteWhere(t, s, 1, 100, 2, storage.DeleteCondition{Column: 1, Op: "=", Ints: []int64{1}})
+	deleteWhere(t, s, 1, 101, 3, storage.DeleteCondition{Column: 1, Op: "=", Ints: []int64{2}})
+	c, err := s.BeginCompaction(1, 2, 3)
+	require.NoError(t, err)
+	mergeLive(t, c)
+	_, err = c.Commit()
+	require.NoError(t, err)
+	require.Equal(t, [][2]int64{{2, 3}}, versionRanges(s, 1))
+	write(t, s, 1, 102, []int64{1, 2})
+	require.NoError(t, s.PublishTxn(102, map[int64]int64{1: 4}))
+	require.Equal(t, []int64{1, 2}, readLive(t, s, 1, 4))
+	require.NoError(t, s.Close())
+	s, err = Open(dir, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	c, err = s.BeginCompaction(1, 2, 4)
+	require.NoError(t, err)
+	mergeLive(t, c)
+	_, err = c.Commit()
+	require.NoError(t, err)
+	require.Equal(t, []int64{1, 2}, readLive(t, s, 1, 4))
+}

@@ -17,7 +17,7 @@ type pkCache struct {
 	mu    sync.Mutex // protects the fields below; taken before a rowset's mu
 	limit int64
 	used  int64
-	lru   *list.List // *rowset, most recently used first
+	lru   *list.List // pkEntry, most recently used first
 	at    map[*rowset]*list.Element
 	drops int64 // indexes dropped, for tests
 }
@@ -27,8 +27,8 @@ func newPKCache(limit int64) *pkCache {
 }
 
 // touch records a use of rs's loaded indexes, of size bytes; a rowset not
-// yet counted is added. It drops the least recently used others past the
-// limit.
+// yet counted is added, unless its indexes were dropped meanwhile. It
+// drops the least recently used others past the limit.
 func (c *pkCache) touch(rs *rowset, size int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -36,17 +36,30 @@ func (c *pkCache) touch(rs *rowset, size int64) {
 		c.lru.MoveToFront(e)
 		return
 	}
-	c.at[rs] = c.lru.PushFront(rs)
+	rs.mu.Lock()
+	held := rs.pks != nil
+	rs.mu.Unlock()
+	if !held {
+		return // dropped by another user's touch since this one read them
+	}
+	c.at[rs] = c.lru.PushFront(pkEntry{rs, size})
 	c.used += size
 	for c.used > c.limit && c.lru.Len() > 1 {
 		e := c.lru.Back()
-		victim := e.Value.(*rowset)
+		victim := e.Value.(pkEntry)
 		c.lru.Remove(e)
-		delete(c.at, victim)
-		victim.mu.Lock()
-		c.used -= victim.pkBytes
-		victim.pks, victim.pkBytes = nil, 0
-		victim.mu.Unlock()
+		delete(c.at, victim.rs)
+		c.used -= victim.size
+		victim.rs.mu.Lock()
+		victim.rs.pks, victim.rs.pkBytes = nil, 0
+		victim.rs.mu.Unlock()
 		c.drops++
 	}
+}
+
+// pkEntry is a rowset whose indexes the cache counts, and their size as
+// counted.
+type pkEntry struct {
+	rs   *rowset
+	size int64
 }

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/google/uuid"
 
+	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/sql"
 	"github.com/strata-db/strata/loader"
@@ -163,6 +166,22 @@ func (s *Session) deleteCondition(t *catalog.Table, ref *sql.ColumnRef, op strin
 		default:
 			return ddlError("Can not apply delete condition to column type: %s", c.Type.SQLName())
 		}
+	}
+	// A segment written before the column was added reads its default:
+	// whether that satisfies the condition is decided once, here.
+	if d, err := columnDefault(*c); err == nil {
+		arr, err := d.Eval(exec.NewEvalContext(), &exec.Batch{Len: 1})
+		if err != nil {
+			return err
+		}
+		matched := roaring.New()
+		one := storage.DeletePredicate{Conditions: []storage.DeleteCondition{cond}}
+		err = one.Match(map[uint32]arrow.Array{c.ID: arr}, 1, 0, matched)
+		arr.Release()
+		if err != nil {
+			return err
+		}
+		cond.MissingMatches = !matched.IsEmpty()
 	}
 	pred.Conditions = append(pred.Conditions, cond)
 	return nil
