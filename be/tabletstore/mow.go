@@ -375,6 +375,7 @@ type keyFinder struct {
 	base    []*rowset
 	basePKs [][]*storage.PKIndex
 	ms      *markSet
+	signs   map[*rowset][]*roaring.Bitmap // delete signs, fetched once (liveRow)
 }
 
 func newKeyFinder(c *pkCache, base []*rowset, rs *rowset, ms *markSet) (*keyFinder, error) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
@@ -115,7 +116,7 @@ func (w *DeltaWriter) checkNewKeys(sorted []arrow.Array) error {
 		buf = enc.AppendKey(buf[:0], keys, i)
 		ref, row, ok := f.find(0, buf)
 		if ok {
-			if ok, err = s.liveRow(ref, row); err != nil {
+			if ok, err = s.liveRow(f, ref, row); err != nil {
 				return err
 			}
 		}
@@ -135,14 +136,23 @@ func (w *DeltaWriter) checkNewKeys(sorted []arrow.Array) error {
 	return nil
 }
 
-// liveRow reports whether a row found by a keyFinder holds its key's
-// values: a row whose delete sign is set holds none.
-func (s *Store) liveRow(ref segRef, row uint32) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	signs, err := ref.rs.signRows()
-	if err != nil {
-		return false, err
+// liveRow reports whether a row found by f holds its key's values: a row
+// whose delete sign is set holds none. Each rowset's signs are fetched
+// once per finder.
+func (s *Store) liveRow(f *keyFinder, ref segRef, row uint32) (bool, error) {
+	signs, ok := f.signs[ref.rs]
+	if !ok {
+		s.mu.Lock()
+		var err error
+		signs, err = ref.rs.signRows()
+		s.mu.Unlock()
+		if err != nil {
+			return false, err
+		}
+		if f.signs == nil {
+			f.signs = map[*rowset][]*roaring.Bitmap{}
+		}
+		f.signs[ref.rs] = signs
 	}
 	return signs[ref.seg] == nil || !signs[ref.seg].Contains(row), nil
 }
@@ -239,7 +249,7 @@ func (s *Store) fillSegment(f *keyFinder, rs *rowset, j int, v int64, given map[
 		if !ok {
 			continue
 		}
-		live, err := s.liveRow(ref, row)
+		live, err := s.liveRow(f, ref, row)
 		if err != nil {
 			return nil, err
 		}
