@@ -45,7 +45,8 @@ func (r Reader) ReadTablet(tabletID, version int64) (planner.TabletData, error) 
 		snap.Release()
 		return planner.TabletData{}, err
 	}
-	return planner.TabletData{Segments: segs, Deletes: snap.Deletes(), Release: snap.Release}, nil
+	return planner.TabletData{Segments: segs, Deletes: snap.Deletes(), Release: snap.Release,
+		Flat: snap.Flat(), FlatDeletes: snap.FlatDeletes()}, nil
 }
 
 // Writers opens delta writers for the sink.

@@ -3,6 +3,7 @@ package tabletstore
 import (
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
@@ -143,4 +144,61 @@ func TestCompactDeletesOnly(t *testing.T) {
 	_, err = c.Commit()
 	require.NoError(t, err)
 	require.Equal(t, []int64{1, 2}, readLive(t, s, 1, 4))
+}
+
+// A merge-on-read tablet is flat when one rowset without overlapping
+// segments holds its rows; its flat deletes hide the delete-sign rows.
+func TestSnapshotFlat(t *testing.T) {
+	s, err := Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	defer s.Close()
+	sc := partialSchema
+	sc.Model.MergeOnWrite = false
+	load := func(txn, v int64, rows []prow) {
+		w, err := s.NewDeltaWriter(1, txn, sc)
+		require.NoError(t, err)
+		kb := array.NewInt64Builder(memory.DefaultAllocator)
+		vb := array.NewStringBuilder(memory.DefaultAllocator)
+		wb := array.NewInt64Builder(memory.DefaultAllocator)
+		sb := array.NewInt8Builder(memory.DefaultAllocator)
+		for _, r := range rows {
+			kb.Append(r.k)
+			vb.Append(r.v)
+			wb.Append(r.w)
+			sb.Append(r.sign)
+		}
+		cols := []arrow.Array{kb.NewArray(), vb.NewArray(), wb.NewArray(), sb.NewArray()}
+		require.NoError(t, w.Write(cols))
+		releaseArrays(cols)
+		require.NoError(t, w.Close())
+		require.NoError(t, s.PublishTxn(txn, map[int64]int64{1: v}))
+	}
+	flat := func(v int64) (bool, []uint32) {
+		snap, err := s.Acquire(1, v)
+		require.NoError(t, err)
+		defer snap.Release()
+		var hidden []uint32
+		for _, d := range snap.FlatDeletes() {
+			if d != nil {
+				hidden = append(hidden, d.ToArray()...)
+			}
+		}
+		return snap.Flat(), hidden
+	}
+	ok, _ := flat(1)
+	require.True(t, ok, "an empty tablet")
+	load(1, 2, []prow{{1, "a", 1, 0}, {2, "b", 2, 1}, {3, "c", 3, 0}})
+	ok, hidden := flat(2)
+	require.True(t, ok)
+	require.Equal(t, []uint32{1}, hidden, "the delete-sign row")
+	load(2, 3, []prow{{1, "a2", 1, 0}})
+	ok, _ = flat(3)
+	require.False(t, ok, "two rowsets may hold a key twice")
+	c, err := s.BeginCompaction(1, 2, 3)
+	require.NoError(t, err)
+	mergeLive(t, c) // compaction proper folds; the output is one run either way
+	_, err = c.Commit()
+	require.NoError(t, err)
+	ok, _ = flat(3)
+	require.True(t, ok, "a compaction's output")
 }

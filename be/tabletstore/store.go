@@ -891,6 +891,9 @@ type Snapshot struct {
 	deletes [][]*roaring.Bitmap // per rowset, per segment: rows to skip
 	cache   *storage.PageCache
 	once    sync.Once
+	// flat: see Flat; flatDeletes parallel to Segments.
+	flat        bool
+	flatDeletes []*roaring.Bitmap
 }
 
 // Acquire pins the rowsets that hold a tablet's data at version: the
@@ -905,6 +908,7 @@ func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 	snap := &Snapshot{cache: s.cache}
 	t := s.tablets[tabletID]
 	if t == nil {
+		snap.flat = true
 		return snap, nil
 	}
 	rowsets, missing := collectAt(nil, t.visible, version)
@@ -922,6 +926,9 @@ func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 		}
 		snap.deletes[i] = d
 	}
+	if err := snap.findFlat(rowsets); err != nil {
+		return nil, fmt.Errorf("tabletstore: tablet %d: %w", tabletID, err)
+	}
 	for _, rs := range rowsets {
 		rs.mu.Lock()
 		rs.refs++
@@ -930,6 +937,62 @@ func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 	snap.rowsets = rowsets
 	return snap, nil
 }
+
+// findFlat decides Flat for the pinned rowsets. Store.mu is held.
+func (sn *Snapshot) findFlat(rowsets []*rowset) error {
+	var data *rowset
+	at := -1
+	for i, rs := range rowsets {
+		if len(rs.meta.Segments) == 0 {
+			continue // a DELETE's condition, already in the others' marks
+		}
+		if data != nil {
+			return nil
+		}
+		data, at = rs, i
+	}
+	if data == nil {
+		sn.flat = true
+		return nil
+	}
+	// One load's segments may hold a key each; a compaction's output is
+	// one sorted run cut into segments.
+	if len(data.meta.Segments) > 1 && data.meta.TxnID != 0 {
+		return nil
+	}
+	signs := make([]*roaring.Bitmap, len(data.meta.Segments))
+	if mm := data.meta.Model; mm != nil && mm.Kind == "unique" && !mm.MergeOnWrite {
+		var err error
+		if signs, err = data.signRows(); err != nil {
+			return err
+		}
+	}
+	for seg := range data.meta.Segments {
+		var d *roaring.Bitmap
+		if sn.deletes[at] != nil {
+			d = sn.deletes[at][seg]
+		}
+		switch {
+		case d == nil:
+			d = signs[seg]
+		case signs[seg] != nil:
+			d = roaring.Or(d, signs[seg])
+		}
+		sn.flatDeletes = append(sn.flatDeletes, d)
+	}
+	sn.flat = true
+	return nil
+}
+
+// Flat reports whether the pinned data holds each key at most once, as a
+// merge-on-read or aggregate reader would fold it: one rowset whose
+// segments do not overlap. Such a tablet can be scanned as it is,
+// skipping the rows FlatDeletes returns (parallel to Segments): the
+// deleted rows and, merge-on-read, those whose delete sign is set.
+func (sn *Snapshot) Flat() bool { return sn.flat }
+
+// FlatDeletes: see Flat (nil entries: none; nil: no rows at all).
+func (sn *Snapshot) FlatDeletes() []*roaring.Bitmap { return sn.flatDeletes }
 
 // collectAt appends to dst the rowsets of list (ascending, disjoint ranges)
 // that hold the versions up to v. A rowset whose range straddles v is

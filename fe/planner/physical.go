@@ -374,7 +374,13 @@ func (p *Planner) buildScan(s *scanNode, x *Execution) (exec.Operator, error) {
 		return nil, err
 	}
 	if foldsOnRead(s.table) {
-		return newMergeScan(s, segs)
+		if !segs.Flat {
+			return newMergeScan(s, segs)
+		}
+		// Every tablet is one key per row already (compacted, or one
+		// flush): scanned as a duplicate-key table, without its deleted
+		// and delete-sign rows.
+		segs.Deletes = segs.FlatDeletes
 	}
 	return p.newSegmentScan(s, segs)
 }
@@ -385,13 +391,17 @@ type pinnedSegments struct {
 	Segments []*storage.Segment
 	Deletes  []*roaring.Bitmap
 	Tablets  []exec.MergeTablet
+	// Flat: every tablet's TabletData.Flat; FlatDeletes parallel to
+	// Segments (nil: none).
+	Flat        bool
+	FlatDeletes []*roaring.Bitmap
 }
 
 // pinScan pins the tablets of the partitions a scan reads at their visible
 // versions and returns their segments.
 func (p *Planner) pinScan(s *scanNode, x *Execution) (pinnedSegments, error) {
-	var out pinnedSegments
-	anyDeletes := false
+	out := pinnedSegments{Flat: true}
+	anyDeletes, anyFlatDeletes := false, false
 	for _, pi := range s.partitions {
 		part := &s.table.Partitions[pi]
 		for _, tabletID := range part.Tablets {
@@ -408,10 +418,24 @@ func (p *Planner) pinScan(s *scanNode, x *Execution) (pinnedSegments, error) {
 			} else {
 				out.Deletes = append(out.Deletes, make([]*roaring.Bitmap, len(td.Segments))...)
 			}
+			out.Flat = out.Flat && td.Flat
+			if out.Flat {
+				fd := td.FlatDeletes
+				if len(fd) != len(td.Segments) {
+					fd = make([]*roaring.Bitmap, len(td.Segments))
+				}
+				for _, d := range fd {
+					anyFlatDeletes = anyFlatDeletes || d != nil
+				}
+				out.FlatDeletes = append(out.FlatDeletes, fd...)
+			}
 		}
 	}
 	if !anyDeletes {
 		out.Deletes = nil
+	}
+	if !out.Flat || !anyFlatDeletes {
+		out.FlatDeletes = nil
 	}
 	return out, nil
 }

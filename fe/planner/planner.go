@@ -71,6 +71,12 @@ type TabletData struct {
 	Segments []*storage.Segment
 	Deletes  []*roaring.Bitmap
 	Release  func()
+	// Flat: the segments hold each key at most once (one rowset without
+	// overlapping segments), so a table folded on read can be scanned as
+	// it is, skipping FlatDeletes (parallel to Segments): Deletes and the
+	// rows whose delete sign is set.
+	Flat        bool
+	FlatDeletes []*roaring.Bitmap
 }
 
 // Planner plans queries for one session against one catalog snapshot.
