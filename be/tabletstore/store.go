@@ -955,13 +955,19 @@ func (sn *Snapshot) findFlat(rowsets []*rowset) error {
 		sn.flat = true
 		return nil
 	}
+	// Only tablets folded on read need it: the others' readers never ask,
+	// so queries of them do not pay for the deletes below.
+	mm := data.meta.Model
+	if mm == nil || mm.MergeOnWrite {
+		return nil
+	}
 	// One load's segments may hold a key each; a compaction's output is
 	// one sorted run cut into segments.
 	if len(data.meta.Segments) > 1 && data.meta.TxnID != 0 {
 		return nil
 	}
 	signs := make([]*roaring.Bitmap, len(data.meta.Segments))
-	if mm := data.meta.Model; mm != nil && mm.Kind == "unique" && !mm.MergeOnWrite {
+	if mm.Kind == "unique" {
 		var err error
 		if signs, err = data.signRows(); err != nil {
 			return err
@@ -984,9 +990,9 @@ func (sn *Snapshot) findFlat(rowsets []*rowset) error {
 	return nil
 }
 
-// Flat reports whether the pinned data holds each key at most once, as a
-// merge-on-read or aggregate reader would fold it: one rowset whose
-// segments do not overlap. Such a tablet can be scanned as it is,
+// Flat reports, for a merge-on-read or aggregate tablet, whether the
+// pinned data holds each key at most once, as a reader would fold it: one
+// rowset whose segments do not overlap (always false for other models). Such a tablet can be scanned as it is,
 // skipping the rows FlatDeletes returns (parallel to Segments): the
 // deleted rows and, merge-on-read, those whose delete sign is set.
 func (sn *Snapshot) Flat() bool { return sn.flat }
