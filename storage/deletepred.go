@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,20 +42,11 @@ type DeleteCondition struct {
 func (p *DeletePredicate) Columns() []uint32 {
 	var ids []uint32
 	for _, c := range p.Conditions {
-		if !containsID(ids, c.Column) {
+		if !slices.Contains(ids, c.Column) {
 			ids = append(ids, c.Column)
 		}
 	}
 	return ids
-}
-
-func containsID(ids []uint32, id uint32) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // Match adds to dst, offset by base, the rows of a batch that every

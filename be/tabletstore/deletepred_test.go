@@ -3,7 +3,6 @@ package tabletstore
 import (
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/require"
@@ -157,17 +156,7 @@ func TestSnapshotFlat(t *testing.T) {
 	load := func(txn, v int64, rows []prow) {
 		w, err := s.NewDeltaWriter(1, txn, sc)
 		require.NoError(t, err)
-		kb := array.NewInt64Builder(memory.DefaultAllocator)
-		vb := array.NewStringBuilder(memory.DefaultAllocator)
-		wb := array.NewInt64Builder(memory.DefaultAllocator)
-		sb := array.NewInt8Builder(memory.DefaultAllocator)
-		for _, r := range rows {
-			kb.Append(r.k)
-			vb.Append(r.v)
-			wb.Append(r.w)
-			sb.Append(r.sign)
-		}
-		cols := []arrow.Array{kb.NewArray(), vb.NewArray(), wb.NewArray(), sb.NewArray()}
+		cols := prowArrays(rows)
 		require.NoError(t, w.Write(cols))
 		releaseArrays(cols)
 		require.NoError(t, w.Close())

@@ -259,33 +259,28 @@ type markSet struct {
 }
 
 func (ms *markSet) add(ref segRef, version int64, row uint32) {
-	if ms.byRef == nil {
-		ms.byRef = map[segRef][]*newMark{}
-	}
-	l := ms.byRef[ref]
-	if n := len(l); n > 0 && l[n-1].version == version {
-		l[n-1].rows.Add(row)
-		return
-	}
-	m := &newMark{ref: ref, version: version, rows: roaring.New()}
-	m.rows.Add(row)
-	ms.byRef[ref] = append(l, m)
-	ms.list = append(ms.list, m)
+	ms.at(ref, version).rows.Add(row)
 }
 
 // addRows marks rows of a segment at a version.
 func (ms *markSet) addRows(ref segRef, version int64, rows *roaring.Bitmap) {
+	ms.at(ref, version).rows.Or(rows)
+}
+
+// at returns the mark of a segment at a version, no older than the
+// segment's other marks of the call, adding it if it is new.
+func (ms *markSet) at(ref segRef, version int64) *newMark {
 	if ms.byRef == nil {
 		ms.byRef = map[segRef][]*newMark{}
 	}
 	l := ms.byRef[ref]
 	if n := len(l); n > 0 && l[n-1].version == version {
-		l[n-1].rows.Or(rows)
-		return
+		return l[n-1]
 	}
-	m := &newMark{ref: ref, version: version, rows: rows}
+	m := &newMark{ref: ref, version: version, rows: roaring.New()}
 	ms.byRef[ref] = append(l, m)
 	ms.list = append(ms.list, m)
+	return m
 }
 
 // deleted reports whether a row is marked, by a recorded mark or one of

@@ -43,6 +43,18 @@ func writeRows(t *testing.T, s *Store, txn int64, p *Partial, rows []prow) error
 	sc.Partial = p
 	w, err := s.NewDeltaWriter(1, txn, sc)
 	require.NoError(t, err)
+	cols := prowArrays(rows)
+	defer releaseArrays(cols)
+	require.NoError(t, w.Write(cols))
+	if err := w.Close(); err != nil {
+		w.Cancel()
+		return err
+	}
+	return nil
+}
+
+// prowArrays builds the columns of partialSchema holding rows.
+func prowArrays(rows []prow) []arrow.Array {
 	kb := array.NewInt64Builder(memory.DefaultAllocator)
 	vb := array.NewStringBuilder(memory.DefaultAllocator)
 	wb := array.NewInt64Builder(memory.DefaultAllocator)
@@ -53,14 +65,7 @@ func writeRows(t *testing.T, s *Store, txn int64, p *Partial, rows []prow) error
 		wb.Append(r.w)
 		sb.Append(r.sign)
 	}
-	cols := []arrow.Array{kb.NewArray(), vb.NewArray(), wb.NewArray(), sb.NewArray()}
-	defer releaseArrays(cols)
-	require.NoError(t, w.Write(cols))
-	if err := w.Close(); err != nil {
-		w.Cancel()
-		return err
-	}
-	return nil
+	return []arrow.Array{kb.NewArray(), vb.NewArray(), wb.NewArray(), sb.NewArray()}
 }
 
 // readRows reads the live rows of tablet 1 at a version.

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/sql"
-	"github.com/strata-db/strata/loader"
 	"github.com/strata-db/strata/mysqlproto"
 	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/types"
@@ -43,28 +41,15 @@ func (s *Session) deleteByCondition(ctx context.Context, db string, t *catalog.T
 		}
 	}
 	label := "delete_" + strings.ReplaceAll(uuid.NewString(), "-", "")
-	load, err := s.eng.Loads.Begin(ctx, loader.BeginRequest{DB: db, Table: t.Name, Label: label, User: s.user})
+	load, err := s.beginLoad(ctx, db, t.Name, label)
 	if err != nil {
-		var le *loader.LabelExistsError
-		if errors.As(err, &le) {
-			return nil, ddlError("Label [%s] has already been used, relate to txn [%d]", label, le.TxnID)
-		}
 		return nil, err
 	}
 	if err := load.Delete(ctx, pred, st.Partitions); err != nil {
 		_ = load.Abort(ctx, err.Error())
 		return nil, err
 	}
-	publishTimeout, err := load.Commit(ctx)
-	if err != nil {
-		_ = load.Abort(ctx, err.Error())
-		return nil, err
-	}
-	status := "VISIBLE"
-	if publishTimeout {
-		status = "COMMITTED"
-	}
-	return &mysqlproto.Result{Info: fmt.Sprintf("{'label':'%s', 'status':'%s', 'txnId':'%d'}", label, status, load.TxnID())}, nil
+	return commitLoad(ctx, load, label, 0)
 }
 
 // deleteConditions adds the conditions of where to pred; not negates the

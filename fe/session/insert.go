@@ -91,12 +91,8 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 	if label == "" {
 		label = "insert_" + strings.ReplaceAll(uuid.NewString(), "-", "")
 	}
-	load, err := s.eng.Loads.Begin(ctx, loader.BeginRequest{DB: db, Table: t.Name, Label: label, User: s.user})
+	load, err := s.beginLoad(ctx, db, t.Name, label)
 	if err != nil {
-		var le *loader.LabelExistsError
-		if errors.As(err, &le) {
-			return nil, ddlError("Label [%s] has already been used, relate to txn [%d]", label, le.TxnID)
-		}
 		return nil, err
 	}
 	if partial != nil {
@@ -110,6 +106,25 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 		_ = load.Abort(ctx, err.Error())
 		return nil, err
 	}
+	return commitLoad(ctx, load, label, uint64(n))
+}
+
+// beginLoad begins the load transaction of a DML statement under label.
+func (s *Session) beginLoad(ctx context.Context, db, table, label string) (loader.Load, error) {
+	load, err := s.eng.Loads.Begin(ctx, loader.BeginRequest{DB: db, Table: table, Label: label, User: s.user})
+	if err != nil {
+		var le *loader.LabelExistsError
+		if errors.As(err, &le) {
+			return nil, ddlError("Label [%s] has already been used, relate to txn [%d]", label, le.TxnID)
+		}
+		return nil, err
+	}
+	return load, nil
+}
+
+// commitLoad commits a DML statement's load (aborting it on failure) and
+// reports it as Doris does.
+func commitLoad(ctx context.Context, load loader.Load, label string, affected uint64) (*mysqlproto.Result, error) {
 	publishTimeout, err := load.Commit(ctx)
 	if err != nil {
 		_ = load.Abort(ctx, err.Error())
@@ -121,7 +136,7 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 	if publishTimeout {
 		status = "COMMITTED"
 	}
-	return &mysqlproto.Result{AffectedRows: uint64(n), Info: fmt.Sprintf("{'label':'%s', 'status':'%s', 'txnId':'%d'}", label, status, load.TxnID())}, nil
+	return &mysqlproto.Result{AffectedRows: affected, Info: fmt.Sprintf("{'label':'%s', 'status':'%s', 'txnId':'%d'}", label, status, load.TxnID())}, nil
 }
 
 func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []any, t *catalog.Table, target []int, defaults []*exec.Literal, load loader.Load) (int64, error) {

@@ -909,11 +909,9 @@ func (r *umRun) insertStep(step int, tb *umTable) string {
 // the order the loads publish in: each load has keys of its own, or, in
 // the sequence table, whole rows with sequence values no other row of the
 // step has.
-func (r *umRun) concurrentStep(step int) string {
-	loads := r.genConcurrent(step)
-	stop := make(chan struct{})
-	readerErr := make(chan error, 1)
-	go func() { readerErr <- r.readDuringLoads(stop) }()
+// startLoads sends loads at once; wait returns their replies and errors
+// once all have ended.
+func (r *umRun) startLoads(loads []*umLoad) (wait func() ([]map[string]any, []error)) {
 	replies := make([]map[string]any, len(loads))
 	errs := make([]error, len(loads))
 	var wg sync.WaitGroup
@@ -924,7 +922,18 @@ func (r *umRun) concurrentStep(step int) string {
 			replies[i], errs[i] = r.streamLoad(l)
 		}()
 	}
-	wg.Wait()
+	return func() ([]map[string]any, []error) {
+		wg.Wait()
+		return replies, errs
+	}
+}
+
+func (r *umRun) concurrentStep(step int) string {
+	loads := r.genConcurrent(step)
+	stop := make(chan struct{})
+	readerErr := make(chan error, 1)
+	go func() { readerErr <- r.readDuringLoads(stop) }()
+	replies, errs := r.startLoads(loads)()
 	close(stop)
 	var what []string
 	for i, l := range loads {
@@ -1039,19 +1048,10 @@ func (r *umRun) killStep(step int) string {
 			l.slow = true
 		}
 	}
-	replies := make([]map[string]any, len(loads))
-	errs := make([]error, len(loads))
-	var wg sync.WaitGroup
-	for i, l := range loads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			replies[i], errs[i] = r.streamLoad(l)
-		}()
-	}
+	wait := r.startLoads(loads)
 	time.Sleep(delay)
 	r.s.Kill9()
-	wg.Wait()
+	replies, errs := wait()
 	r.checkServerLog(step)
 	r.s.Restart()
 	r.restarted = true
