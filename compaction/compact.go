@@ -67,7 +67,8 @@ func compact(ctx context.Context, st *tabletstore.Store, tabletID int64, p Polic
 // [start, end] into one (see tabletstore.Store.BeginCompaction for what
 // the range must be), by the tablet's data model: duplicate keys keep
 // every row; merge-on-write leaves out the rows later loads replaced;
-// merge-on-read and aggregate keys fold the rows of each key. If ctx ends
+// merge-on-read and aggregate keys fold the rows of each key. Inputs of
+// different schema versions are written in the newest one. If ctx ends
 // first, nothing changes.
 func CompactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, end int64) (Result, error) {
 	return compactRange(ctx, st, tabletID, start, end, runOptions{})
@@ -95,6 +96,10 @@ func compactRange(ctx context.Context, st *tabletstore.Store, tabletID, start, e
 	}
 	schema := c.Schema()
 	m := rowset.NewMerger(schema.Columns, schema.NumKeys)
+	// Inputs written before a light schema change may lack columns of the
+	// output (they get the column's default) or hold dropped ones (not
+	// read).
+	m.Missing = c.Missing
 	m.ChunkHook = opts.chunkHook
 	segs := c.Segments()
 	want := res.InputRows

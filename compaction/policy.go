@@ -120,35 +120,36 @@ type Run struct {
 //     merged rowset is rewritten only once the rowsets next to it add up to
 //     its size, and each row is rewritten O(log(P / load size)) times instead
 //     of once per MinRowsets loads.
-//  3. A run never mixes schema versions: rowsets written before and after a
-//     schema change are merged among themselves (the store refuses inputs
-//     whose columns differ). Of the stretches of one schema version, the
-//     longest is taken, the newest on a tie; rule 2 applies to it.
-//  4. The run is merged when it has at least MinRowsets rowsets; at most the
+//  3. The run is merged when it has at least MinRowsets rowsets; at most the
 //     oldest MaxRowsets of it.
-//  5. When the tablet holds more than UrgentRatio of maxVersions, a run of
+//  4. When the tablet holds more than UrgentRatio of maxVersions, a run of
 //     two or more is merged; if the cumulative run is shorter, the whole
 //     list after the newest DELETE (large rowsets included) is cut at its
-//     largest rowset, the base,
-//     unless it is tiny, and the longer side is taken through rules 3 and 2.
-//  6. Otherwise, base compaction: the large rowsets below the cumulative
+//     largest rowset, the base, unless it is tiny, and the longer side is
+//     taken through rule 2.
+//  5. Otherwise, base compaction: the large rowsets below the cumulative
 //     run are merged with the first rowset when there are BaseMinRowsets of
-//     them besides it, or they weigh BaseMinRatio of it — as far as they
-//     share its schema version. Only a base compaction drops what nothing
-//     older needs any more (the delete-sign rows of merge-on-write).
+//     them besides it, or they weigh BaseMinRatio of it. Only a base
+//     compaction drops what nothing older needs any more (the delete-sign
+//     rows of merge-on-write).
+//
+// Schema versions do not matter: a run may hold rowsets written before and
+// after light schema changes, which the store merges into the newest schema
+// (tabletstore.BeginCompaction), so a tablet's version count stays bounded
+// across ALTER TABLE.
 func (p Policy) Pick(rowsets []tabletstore.RowsetInfo, maxVersions int) (Run, bool) {
 	p = p.withDefaults()
 	if len(rowsets) < 2 {
 		return Run{}, false
 	}
 	point := p.cumulativePoint(rowsets)
-	cum := p.tier(sameSchema(rowsets[point:]))
+	cum := p.tier(rowsets[point:])
 	urgent := maxVersions > 0 && float64(len(rowsets)) > p.UrgentRatio*float64(maxVersions)
 	switch {
 	case len(cum) >= p.MinRowsets:
 	case urgent && len(cum) >= 2:
 	case urgent:
-		cum = p.tier(sameSchema(p.withoutLargest(rowsets[afterDeletes(rowsets):])))
+		cum = p.tier(p.withoutLargest(rowsets[afterDeletes(rowsets):]))
 		if len(cum) < 2 {
 			return Run{}, false
 		}
@@ -202,44 +203,23 @@ func (p Policy) cumulativeStart(rowsets []tabletstore.RowsetInfo) int {
 	return 0
 }
 
-// base applies rule 6 of Pick to the rowsets below the cumulative run: the
+// base applies rule 5 of Pick to the rowsets below the cumulative run: the
 // run of a base compaction, or nil.
 func (p Policy) base(below []tabletstore.RowsetInfo) []tabletstore.RowsetInfo {
-	n := 1
-	for n < len(below) && below[n].SchemaVersion == below[0].SchemaVersion {
-		n++
-	}
-	if n < 2 {
+	if len(below) < 2 {
 		return nil
 	}
 	var rest int64
-	for _, rs := range below[1:n] {
+	for _, rs := range below[1:] {
 		rest += rs.DataSize
 	}
-	if n-1 >= p.BaseMinRowsets || float64(rest) >= p.BaseMinRatio*float64(below[0].DataSize) {
-		return below[:n]
+	if len(below)-1 >= p.BaseMinRowsets || float64(rest) >= p.BaseMinRatio*float64(below[0].DataSize) {
+		return below
 	}
 	return nil
 }
 
-// sameSchema applies rule 3 of Pick: the longest stretch of the run whose
-// rowsets share a schema version (the newest on a tie).
-func sameSchema(run []tabletstore.RowsetInfo) []tabletstore.RowsetInfo {
-	best := run[:0]
-	for i := 0; i < len(run); {
-		j := i + 1
-		for j < len(run) && run[j].SchemaVersion == run[i].SchemaVersion {
-			j++
-		}
-		if j-i >= len(best) {
-			best = run[i:j]
-		}
-		i = j
-	}
-	return best
-}
-
-// withoutLargest applies rule 5 of Pick: unless the run is tiny, cut it at
+// withoutLargest applies rule 4 of Pick: unless the run is tiny, cut it at
 // its largest rowset and keep the longer side.
 func (p Policy) withoutLargest(run []tabletstore.RowsetInfo) []tabletstore.RowsetInfo {
 	var sum int64

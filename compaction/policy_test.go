@@ -159,7 +159,9 @@ func TestPolicyBoundsCountAndRewrites(t *testing.T) {
 	t.Logf("most rowsets %d, final %d, write amplification %.2f", most, len(rowsets), float64(written)/float64(loaded))
 }
 
-// A run never mixes schema versions: the longest stretch of one goes.
+// Schema versions do not cut runs: rowsets written before and after light
+// schema changes merge together (the store writes them in the newest
+// schema), the cumulative ones and the base ones alike.
 func TestPolicySchemaVersions(t *testing.T) {
 	rowsets := rowsetsOf(repeat(12, kb)...)
 	for i := range rowsets {
@@ -167,16 +169,26 @@ func TestPolicySchemaVersions(t *testing.T) {
 		case i < 3:
 			rowsets[i].SchemaVersion = 1
 		case i < 9:
-			rowsets[i].SchemaVersion = 2
-		default:
 			rowsets[i].SchemaVersion = 3
+		default:
+			rowsets[i].SchemaVersion = 2 // loads begun before the last ALTER
 		}
 	}
 	got, ok := Policy{}.Pick(rowsets, 2000)
 	require.True(t, ok)
-	require.Equal(t, Run{Start: 5, End: 10, Rowsets: 6, Bytes: 6 * kb}, got)
-	_, ok = Policy{}.Pick(rowsets[:5], 2000)
-	require.False(t, ok, "three of one version, two of another")
+	require.Equal(t, Run{Start: 2, End: 13, Rowsets: 12, Bytes: 12 * kb}, got)
+	got, ok = Policy{}.Pick(rowsets[:5], 2000)
+	require.True(t, ok, "three of one version, two of another")
+	require.Equal(t, Run{Start: 2, End: 6, Rowsets: 5, Bytes: 5 * kb}, got)
+
+	// Base compaction: large rowsets of three schema versions.
+	base := rowsetsOf(cat([]int64{1000 * mb}, repeat(5, 200*mb))...)
+	for i := range base {
+		base[i].SchemaVersion = int64(1 + i/2)
+	}
+	got, ok = Policy{}.Pick(base, 2000)
+	require.True(t, ok)
+	require.Equal(t, Run{Start: 2, End: 7, Rowsets: 6, Bytes: 2000 * mb}, got)
 }
 
 func TestPolicyScore(t *testing.T) {

@@ -9,6 +9,13 @@
 #   KEEP=1 scripts/bench.sh                # keep the data directory and log
 #   STRATA_BIN=/path/strata scripts/bench.sh  # use a prebuilt binary
 #
+# ALTERLAT=1 runs the light schema change latency runner (bench/cmd/alterlat)
+# against the same kind of server instead: ADD/DROP COLUMN round trips on
+# tables of 100 K and 10 M rows; extra flags go to alterlat.
+#
+#   ALTERLAT=1 scripts/bench.sh                   # 100 rounds per size
+#   ALTERLAT=1 scripts/bench.sh -sizes 100000,1000000 -rounds 20
+#
 # PEERS=1 runs the side-by-side runner instead (bench/peers, its own Go
 # module): Strata, DuckDB and ClickHouse 18.16 on the same data, flat and
 # star schema; it starts and stops every server itself. Extra flags go to
@@ -93,5 +100,9 @@ if ! port_busy "$query_port"; then
 	exit 1
 fi
 
+if [ -n "${ALTERLAT:-}" ]; then
+	go run ./bench/cmd/alterlat -addr "127.0.0.1:$query_port" -http "127.0.0.1:$http_port" -user root "$@"
+	exit
+fi
 go run ./bench/cmd/ssbflat -addr "127.0.0.1:$query_port" -http "127.0.0.1:$http_port" \
 	-sf "$SF" -user root "$@"

@@ -82,6 +82,23 @@ func (t Writers) AddDelete(tabletID, txnID int64, schema sink.TabletSchema, pred
 func storeSchema(schema sink.TabletSchema) tabletstore.Schema {
 	return tabletstore.Schema{
 		SchemaVersion: schema.SchemaVersion, Columns: schema.Columns, NumKeys: schema.NumKeys,
-		Model: ModelOf(schema),
+		Model: ModelOf(schema), Defaults: storeDefaults(schema),
 	}
+}
+
+// storeDefaults puts the defaults of a schema's columns in the form
+// rowsets record them. A column without one, or whose value has no such
+// form, records none: a compaction that would need it refuses to merge
+// instead.
+func storeDefaults(schema sink.TabletSchema) []tabletstore.ColumnDefault {
+	var out []tabletstore.ColumnDefault
+	for i, l := range schema.Defaults {
+		if l == nil || i >= len(schema.Columns) {
+			continue
+		}
+		if d, ok := tabletstore.NewColumnDefault(schema.Columns[i].ID, l.Value); ok {
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -61,8 +61,10 @@ type Merger struct {
 	RowMap [][]uint32
 
 	// Missing, when set, makes the rows of a segment that lacks a column
-	// (one written before the column was added): n rows of column col.
-	// Without it such a segment is an error.
+	// (one written before the column was added): n rows of column col, an
+	// index into the merger's columns, of its type. It is called once per
+	// page of such a segment; the merger releases the array. Without it
+	// such a segment is an error, as is one that lacks a key column.
 	Missing func(col, n int) (arrow.Array, error)
 
 	// ChunkHook, when set, runs before each chunk is emitted (tests).
@@ -144,8 +146,10 @@ func NewMerger(cols []storage.ColumnMeta, numKeys int) *Merger {
 	return &Merger{cols: cols, numKeys: numKeys, mem: memory.DefaultAllocator}
 }
 
-// Run merges segs (each sorted on the key; every segment has exactly the
-// merger's columns) and hands the rows, in order, to emit in batches. Each
+// Run merges segs (each sorted on the key) and hands the rows, in order,
+// to emit in batches. The merger's columns are read from each segment by
+// id: a segment's other columns are not read, and one it lacks is an error
+// unless Missing makes it (never for a key column). Each
 // batch is new arrays, released when emit returns: emit retains what it
 // keeps. It returns the number of rows merged. A Merger runs once.
 func (m *Merger) Run(ctx context.Context, segs []*storage.Segment, emit func([]arrow.Array) error) (rows int64, err error) {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/stretchr/testify/require"
 
@@ -152,4 +153,59 @@ func TestMergeStops(t *testing.T) {
 	cancel()
 	_, err = Merge(ctx, segs, cols, 1, func([]arrow.Array) error { return nil })
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// Segments written under other schemas merge by column id: a column the
+// merger does not ask for is not read, and one a segment lacks comes from
+// Missing, page by page and with its rows left out as the others; a key
+// column cannot be missing.
+func TestMergeMapsColumnsByID(t *testing.T) {
+	k := storage.ColumnMeta{ID: 1, Type: arrow.PrimitiveTypes.Int64}
+	old := storage.ColumnMeta{ID: 2, Type: arrow.BinaryTypes.String, Nullable: true} // dropped
+	added := storage.ColumnMeta{ID: 3, Type: arrow.PrimitiveTypes.Int32}
+	var before, after [][]any
+	for i := range 40 {
+		before = append(before, []any{int64(2 * i), "x"})
+		after = append(after, []any{int64(2*i + 1), int64(i)})
+	}
+	segs := []*storage.Segment{
+		rowsettest.SegmentOf(t, []storage.ColumnMeta{k, old}, 1, 16, before),
+		rowsettest.SegmentOf(t, []storage.ColumnMeta{k, added}, 1, 16, after),
+	}
+	cols := []storage.ColumnMeta{k, added}
+	m := NewMerger(cols, 1)
+	m.Deletes = []*roaring.Bitmap{roaring.BitmapOf(0, 17, 39), nil}
+	var calls []int
+	m.Missing = func(col, n int) (arrow.Array, error) {
+		calls = append(calls, n)
+		require.Equal(t, 1, col)
+		rows := make([][]any, n)
+		for i := range rows {
+			rows[i] = []any{int64(-7)}
+		}
+		return rowsettest.BuildArrays(t, cols[1:], rows)[0], nil
+	}
+	var got [][]any
+	_, err := m.Run(context.Background(), segs, func(a []arrow.Array) error {
+		got = append(got, rowsettest.RowsOf(t, a)...)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, []int{16, 16, 8}, calls, "once per page of the segment lacking it")
+	var want [][]any
+	for i := range 40 {
+		if i != 0 && i != 17 && i != 39 {
+			want = append(want, []any{int64(2 * i), int64(-7)})
+		}
+		want = append(want, []any{int64(2*i + 1), int64(i)})
+	}
+	require.Equal(t, want, got)
+
+	// Without Missing, or for a key column, a missing column is an error.
+	_, err = NewMerger(cols, 1).Run(context.Background(), segs, func([]arrow.Array) error { return nil })
+	require.ErrorContains(t, err, "has no column 3")
+	m = NewMerger([]storage.ColumnMeta{added, k}, 1)
+	m.Missing = func(int, int) (arrow.Array, error) { panic("not for a key") }
+	_, err = m.Run(context.Background(), segs, func([]arrow.Array) error { return nil })
+	require.ErrorContains(t, err, "has no column 3")
 }

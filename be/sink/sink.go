@@ -23,6 +23,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/partition"
 	"github.com/strata-db/strata/fe/txn"
@@ -45,6 +46,13 @@ type TabletSchema struct {
 	SeqCol        int
 	DeleteSignCol int
 	Aggs          []string
+	// Defaults, parallel to Columns, are what rows written before a column
+	// was added read in it, converted as readers convert it (fe/planner's
+	// scanColumn): the DEFAULT, or NULL (a Literal whose IsNull) for a
+	// nullable column whose default is NULL or not a constant; nil for a
+	// NOT NULL column without a constant default. Rowsets record them, so
+	// that compaction can merge rowsets of different schemas.
+	Defaults []*exec.Literal
 	// Partial: the load updates some columns of existing rows.
 	Partial *loader.PartialUpdate
 }
@@ -59,6 +67,7 @@ func SchemaOf(t *catalog.Table) TabletSchema {
 	schema.DeleteSignCol, _ = t.DeleteSignColumn()
 	for _, c := range t.Schema.Columns {
 		schema.Columns = append(schema.Columns, storage.ColumnMeta{ID: c.ID, Type: c.Type.Arrow(), Nullable: c.Nullable})
+		schema.Defaults = append(schema.Defaults, readDefault(&c))
 	}
 	if t.KeysType == catalog.AggKeys {
 		for _, c := range t.Schema.Columns {
@@ -66,6 +75,20 @@ func SchemaOf(t *catalog.Table) TabletSchema {
 		}
 	}
 	return schema
+}
+
+// readDefault is TabletSchema.Defaults of column c. It must agree with
+// what fe/planner's scanColumn gives readers.
+func readDefault(c *catalog.Column) *exec.Literal {
+	if c.Default != nil {
+		if l, err := exec.NewLiteralChecked(*c.Default, c.Type); err == nil {
+			return l
+		}
+	}
+	if !c.Nullable {
+		return nil
+	}
+	return exec.NewLiteral(nil, c.Type)
 }
 
 // TabletWriter writes one transaction's rows into one tablet.

@@ -4,14 +4,19 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/strata-db/strata/be/keymodel"
@@ -137,6 +142,14 @@ type Compaction struct {
 	id     int64 // the output rowset's
 	dir    string
 
+	// source is the input whose schema the output takes; fills, parallel
+	// to the output's columns, the defaults of those some input segment
+	// lacks (nil: none lacks it); dropped, the ids of columns some input
+	// segment has and the output does not.
+	source  *rowset
+	fills   []*columnFill
+	dropped map[uint32]bool
+
 	files []*os.File // the inputs' segment files, opened for this compaction alone
 	segs  []*storage.Segment
 
@@ -158,14 +171,21 @@ type Compaction struct {
 // that cover [start, end] exactly: start must be the first version of one
 // visible rowset, end the last of a later one. The error wraps
 // ErrCompactionConflict when that is not (or no longer) so, or when the
-// tablet is being compacted, and ErrSchemaMismatch when the inputs were
-// written with different columns or keys.
+// tablet is being compacted, and ErrSchemaMismatch when the inputs cannot
+// be written as one schema (see below).
 //
-// Inputs whose columns differ are refused rather than merged: how rowsets
-// of different schemas read together is defined by the reader's mapping by
-// column id (defaults for missing columns), and a compaction writes only
-// what every input holds in the same form. Inputs that agree are written
-// with the newest schema version among them.
+// Inputs written with different schemas (before and after a light schema
+// change) are merged into the newest: the output has the columns, column
+// order, data model and schema version of the input holding rows with the
+// highest schema version, which is how a reader of the newest schema sees
+// every input, by column id. An input that lacks one of those columns (it
+// was added later) gets the column's default (see Compaction.Missing), as
+// readers fill it; a column an input has and the output lacks (dropped
+// since) is left out. Refused, with ErrSchemaMismatch: inputs whose key
+// columns differ, a column of one id with two types or nullabilities, a
+// missing column whose default no input records (rowsets of format 4 and
+// older record none), and an output that would lose a column a DELETE
+// published above its range names (see checkLaterDeletes).
 func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error) {
 	s.mu.Lock()
 	t := s.tablets[tabletID]
@@ -222,6 +242,10 @@ func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error)
 		c.Abort()
 		return nil, err
 	}
+	if err := c.checkLaterDeletes(); err != nil {
+		c.Abort()
+		return nil, err
+	}
 	id, err := s.nextRowsetID()
 	if err != nil {
 		c.Abort()
@@ -243,9 +267,9 @@ func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error)
 func (c *Compaction) openInputs(keysBySchema map[int64]int) error {
 	tabletID := c.t.id
 	numKeys := -1
+	var srcSeg *storage.Segment // a segment of c.source
 	for _, rs := range c.inputs {
 		m := &rs.meta
-		c.schema.SchemaVersion = max(c.schema.SchemaVersion, m.SchemaVersion)
 		k := m.NumKeys
 		if k < 0 {
 			var ok bool
@@ -270,27 +294,158 @@ func (c *Compaction) openInputs(keysBySchema map[int64]int) error {
 			if err != nil {
 				return fmt.Errorf("tabletstore: compacting tablet %d: opening segment %s: %w", tabletID, path, err)
 			}
-			if c.schema.Columns == nil {
-				c.schema.Columns = seg.Columns()
-			} else if !sameColumns(c.schema.Columns, seg.Columns()) {
-				return fmt.Errorf("tabletstore: compacting tablet %d: the columns of rowset %d differ from an earlier input's: %w",
-					tabletID, m.ID, ErrSchemaMismatch)
-			}
 			c.segs = append(c.segs, seg)
 		}
+		// The newest schema: the highest version among the inputs that
+		// hold rows (a DELETE's rowset holds no columns), the newer input
+		// on a tie. Schema versions need not rise with data versions: a
+		// load that began before an ALTER may be published after one that
+		// began after it.
+		if len(m.Segments) > 0 && (c.source == nil || m.SchemaVersion >= c.source.meta.SchemaVersion) {
+			c.source, srcSeg = rs, c.segs[len(c.segs)-1]
+		}
 	}
-	if len(c.segs) == 0 {
+	c.schema.NumKeys = numKeys
+	if c.source == nil {
 		// Only DELETE conditions, which a base compaction drops: the
 		// output holds no rows.
-		c.schema.NumKeys = numKeys
+		for _, rs := range c.inputs {
+			c.schema.SchemaVersion = max(c.schema.SchemaVersion, rs.meta.SchemaVersion)
+		}
 		return nil
 	}
+	c.schema.SchemaVersion = c.source.meta.SchemaVersion
+	c.schema.Columns = srcSeg.Columns()
 	if numKeys > len(c.schema.Columns) {
 		return fmt.Errorf("tabletstore: compacting tablet %d: %d key columns of %d: %w",
 			tabletID, numKeys, len(c.schema.Columns), ErrSchemaMismatch)
 	}
-	c.schema.NumKeys = numKeys
+	if err := c.mapColumns(); err != nil {
+		return fmt.Errorf("tabletstore: compacting tablet %d: %w", tabletID, err)
+	}
 	return c.openModel()
+}
+
+// mapColumns checks every input segment against the output's columns (the
+// source's, in c.schema), gathers the output's defaults and prepares the
+// fills of the columns some segment lacks.
+func (c *Compaction) mapColumns() error {
+	out := c.schema.Columns
+	// Defaults by column id: a column's default never changes (a light
+	// schema change cannot alter it), so any input's record of it will
+	// do; the source's are taken first.
+	defaults := map[uint32]ColumnDefault{}
+	for _, rs := range append([]*rowset{c.source}, c.inputs...) {
+		for _, d := range rs.meta.Defaults {
+			if _, ok := defaults[d.Column]; !ok {
+				defaults[d.Column] = d
+			}
+		}
+	}
+	at := make(map[uint32]int, len(out))
+	for i, col := range out {
+		at[col.ID] = i
+		if d, ok := defaults[col.ID]; ok {
+			c.schema.Defaults = append(c.schema.Defaults, d)
+		}
+	}
+	c.fills = make([]*columnFill, len(out))
+	i := 0 // flat segment index
+	for _, rs := range c.inputs {
+		for range rs.meta.Segments {
+			seg := c.segs[i]
+			i++
+			has := make([]bool, len(out))
+			for k, col := range seg.Columns() {
+				j, ok := at[col.ID]
+				if !ok {
+					// Dropped since the segment was written: not read.
+					if c.dropped == nil {
+						c.dropped = map[uint32]bool{}
+					}
+					c.dropped[col.ID] = true
+					continue
+				}
+				has[j] = true
+				o := out[j]
+				if col.Nullable != o.Nullable || !arrow.TypeEqual(col.Type, o.Type) {
+					return fmt.Errorf("rowset %d holds column %d as %s (nullable %t), the output as %s (nullable %t): %w",
+						rs.meta.ID, col.ID, col.Type, col.Nullable, o.Type, o.Nullable, ErrSchemaMismatch)
+				}
+				if (k < c.schema.NumKeys) != (j < c.schema.NumKeys) || k < c.schema.NumKeys && k != j {
+					return fmt.Errorf("rowset %d has other key columns than rowset %d: %w", rs.meta.ID, c.source.meta.ID, ErrSchemaMismatch)
+				}
+			}
+			for j, ok := range has {
+				if ok || c.fills[j] != nil {
+					continue
+				}
+				col := out[j]
+				if j < c.schema.NumKeys {
+					return fmt.Errorf("rowset %d lacks key column %d: %w", rs.meta.ID, col.ID, ErrSchemaMismatch)
+				}
+				d, ok := defaults[col.ID]
+				if !ok {
+					return fmt.Errorf("rowset %d lacks column %d, and no input records its default: %w", rs.meta.ID, col.ID, ErrSchemaMismatch)
+				}
+				v, err := d.value(col.Type)
+				if err == nil && v == nil && !col.Nullable {
+					err = errors.New("NULL for a NOT NULL column")
+				}
+				if err != nil {
+					return fmt.Errorf("the default of column %d: %w: %w", col.ID, err, ErrSchemaMismatch)
+				}
+				c.fills[j] = &columnFill{value: v}
+			}
+		}
+	}
+	return nil
+}
+
+// columnFill is the value an output column takes in the rows of inputs
+// that lack it: see ColumnDefault.value.
+type columnFill struct {
+	value any
+}
+
+// Missing returns n rows of output column col (an index into the
+// Schema's columns) for an input segment that lacks the column, having
+// been written before it was added: the column's default. It is the
+// rowset.Merger's Missing hook. It fails only for a column every input
+// has, which is a caller's bug.
+func (c *Compaction) Missing(col, n int) (arrow.Array, error) {
+	if col < 0 || col >= len(c.fills) || c.fills[col] == nil {
+		return nil, fmt.Errorf("BUG: tabletstore: compacting tablet %d: no input lacks column %d", c.t.id, col)
+	}
+	return repeatValue(c.schema.Columns[col].Type, c.fills[col].value, n)
+}
+
+// checkLaterDeletes refuses an output that lacks a column an input has (it
+// was dropped since the input was written) while a DELETE published above
+// the output's range names it: such a DELETE, planned before the drop,
+// marked the inputs' rows on their values of the column, and evaluated
+// again on the output (carryDeletes) it would see none. Only a run below a
+// DELETE can meet one, which the policy takes only from the first rowset,
+// the DELETE included.
+func (c *Compaction) checkLaterDeletes() error {
+	if len(c.dropped) == 0 {
+		return nil
+	}
+	end := c.inputs[len(c.inputs)-1].meta.EndVersion
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	for _, rs := range c.t.visible {
+		if rs.meta.Delete == nil || rs.meta.StartVersion <= end {
+			continue
+		}
+		for _, id := range rs.meta.Delete.Columns() {
+			if c.dropped[id] {
+				return fmt.Errorf("tabletstore: compacting tablet %d: the DELETE of rowset %d names column %d, which the output drops: %w",
+					c.t.id, rs.meta.ID, id, ErrSchemaMismatch)
+			}
+		}
+	}
+	return nil
 }
 
 // openModel takes the output's data model from the inputs, which must
@@ -298,7 +453,7 @@ func (c *Compaction) openInputs(keysBySchema map[int64]int) error {
 // at versions the output covers (by merge-on-write publishes or by delete
 // conditions).
 func (c *Compaction) openModel() error {
-	last := c.inputs[len(c.inputs)-1].meta.Model
+	last := c.source.meta.Model // by column id, for the source's columns
 	for _, rs := range c.inputs {
 		if (rs.meta.Model == nil) != (last == nil) || last != nil && rs.meta.Model.Kind != last.Kind {
 			return fmt.Errorf("tabletstore: compacting tablet %d: rowset %d has another data model: %w",
@@ -357,12 +512,6 @@ func (c *Compaction) openModel() error {
 	return nil
 }
 
-func sameColumns(a, b []storage.ColumnMeta) bool {
-	return slices.EqualFunc(a, b, func(x, y storage.ColumnMeta) bool {
-		return x.ID == y.ID && x.Nullable == y.Nullable && arrow.TypeEqual(x.Type, y.Type)
-	})
-}
-
 // Inputs describes the rowsets being compacted, in version order.
 func (c *Compaction) Inputs() []RowsetInfo {
 	out := make([]RowsetInfo, len(c.inputs))
@@ -374,12 +523,15 @@ func (c *Compaction) Inputs() []RowsetInfo {
 
 // Segments returns the inputs' segments: the rowsets in version order,
 // each rowset's segments in its order. Each segment is sorted by the key;
-// the segments of one rowset may overlap. They stay valid until Commit or
-// Abort.
+// the segments of one rowset may overlap. A segment may lack columns of
+// the Schema (read them through Missing) and hold columns it does not
+// have (leave them out); it holds the Schema's columns it has with the
+// same types. They stay valid until Commit or Abort.
 func (c *Compaction) Segments() []*storage.Segment { return c.segs }
 
-// Schema is the output's: the inputs' columns, key count, data model and
-// newest schema version.
+// Schema is the output's: the columns, data model and schema version of
+// the input with the newest schema, the key count, and the defaults the
+// inputs record for those columns.
 func (c *Compaction) Schema() Schema { return c.schema }
 
 // Written is the number of bytes of output written so far.
@@ -503,7 +655,8 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 		FormatVersion: rowsetFormatCurrent, ID: c.id, TabletID: t.id, State: Visible,
 		StartVersion: first.StartVersion, EndVersion: last.EndVersion, NumRows: c.rows,
 		SchemaVersion: c.schema.SchemaVersion, NumKeys: c.schema.NumKeys, Segments: c.out,
-		Model: c.schema.Model.meta(c.schema.Columns), CreateTime: time.Now().UnixMilli(),
+		Model: c.schema.Model.meta(c.schema.Columns), Defaults: c.schema.Defaults,
+		CreateTime: time.Now().UnixMilli(),
 	}
 	if len(c.segs) == 0 {
 		m.Model = last.Model // no columns to take it from
@@ -523,7 +676,8 @@ func (c *Compaction) swap() (RowsetInfo, error) {
 	defer t.pubMu.Unlock()
 	if c.schema.Model.MergeOnWrite {
 		carried, err = c.carryMarks(out)
-	} else {
+	} else if err = c.checkLaterDeletes(); err == nil {
+		// (Again: a DELETE may have been published since the start.)
 		carried, err = c.carryDeletes(out)
 	}
 	if err != nil {
@@ -773,4 +927,180 @@ func markList(rs *rowset, seg int) []mark {
 		return nil
 	}
 	return rs.marks[seg]
+}
+
+// NewColumnDefault records v, a default as the frontend converts it (a
+// normalized be/exec literal value: nil for NULL, int64, bool, float64,
+// decimal128.Num at the column's scale, or string), for column id. It
+// reports false for any other value, which has no recorded form.
+func NewColumnDefault(id uint32, v any) (ColumnDefault, bool) {
+	d := ColumnDefault{Column: id}
+	var s string
+	switch v := v.(type) {
+	case nil:
+		d.Null = true
+	case int64:
+		d.Int = &v
+	case bool:
+		x := int64(0)
+		if v {
+			x = 1
+		}
+		d.Int = &x
+	case float64:
+		s = strconv.FormatFloat(v, 'g', -1, 64)
+		d.Str = &s
+	case decimal128.Num:
+		s = v.BigInt().String()
+		d.Str = &s
+	case string:
+		d.Str = &v
+	default:
+		return d, false
+	}
+	return d, true
+}
+
+// value reads the default as a value of a column of arrow type dt: nil for
+// NULL; int64 for integers, DATE and DATETIME; bool; float64; decimal128.Num
+// at the type's scale; string. The error says what does not fit.
+func (d ColumnDefault) value(dt arrow.DataType) (any, error) {
+	set := 0
+	for _, ok := range []bool{d.Null, d.Int != nil, d.Str != nil} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 {
+		return nil, fmt.Errorf("recorded default of column %d sets %d of null, int and str", d.Column, set)
+	}
+	if d.Null {
+		return nil, nil
+	}
+	bad := func(what string) error {
+		return fmt.Errorf("recorded default of column %d: %s for a column of type %s", d.Column, what, dt)
+	}
+	switch t := dt.(type) {
+	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type, *arrow.Date32Type:
+		if d.Int == nil {
+			return nil, bad("a string")
+		}
+		bits := map[arrow.Type]uint{arrow.INT8: 8, arrow.INT16: 16, arrow.INT32: 32, arrow.DATE32: 32, arrow.INT64: 64}[dt.ID()]
+		if x := *d.Int; bits < 64 && (x < -1<<(bits-1) || x >= 1<<(bits-1)) {
+			return nil, bad(fmt.Sprintf("%d out of range", x))
+		}
+		return *d.Int, nil
+	case *arrow.TimestampType:
+		if d.Int == nil {
+			return nil, bad("a string")
+		}
+		if t.Unit != arrow.Microsecond {
+			return nil, bad("microseconds")
+		}
+		return *d.Int, nil
+	case *arrow.BooleanType:
+		if d.Int == nil || *d.Int != 0 && *d.Int != 1 {
+			return nil, bad("not 0 or 1")
+		}
+		return *d.Int == 1, nil
+	case *arrow.Float32Type, *arrow.Float64Type:
+		if d.Str == nil {
+			return nil, bad("an integer")
+		}
+		f, err := strconv.ParseFloat(*d.Str, 64)
+		if err != nil {
+			return nil, bad(fmt.Sprintf("%q", *d.Str))
+		}
+		return f, nil
+	case *arrow.Decimal128Type:
+		if d.Str == nil {
+			return nil, bad("an integer")
+		}
+		// The unscaled value, at the type's scale; LARGEINT (scale 0) uses
+		// all 128 bits, beyond the precision of 38 digits.
+		b, ok := new(big.Int).SetString(*d.Str, 10)
+		if !ok || b.BitLen() > 127 {
+			return nil, bad(fmt.Sprintf("%q", *d.Str))
+		}
+		return decimal128.FromBigInt(b), nil
+	case *arrow.StringType:
+		if d.Str == nil {
+			return nil, bad("an integer")
+		}
+		return *d.Str, nil
+	}
+	return nil, bad("a value")
+}
+
+// repeatValue returns n rows of v (a ColumnDefault.value for dt; nil:
+// NULL) as an array of type dt.
+func repeatValue(dt arrow.DataType, v any, n int) (arrow.Array, error) {
+	mem := memory.DefaultAllocator
+	if v == nil {
+		return array.MakeArrayOfNull(mem, dt, n), nil
+	}
+	b := array.NewBuilder(mem, dt)
+	defer b.Release()
+	b.Reserve(n)
+	switch b := b.(type) {
+	case *array.Int8Builder:
+		x := int8(v.(int64))
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.Int16Builder:
+		x := int16(v.(int64))
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.Int32Builder:
+		x := int32(v.(int64))
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.Int64Builder:
+		x := v.(int64)
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.Date32Builder:
+		x := arrow.Date32(v.(int64))
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.TimestampBuilder:
+		x := arrow.Timestamp(v.(int64))
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.BooleanBuilder:
+		x := v.(bool)
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.Float32Builder:
+		x := float32(v.(float64))
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.Float64Builder:
+		x := v.(float64)
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.Decimal128Builder:
+		x := v.(decimal128.Num)
+		for range n {
+			b.UnsafeAppend(x)
+		}
+	case *array.StringBuilder:
+		x := v.(string)
+		b.ReserveData(n * len(x))
+		for range n {
+			b.Append(x)
+		}
+	default:
+		return nil, fmt.Errorf("tabletstore: a default of arrow type %s", dt)
+	}
+	return b.NewArray(), nil
 }

@@ -275,6 +275,33 @@ func (s *Store) fillSegment(f *keyFinder, rs *rowset, j int, v int64, given map[
 	}
 	g := &gatherer{s: s}
 	defer g.release()
+	// A row found in a segment written before a column was added takes the
+	// column's default, as readers of that row saw it. Rowsets recorded
+	// before format 5 have no defaults: the placeholder stays, which is
+	// the default but for a non-constant one (CURRENT_TIMESTAMP).
+	defaults := map[uint32]ColumnDefault{}
+	for _, d := range rs.meta.Defaults {
+		defaults[d.Column] = d
+	}
+	fills := make([]arrow.Array, len(metas))
+	defer func() {
+		for _, a := range fills {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	for c, m := range metas {
+		d, ok := defaults[m.ID]
+		if !ok || given[m.ID] {
+			continue
+		}
+		if v, err := d.value(m.Type); err == nil && (v != nil || m.Nullable) {
+			if fills[c], err = repeatValue(m.Type, v, 1); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for p := 0; p < seg.NumPages(); p++ {
 		first, n := seg.PageRange(p)
 		cols := make([]arrow.Array, len(metas))
@@ -288,7 +315,7 @@ func (s *Store) fillSegment(f *keyFinder, rs *rowset, j int, v int64, given map[
 				if given[m.ID] {
 					continue
 				}
-				filled, err := g.gather(a, src[first:first+int64(n)], m.ID, seqCol != nil && m.ID == *seqCol)
+				filled, err := g.gather(a, src[first:first+int64(n)], m.ID, seqCol != nil && m.ID == *seqCol, fills[c])
 				if err != nil {
 					return fmt.Errorf("filling column %d of rowset %d: %w", m.ID, rs.meta.ID, err)
 				}
@@ -336,9 +363,10 @@ func (g *gatherer) release() {
 
 // gather returns cur with the rows that have a source replaced by their
 // source's value of column id (isSeq: the sequence column, which deleted
-// sources give too). A source segment written before the column existed
-// leaves the row's placeholder (the column's default).
-func (g *gatherer) gather(cur arrow.Array, src []rowSource, id uint32, isSeq bool) (arrow.Array, error) {
+// sources give too). A row whose source segment was written before the
+// column existed takes def (one row: the column's default), or when def is
+// nil keeps its placeholder.
+func (g *gatherer) gather(cur arrow.Array, src []rowSource, id uint32, isSeq bool, def arrow.Array) (arrow.Array, error) {
 	type pageKey struct {
 		ref  segRef
 		page int
@@ -360,6 +388,17 @@ func (g *gatherer) gather(cur arrow.Array, src []rowSource, id uint32, isSeq boo
 		seg := segs[sr.ref.seg]
 		cr := seg.Column(id)
 		if cr == nil {
+			if def != nil {
+				pi, ok := at[pageKey{page: -1}]
+				if !ok {
+					pieces = append(pieces, def)
+					offset = append(offset, total)
+					total++
+					pi = len(pieces) - 1
+					at[pageKey{page: -1}] = pi
+				}
+				idx[i] = offset[pi]
+			}
 			continue
 		}
 		page := seg.PageOf(int64(sr.row))

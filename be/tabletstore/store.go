@@ -68,9 +68,34 @@ type Schema struct {
 	Columns       []storage.ColumnMeta
 	NumKeys       int
 	Model         Model
+	// Defaults are what rows written before a column existed read in it,
+	// for the columns that have one (see ColumnDefault). The writer records
+	// them with its rowset, so that a compaction merging it with rowsets
+	// written before one of its columns was added can fill that column.
+	Defaults []ColumnDefault
 	// Partial: the writer's load updates some columns of existing rows
 	// (merge-on-write tablets only).
 	Partial *Partial
+}
+
+// ColumnDefault is the value a column takes in rows written before it was
+// added, as readers fill it: its DEFAULT converted to the column's type, or
+// NULL for a nullable column whose default is NULL (or is not a constant,
+// such as CURRENT_TIMESTAMP). A NOT NULL column without a constant default
+// has none.
+//
+// The value is in the column's physical form, as storage.DeleteCondition's
+// literals are: exactly one of Null, Int and Str is set. Int holds integer
+// (TINYINT to BIGINT), BOOLEAN (0, 1), DATE (days since 1970-01-01) and
+// DATETIME (microseconds) values; Str holds string values, DECIMAL and
+// LARGEINT values as the unscaled integer in decimal, and FLOAT and DOUBLE
+// values as the shortest decimal text that reads back as the same float64
+// (strconv 'g', -1: "0.1", "-2.5e-07", "NaN", "+Inf").
+type ColumnDefault struct {
+	Column uint32  `json:"column"`
+	Null   bool    `json:"null,omitempty"`
+	Int    *int64  `json:"int,omitempty"`
+	Str    *string `json:"str,omitempty"`
 }
 
 // RowsetState is the life-cycle state of a rowset.
@@ -139,8 +164,11 @@ type RowsetMeta struct {
 	Partial *PartialMeta `json:"partial,omitempty"`
 	// Delete: the rowset of a DELETE by condition, holding no rows (see
 	// "Delete predicates").
-	Delete     *storage.DeletePredicate `json:"delete,omitempty"`
-	CreateTime int64                    `json:"create_time"` // unix milliseconds
+	Delete *storage.DeletePredicate `json:"delete,omitempty"`
+	// Defaults: the defaults of the rowset's columns that have one (format
+	// 5; none in older records).
+	Defaults   []ColumnDefault `json:"defaults,omitempty"`
+	CreateTime int64           `json:"create_time"` // unix milliseconds
 }
 
 // DataSize is the total size of the rowset's segment files.
@@ -166,8 +194,12 @@ const (
 	rowsetFormatV3 = 3
 	// rowsetFormatV4: a pending rowset of a partial column update records
 	// the columns it gives in "partial".
-	rowsetFormatV4      = 4
-	rowsetFormatCurrent = rowsetFormatV4
+	rowsetFormatV4 = 4
+	// rowsetFormatV5: "defaults" records the defaults of the rowset's
+	// columns, which a compaction fills into inputs written before a
+	// column was added. Older records have none.
+	rowsetFormatV5      = 5
+	rowsetFormatCurrent = rowsetFormatV5
 )
 
 // decodeRowsetMeta reads a rowset record of any known format into the
@@ -188,7 +220,7 @@ func decodeRowsetMeta(v []byte) (RowsetMeta, error) {
 		}
 		m.StartVersion, m.EndVersion = v1.Version, v1.Version
 		m.NumKeys = -1
-	case rowsetFormatV2, rowsetFormatV3, rowsetFormatV4:
+	case rowsetFormatV2, rowsetFormatV3, rowsetFormatV4, rowsetFormatV5:
 	default:
 		return m, fmt.Errorf("rowset %d: unknown metadata format %d", m.ID, m.FormatVersion)
 	}

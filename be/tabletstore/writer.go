@@ -239,6 +239,7 @@ func (w *DeltaWriter) Close() error {
 		SchemaVersion: w.schema.SchemaVersion, NumKeys: w.schema.NumKeys, Segments: w.segs,
 		Model:      w.schema.Model.meta(w.schema.Columns),
 		Partial:    w.schema.Partial.meta(w.schema.Columns),
+		Defaults:   w.schema.Defaults,
 		CreateTime: time.Now().UnixMilli(),
 	})
 }

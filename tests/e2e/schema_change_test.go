@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -297,4 +299,261 @@ func TestSchemaChange(t *testing.T) {
 		load(t, "after_restart", jsonRowsWith(6000, 5, "nm", "m"))
 		require.Equal(t, "m6003", scalar(t, s, "SELECT nm FROM db.sc WHERE id = 6003"))
 	})
+}
+
+// scCol is a column of TestSchemaChangeCompaction's tables as the test
+// knows it.
+type scCol struct {
+	key  string // unique among the columns a table ever had
+	name string
+	agg  string // in the aggregate table: "", SUM or REPLACE
+	def  string // what rows written before it was added read, as mysql prints it
+}
+
+// scTable works out what `SELECT *` reads from one table of the test from
+// the rows loaded: every row (duplicate keys), the newest row of each id
+// (unique keys) or their aggregate (aggregate keys), with a column's
+// default where a row predates it.
+type scTable struct {
+	name, kind string
+	cols       []scCol
+	rows       []map[string]string // by scCol.key
+}
+
+func (tb *scTable) want() []string {
+	value := func(r map[string]string, c scCol) string {
+		if v, ok := r[c.key]; ok {
+			return v
+		}
+		return c.def
+	}
+	rows := tb.rows
+	switch tb.kind {
+	case "unique":
+		last := map[string]map[string]string{}
+		for _, r := range tb.rows {
+			last[r["id"]] = r
+		}
+		rows = nil
+		for _, r := range last {
+			rows = append(rows, r)
+		}
+	case "aggregate":
+		acc := map[string]map[string]string{}
+		rows = nil
+		for _, r := range tb.rows {
+			a := acc[r["id"]]
+			if a == nil {
+				a = map[string]string{}
+				for _, c := range tb.cols {
+					a[c.key] = value(r, c)
+				}
+				acc[r["id"]] = a
+				rows = append(rows, a)
+				continue
+			}
+			for _, c := range tb.cols {
+				switch c.agg {
+				case "SUM":
+					x, err := strconv.Atoi(a[c.key])
+					if err != nil {
+						panic(err)
+					}
+					y, err := strconv.Atoi(value(r, c))
+					if err != nil {
+						panic(err)
+					}
+					a[c.key] = strconv.Itoa(x + y)
+				case "REPLACE":
+					a[c.key] = value(r, c)
+				}
+			}
+		}
+	}
+	var out []string
+	for _, r := range rows {
+		var vals []string
+		for _, c := range tb.cols {
+			vals = append(vals, value(r, c))
+		}
+		out = append(out, strings.Join(vals, "\t"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// maxVersionCount is the largest VersionCount among the tablets of tables.
+func maxVersionCount(t *testing.T, s *Server, tables ...string) int {
+	t.Helper()
+	most := 0
+	for _, table := range tables {
+		out := s.MustMySQL("SHOW TABLETS FROM "+table, "--column-names")
+		ls := lines(out)
+		require.Greater(t, len(ls), 1, "SHOW TABLETS FROM %s:\n%s", table, out)
+		col := slices.Index(strings.Split(ls[0], "\t"), "VersionCount")
+		require.GreaterOrEqual(t, col, 0, "SHOW TABLETS has no VersionCount:\n%s", out)
+		for _, l := range ls[1:] {
+			n, err := strconv.Atoi(strings.Split(l, "\t")[col])
+			require.NoError(t, err, l)
+			most = max(most, n)
+		}
+	}
+	return most
+}
+
+// Light schema change does not stop compaction. Loads between ADD COLUMN
+// (NOT NULL with a default, nullable with one), DROP COLUMN and ADD COLUMN
+// of the dropped name (a new column) with a DECIMAL default and a nullable
+// column without one, four of each schema version, so that no run of one
+// version is long enough to merge, in duplicate, unique (merge-on-write)
+// and aggregate tables: compaction merges across the versions, the
+// tablets' version counts fall below the number of loads, and every
+// answer, defaults included, stays what it was and what the loaded rows
+// say, also after kill -9.
+func TestSchemaChangeCompaction(t *testing.T) {
+	s := startServer(t, "")
+	c := newConnector(t, s)
+	base := []scCol{{key: "id", name: "id"}, {key: "name", name: "name", agg: "REPLACE"}, {key: "v", name: "v", agg: "SUM"}}
+	tables := []*scTable{
+		{name: "d", kind: "duplicate", cols: slices.Clone(base)},
+		{name: "u", kind: "unique", cols: slices.Clone(base)},
+		{name: "a", kind: "aggregate", cols: slices.Clone(base)},
+	}
+	s.MustMySQL(`CREATE DATABASE scc;
+		CREATE TABLE scc.d (id BIGINT, name VARCHAR(16), v INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2;
+		CREATE TABLE scc.u (id BIGINT, name VARCHAR(16), v INT) UNIQUE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2;
+		CREATE TABLE scc.a (id BIGINT, name VARCHAR(16) REPLACE, v INT SUM) AGGREGATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2;`)
+
+	// add adds a column to every table: def is its definition, with
+	// "AGG " where the aggregate table's aggregation goes, and shown its
+	// default as mysql prints it; a SUM column defaults to 0.
+	add := func(key, name, agg, def, shown string) {
+		t.Helper()
+		for _, tb := range tables {
+			d, col := def, scCol{key: key, name: name, agg: agg, def: shown}
+			if tb.kind == "aggregate" {
+				d = strings.Replace(d, "AGG ", agg+" ", 1)
+				if agg == "SUM" {
+					d = strings.Replace(d, `DEFAULT "7"`, `DEFAULT "0"`, 1)
+					col.def = "0"
+				}
+			} else {
+				d = strings.Replace(d, "AGG ", "", 1)
+			}
+			s.MustMySQL(fmt.Sprintf("ALTER TABLE scc.%s ADD COLUMN %s %s", tb.name, name, d))
+			tb.cols = append(tb.cols, col)
+		}
+	}
+	drop := func(name string) {
+		t.Helper()
+		for _, tb := range tables {
+			s.MustMySQL(fmt.Sprintf("ALTER TABLE scc.%s DROP COLUMN %s", tb.name, name))
+			tb.cols = slices.DeleteFunc(tb.cols, func(c scCol) bool { return c.name == name })
+		}
+	}
+	loads := 0
+	// load sends 30 rows of the current columns to every table, their ids
+	// overlapping the previous load's; n1 is left out (NULL) now and then.
+	load := func() {
+		t.Helper()
+		i := loads
+		loads++
+		cols := tables[0].cols
+		var body bytes.Buffer
+		var rows []map[string]string
+		for j := range 30 {
+			r := map[string]string{}
+			var fields []string
+			for _, col := range cols {
+				var v string
+				switch col.name {
+				case "id":
+					v = strconv.Itoa(i*10 + j)
+				case "name":
+					v = fmt.Sprintf("n%d_%d", i, j)
+				case "v", "c1":
+					v = strconv.Itoa(i*100 + j)
+				case "s1":
+					v = fmt.Sprintf("s%d", i)
+				case "d1":
+					v = fmt.Sprintf("%d.%02d", j, i)
+				case "n1":
+					if j%3 == 0 {
+						continue
+					}
+					v = strconv.Itoa(j)
+				}
+				r[col.key] = v
+				fields = append(fields, fmt.Sprintf("%q:%q", col.name, v))
+			}
+			rows = append(rows, r)
+			if j > 0 {
+				body.WriteByte('\n')
+			}
+			body.WriteString("{" + strings.Join(fields, ",") + "}")
+		}
+		for _, tb := range tables {
+			requireSuccess(t, c.load("scc", tb.name, body.Bytes(), false, fmt.Sprintf("label: scc_%s_%d", tb.name, i),
+				"format: json", "read_json_by_line: true"))
+			tb.rows = append(tb.rows, rows...)
+		}
+	}
+
+	for range 4 {
+		load()
+	}
+	add("c1", "c1", "SUM", `INT AGG NOT NULL DEFAULT "7"`, "7")
+	add("s1", "s1", "REPLACE", `VARCHAR(8) AGG DEFAULT "dflt"`, "dflt")
+	for range 4 {
+		load()
+	}
+	drop("name")
+	for range 4 {
+		load()
+	}
+	add("name2", "name", "REPLACE", `VARCHAR(16) AGG DEFAULT "again"`, "again")
+	add("d1", "d1", "REPLACE", `DECIMAL(10, 2) AGG DEFAULT "1.50"`, "1.50")
+	add("n1", "n1", "REPLACE", `INT AGG NULL`, "NULL")
+	for range 4 {
+		load()
+	}
+
+	var queries []string
+	for _, tb := range tables {
+		queries = append(queries,
+			"SELECT * FROM scc."+tb.name,
+			"SELECT count(*), sum(v), sum(c1), count(n1), sum(d1), count(DISTINCT s1) FROM scc."+tb.name,
+			"SELECT name, count(*) FROM scc."+tb.name+" GROUP BY name",
+			"SELECT count(*) FROM scc."+tb.name+" WHERE s1 = 'dflt' OR c1 IN (0, 7) OR name = 'again' OR d1 = 1.5 OR n1 IS NULL",
+			"SELECT id, c1, s1, name, d1, n1 FROM scc."+tb.name+" WHERE id IN (0, 39, 75, 150)")
+	}
+	// answers runs the queries, checking SELECT * against the rows loaded.
+	answers := func(what string) []string {
+		t.Helper()
+		var out []string
+		for _, q := range queries {
+			got := lines(s.MustMySQL(q))
+			sort.Strings(got)
+			out = append(out, strings.Join(got, "\n"))
+		}
+		for i, tb := range tables {
+			require.Equal(t, strings.Join(tb.want(), "\n"), out[len(queries)/len(tables)*i], "%s: SELECT * FROM %s", what, tb.name)
+		}
+		return out
+	}
+	want := answers("after the loads")
+	require.Contains(t, want[len(want)-1], "0\t0\tdflt\tagain\t1.50\tNULL", "id 0 of the aggregate table reads the defaults")
+
+	names := []string{"scc.d", "scc.u", "scc.a"}
+	deadline := time.Now().Add(60 * time.Second)
+	for maxVersionCount(t, s, names...) > 4 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.LessOrEqual(t, maxVersionCount(t, s, names...), 4, "compaction did not merge the %d loads across schema versions", loads)
+	require.Equal(t, want, answers("after compaction"))
+
+	s.Kill9()
+	s.Restart()
+	require.Equal(t, want, answers("after compaction and kill -9"))
+	require.LessOrEqual(t, maxVersionCount(t, s, names...), 4)
 }
