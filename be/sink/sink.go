@@ -164,10 +164,29 @@ func (s *Sink) Begin(ctx context.Context, req loader.BeginRequest) (loader.Load,
 		}
 		return nil, err
 	}
-	return &load{
+	// The table is read again now that the transaction has its id: an
+	// index added before that id was handed out (see txn.Watershed) is in
+	// this read, so the load writes it.
+	if t2, err := s.Catalog.Snapshot().Table(req.DB, req.Table); err == nil && t2.ID == t.ID {
+		t = t2
+		if router, err = partition.NewRouter(t); err != nil {
+			_ = s.Txns.Abort(ctx, tx.ID, err.Error())
+			return nil, err
+		}
+	}
+	l := &load{
 		s: s, txn: tx, table: t, router: router, schema: SchemaOf(t),
 		writers: map[int64]TabletWriter{}, touched: map[int]bool{},
-	}, nil
+	}
+	for i := range t.Indexes {
+		p, err := NewIndexProjection(t, &t.Indexes[i])
+		if err != nil {
+			_ = s.Txns.Abort(ctx, tx.ID, err.Error())
+			return nil, err
+		}
+		l.indexes = append(l.indexes, p)
+	}
+	return l, nil
 }
 
 // load is one running load transaction. Its methods are called from one
@@ -179,6 +198,9 @@ type load struct {
 	table  *catalog.Table
 	router *partition.Router
 	schema TabletSchema
+	// indexes are the table's rollups and materialized views, written
+	// with the base in the same transaction.
+	indexes []*IndexProjection
 
 	mu        sync.Mutex // protects the fields below
 	writers   map[int64]TabletWriter
@@ -216,6 +238,15 @@ func (l *load) Delete(ctx context.Context, pred storage.DeletePredicate, partiti
 				return fmt.Errorf("tablet %d: %w", id, err)
 			}
 		}
+		// Every index holds the condition's columns (the DELETE was
+		// checked against them): it deletes the same rows there.
+		for _, ix := range l.indexes {
+			for _, id := range p.IndexTablets[ix.Index.ID] {
+				if err := l.s.Tablets.AddDelete(id, l.txn.ID, ix.Schema, pred); err != nil {
+					return fmt.Errorf("tablet %d of index %s: %w", id, ix.Index.Name, err)
+				}
+			}
+		}
 		l.touched[pi] = true
 	}
 	return nil
@@ -232,6 +263,9 @@ func (l *load) SetPartialUpdate(p *loader.PartialUpdate) error {
 		return fmt.Errorf("Only unique key merge on write support partial update")
 	}
 	l.schema.Partial = p
+	for _, ix := range l.indexes {
+		ix.Schema.Partial = ix.partial(l.table, p)
+	}
 	return nil
 }
 
@@ -294,18 +328,40 @@ func (l *load) Write(ctx context.Context, cols []arrow.Array) error {
 	return nil
 }
 
+// writeTablet writes rows of one partition and bucket to the base tablet
+// and to the same bucket of every index.
 func (l *load) writeTablet(pi, bucket int, cols []arrow.Array) error {
-	tabletID := l.table.Partitions[pi].Tablets[bucket]
+	p := &l.table.Partitions[pi]
+	if err := l.writeTo(p.Tablets[bucket], l.schema, cols); err != nil {
+		return err
+	}
+	for _, ix := range l.indexes {
+		out, err := ix.Project(cols)
+		if err != nil {
+			return err
+		}
+		err = l.writeTo(p.IndexTablets[ix.Index.ID][bucket], ix.Schema, out)
+		for _, a := range out {
+			a.Release()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	l.touched[pi] = true
+	return nil
+}
+
+func (l *load) writeTo(tabletID int64, schema TabletSchema, cols []arrow.Array) error {
 	w, ok := l.writers[tabletID]
 	if !ok {
 		var err error
-		w, err = l.s.Tablets.OpenWriter(tabletID, l.txn.ID, l.schema)
+		w, err = l.s.Tablets.OpenWriter(tabletID, l.txn.ID, schema)
 		if err != nil {
 			return fmt.Errorf("opening tablet %d: %w", tabletID, err)
 		}
 		l.writers[tabletID] = w
 	}
-	l.touched[pi] = true
 	return w.Write(cols)
 }
 

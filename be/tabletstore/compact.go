@@ -187,6 +187,9 @@ type Compaction struct {
 // older record none), and an output that would lose a column a DELETE
 // published above its range names (see checkLaterDeletes).
 func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error) {
+	if s.held(tabletID) {
+		return nil, fmt.Errorf("tabletstore: compacting tablet %d: an alter job is converting rows into it: %w", tabletID, ErrCompactionConflict)
+	}
 	s.mu.Lock()
 	t := s.tablets[tabletID]
 	if t == nil {

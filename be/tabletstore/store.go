@@ -292,6 +292,9 @@ type Store struct {
 	sleep       func(time.Duration) // write back-pressure; tests replace it
 
 	trigger atomic.Pointer[func(tabletID int64)] // see SetCompactionTrigger
+	// hold, when set, says which tablets no compaction may take (see
+	// SetCompactionHold).
+	hold atomic.Pointer[func(tabletID int64) bool]
 
 	mu      sync.Mutex // protects tablets, and every tablet and the rowset lists in it
 	tablets map[int64]*tablet

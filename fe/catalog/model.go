@@ -122,11 +122,14 @@ type Partition struct {
 	Upper PartitionBound `json:"upper"`
 	// VisibleVersion is the highest version every query may read. Version 1
 	// is the empty initial version of a new partition.
-	VisibleVersion     int64             `json:"visible_version"`
-	VisibleVersionTime int64             `json:"visible_version_time"` // unix ms
-	NextVersion        int64             `json:"next_version"`
-	Tablets            []int64           `json:"tablets"` // index = bucket number
-	Properties         map[string]string `json:"properties,omitempty"`
+	VisibleVersion     int64   `json:"visible_version"`
+	VisibleVersionTime int64   `json:"visible_version_time"` // unix ms
+	NextVersion        int64   `json:"next_version"`
+	Tablets            []int64 `json:"tablets"` // index = bucket number
+	// IndexTablets are the tablets of the table's rollups and materialized
+	// views in this partition, by index id, one per bucket as Tablets.
+	IndexTablets map[int64][]int64 `json:"index_tablets,omitempty"`
+	Properties   map[string]string `json:"properties,omitempty"`
 }
 
 // DistributionType says how rows are placed in buckets.
@@ -165,6 +168,11 @@ type Table struct {
 	Properties       map[string]string `json:"properties,omitempty"`
 	Comment          string            `json:"comment,omitempty"`
 	CreateTime       int64             `json:"create_time"` // unix ms
+	// Indexes are the rollups and synchronous materialized views (see
+	// index.go); AlterJobs the background jobs building them, running and
+	// recently ended.
+	Indexes   []Index    `json:"indexes,omitempty"`
+	AlterJobs []AlterJob `json:"alter_jobs,omitempty"`
 }
 
 // PartitionByName finds a partition case-insensitively.

@@ -748,8 +748,8 @@ func (m *Manager) publish(ctx context.Context, id int64, wait bool) error {
 	}
 }
 
-// tabletVersions maps every tablet of the txn's partitions to the
-// partition's version. Dropped tables and partitions are skipped.
+// tabletVersions maps every tablet of the txn's partitions (of every
+// index) to the partition's version. Dropped tables and partitions are skipped.
 func tabletVersions(snap *catalog.Snapshot, t *Txn) map[int64]int64 {
 	out := map[int64]int64{}
 	for _, p := range t.Partitions {
@@ -761,6 +761,11 @@ func tabletVersions(snap *catalog.Snapshot, t *Txn) map[int64]int64 {
 			if tb.Partitions[i].ID == p.PartitionID {
 				for _, tablet := range tb.Partitions[i].Tablets {
 					out[tablet] = p.Version
+				}
+				for _, tablets := range tb.Partitions[i].IndexTablets {
+					for _, tablet := range tablets {
+						out[tablet] = p.Version
+					}
 				}
 				break
 			}
@@ -1081,4 +1086,15 @@ func (m *Manager) expire(ctx context.Context, id int64) error {
 			return nil
 		}
 	}
+}
+
+// Watershed returns a transaction id above every one handed out so far:
+// a transaction begun after it returns has a larger id. Background jobs
+// use it to tell the loads that began before them from later ones.
+func (m *Manager) Watershed(ctx context.Context) (int64, error) {
+	id, err := m.ids.NextIDs(ctx, 1)
+	if err != nil {
+		return 0, fmt.Errorf("txn: watershed: %w", err)
+	}
+	return id, nil
 }
