@@ -8,8 +8,11 @@ import (
 )
 
 // Explain renders the plan as an indented tree, one operator per line, with
-// what each scan reads: the table, the partitions left after pruning out of
-// all, the tablets, the predicates and the column ranges used to skip pages.
+// what each scan reads: the table and, as Doris shows it, the index read
+// (the table's name for the base) and whether the aggregation above could
+// read its rows unfolded (PREAGGREGATION), the partitions left after
+// pruning out of all, the tablets, the predicates and the column ranges
+// used to skip pages.
 func (pl *Plan) Explain() []string {
 	var out []string
 	explainNode(pl.root, 0, &out)
@@ -45,8 +48,18 @@ func explainNode(n node, depth int, out *[]string) {
 		for _, pi := range v.partitions {
 			tablets += len(v.table.Partitions[pi].Tablets)
 		}
-		add("OlapScanNode TABLE: %s.%s(%s) partitions=%d/%d tablets=%d columns=[%s]",
-			v.db, v.table.Name, v.table.Name, len(v.partitions), len(v.table.Partitions), tablets, strings.Join(names(v.out), ", "))
+		index, preAgg := v.index, "ON"
+		if index == "" {
+			index = v.table.Name
+		}
+		if v.preAgg != "" {
+			preAgg = "OFF"
+		}
+		add("OlapScanNode TABLE: %s.%s(%s), PREAGGREGATION: %s partitions=%d/%d tablets=%d columns=[%s]",
+			v.db, v.table.Name, index, preAgg, len(v.partitions), len(v.table.Partitions), tablets, strings.Join(names(v.out), ", "))
+		if v.preAgg != "" {
+			add("  preaggregation off: %s", v.preAgg)
+		}
 		if len(v.partitions) > 0 && len(v.partitions) < len(v.table.Partitions) {
 			var ps []string
 			for _, pi := range v.partitions {

@@ -26,6 +26,21 @@ type scanNode struct {
 	partitions []int
 	pruned     bool
 	ranges     map[int]*colRange // by output column
+	// index is the rollup or materialized view read ("": the base), and
+	// base the table as bound when table is that index's (index_select.go).
+	index string
+	base  *catalog.Table
+	// preAgg is "" when EXPLAIN shows PREAGGREGATION: ON, else why not.
+	preAgg string
+}
+
+// baseTable is the table the scan reads, as bound: its partitioning is
+// the one every index shares.
+func (n *scanNode) baseTable() *catalog.Table {
+	if n.base != nil {
+		return n.base
+	}
+	return n.table
 }
 
 func (n *scanNode) columns() []column { return n.out }

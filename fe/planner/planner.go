@@ -7,7 +7,8 @@
 //     join, sort, limit, union, values) whose expressions are [ir] trees.
 //  2. Rules rewrite the plan: conjunctive predicates are pushed through
 //     inner joins into the scans, equalities across the two sides of a join
-//     become hash-join keys, column ranges are extracted from the scan
+//     become hash-join keys, each scan chooses the index of its table it
+//     reads (index_select.go), column ranges are extracted from the scan
 //     predicates, and partitions whose ranges cannot match are pruned.
 //  3. The physical step pins each tablet's rowsets at its partition's
 //     visible version and builds be/exec operators.

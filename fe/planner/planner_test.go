@@ -126,7 +126,7 @@ func TestPartitionPruning(t *testing.T) {
 
 func TestColumnPruningAndPushdown(t *testing.T) {
 	got := explain(t, "SELECT s.region, sum(s.qty) FROM sales s JOIN stores st ON s.id = st.id WHERE st.city = 'oslo' AND s.qty > 1 GROUP BY s.region")
-	require.Contains(t, got, "TABLE: d.sales(sales) partitions=3/3 tablets=6 columns=[s.id, s.region, s.qty]")
+	require.Contains(t, got, "TABLE: d.sales(sales), PREAGGREGATION: ON partitions=3/3 tablets=6 columns=[s.id, s.region, s.qty]")
 	require.Contains(t, got, "predicates: (s.qty > 1)")
 	require.Contains(t, got, "predicates: (st.city = 'oslo')")
 	require.Contains(t, got, "HashJoin INNER (probe: left, build: right) ON s.id = st.id")

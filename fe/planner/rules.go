@@ -18,6 +18,7 @@ func (p *Planner) optimize(n node) (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	n = p.selectIndexes(n)
 	if err := p.prune(n); err != nil {
 		return nil, err
 	}
@@ -376,7 +377,7 @@ func partValue(l *exec.Literal) partition.Value {
 // prunePartitions keeps the partitions whose range can hold rows matching
 // the range on the first partition column.
 func (p *Planner) prunePartitions(s *scanNode) error {
-	t := s.table
+	t := s.baseTable()
 	if !s.pruned {
 		s.partitions = make([]int, len(t.Partitions))
 		for i := range s.partitions {

@@ -138,6 +138,12 @@ var sysVars = func() map[string]*sysVar {
 		{name: "enable_pipeline_engine", kind: varBool, def: "1"},
 		{name: "enable_profile", kind: varBool, def: "0"},
 		{name: "show_hidden_columns", kind: varBool, def: "0"},
+		// Off: every scan reads the base index, never a rollup or
+		// materialized view (fe/planner/index_select.go). Strata's own:
+		// Doris has no session variable for it (its NO_USE_MV hint does
+		// it per query; enable_sync_mv_cost_based_rewrite only picks how
+		// it chooses).
+		{name: "use_rollup", kind: varBool, def: "1"},
 		// Off: BITMAP and HLL values are sent as NULL, as Doris does.
 		{name: "return_object_data_as_binary", kind: varBool, def: "0"},
 		{name: "enable_insert_strict", kind: varBool, def: "1"},
