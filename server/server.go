@@ -123,8 +123,12 @@ type Server struct {
 	feHTTP  *http.Server
 	beHTTP  *http.Server
 	rpc     net.Listener
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// eng runs SQL sessions and the alter jobs.
+	eng    *session.Engine
+	cancel context.CancelFunc
+	done   chan struct{}
+	// jobsDone is closed when the alter jobs' goroutine ends.
+	jobsDone chan struct{}
 }
 
 // Start brings every component up and returns once all listeners accept.
@@ -224,6 +228,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	backend := &sink.Sink{Catalog: s.cat, Txns: s.txns, Tablets: local.Writers{S: s.tabs}}
 	eng := &session.Engine{Catalog: s.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Txns: s.txns, Logger: log,
 		TabletStats: s.tabletStats}
+	s.eng = eng
 
 	s.mysql = mysqlproto.NewServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log})
 	lcfg := loader.Config{
@@ -263,6 +268,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	go func() {
 		defer close(s.done)
 		s.maintain(runCtx)
+	}()
+	s.tabs.SetCompactionHold(eng.Converting)
+	s.jobsDone = make(chan struct{})
+	go func() {
+		defer close(s.jobsDone)
+		eng.RunAlterJobs(runCtx, session.AlterBackend{Writers: local.Writers{S: s.tabs}, Rebuild: s.tabs.PublishRebuild})
 	}()
 	go s.serve("mysql", func() error { return s.mysql.Serve(lnQuery) })
 	go s.serve("fe http", func() error { return s.feHTTP.Serve(lnFE) })
@@ -366,8 +377,8 @@ func (s *Server) dropOrphanTablets() {
 	s.orphans = next
 }
 
-// catalogTablets calls fn with every tablet of every table in the current
-// catalog snapshot, until fn returns false.
+// catalogTablets calls fn with every tablet of every index of every table
+// in the current catalog snapshot, until fn returns false.
 func (s *Server) catalogTablets(fn func(tabletID int64) bool) {
 	snap := s.cat.Snapshot()
 	for _, db := range snap.Databases() {
@@ -376,12 +387,12 @@ func (s *Server) catalogTablets(fn func(tabletID int64) bool) {
 			continue
 		}
 		for _, t := range tables {
-			for _, p := range t.Partitions {
-				for _, id := range p.Tablets {
-					if !fn(id) {
-						return
-					}
-				}
+			stop := false
+			t.ForEachTablet(func(id int64) {
+				stop = stop || !fn(id)
+			})
+			if stop {
+				return
 			}
 		}
 	}
@@ -401,7 +412,14 @@ func (s *Server) inCatalog(tabletID int64) bool {
 // commit: unknown, expired or aborted ones.
 func (s *Server) cleanupPending(ctx context.Context) error {
 	var errs []error
+	var jobs map[int64]bool // ids alter jobs write converted rows under
+	if s.eng != nil {
+		jobs = s.eng.RunningJobTxns()
+	}
 	for _, id := range s.tabs.PendingTxns() {
+		if jobs[id] {
+			continue
+		}
 		t, err := s.txns.Get(ctx, id)
 		var nf *txn.NotFoundError
 		switch {
@@ -459,6 +477,9 @@ func (s *Server) Close() error {
 	if s.cancel != nil {
 		s.cancel()
 		<-s.done
+		if s.jobsDone != nil {
+			<-s.jobsDone
+		}
 	}
 	if s.cat != nil {
 		s.cat.Close()

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,9 +54,32 @@ func (s *Session) alterTable(ctx context.Context, st *sql.AlterTableStmt) (*mysq
 	if err := checkAlterConflicts(st.Cmds); err != nil {
 		return nil, err
 	}
+	switch st.Cmds[0].Kind {
+	case sql.AlterAddRollup:
+		for _, cmd := range st.Cmds {
+			if _, err := s.addRollups(ctx, db, st.Table.Name, cmd); err != nil {
+				return nil, err
+			}
+		}
+		return ok(0), nil
+	case sql.AlterDropRollup:
+		var names []string
+		for _, cmd := range st.Cmds {
+			names = append(names, cmd.Names...)
+		}
+		return s.dropRollups(ctx, db, st.Table.Name, names)
+	}
 	err = s.eng.Catalog.UpdateTable(ctx, db, st.Table.Name, func(t *catalog.Table) error {
-		return applyAlter(t, st.Cmds)
+		if j := t.RunningJob(); j != nil && j.Type == catalog.JobSchemaChange {
+			return tableNotNormal(t, j)
+		}
+		_, err := applyAlterMode(t, st.Cmds, false)
+		return err
 	})
+	var heavy *heavyError
+	if errors.As(err, &heavy) {
+		err = s.startSchemaChange(ctx, db, st.Table.Name, st.Cmds)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +95,15 @@ const (
 	opRename              alterOpType = "RENAME"
 	opModifyColumnComment alterOpType = "MODIFY_COLUMN_COMMENT"
 	opModifyTableComment  alterOpType = "MODIFY_TABLE_COMMENT"
+	opAddRollup           alterOpType = "ADD_ROLLUP"
+	opDropRollup          alterOpType = "DROP_ROLLUP"
 )
 
 // batchable reports whether several sub-commands of the class may share a
 // statement.
-func (o alterOpType) batchable() bool { return o == opSchemaChange || o == opModifyColumnComment }
+func (o alterOpType) batchable() bool {
+	return o == opSchemaChange || o == opModifyColumnComment || o == opAddRollup || o == opDropRollup
+}
 
 // checkAlterConflicts refuses unsupported sub-commands and combinations
 // Doris refuses.
@@ -84,7 +112,7 @@ func checkAlterConflicts(cmds []*sql.AlterCmd) error {
 	for _, cmd := range cmds {
 		var op alterOpType
 		switch cmd.Kind {
-		case sql.AlterAddColumn, sql.AlterDropColumn, sql.AlterModifyColumn:
+		case sql.AlterAddColumn, sql.AlterDropColumn, sql.AlterModifyColumn, sql.AlterReorderColumns:
 			op = opSchemaChange
 		case sql.AlterRenameColumn:
 			op = opRename
@@ -92,6 +120,10 @@ func checkAlterConflicts(cmds []*sql.AlterCmd) error {
 			op = opModifyColumnComment
 		case sql.AlterModifyComment:
 			op = opModifyTableComment
+		case sql.AlterAddRollup:
+			op = opAddRollup
+		case sql.AlterDropRollup:
+			op = opDropRollup
 		default:
 			return notSupported("ALTER TABLE ... " + cmd.Kind.String())
 		}
@@ -105,10 +137,12 @@ func checkAlterConflicts(cmds []*sql.AlterCmd) error {
 	return nil
 }
 
-// applyAlter applies the sub-commands to t, a private copy of the table. It
-// depends on nothing but t and cmds, as Catalog.UpdateTable requires.
-func applyAlter(t *catalog.Table, cmds []*sql.AlterCmd) error {
-	a := &alteration{t: t, added: map[string]catalog.Column{}, commented: map[string]bool{}}
+// applyAlterMode applies the sub-commands to t, a private copy of the
+// table. It depends on nothing but t and cmds, as Catalog.UpdateTable
+// requires. Unless heavyOK, a change that would rewrite data stops it with
+// a heavyError.
+func applyAlterMode(t *catalog.Table, cmds []*sql.AlterCmd, heavyOK bool) (*alteration, error) {
+	a := &alteration{t: t, added: map[string]catalog.Column{}, commented: map[string]bool{}, heavyOK: heavyOK}
 	before := slices.Clone(t.Schema.Columns) // the commands change columns in place
 	schemaOps := false
 	for _, cmd := range cmds {
@@ -129,22 +163,25 @@ func applyAlter(t *catalog.Table, cmds []*sql.AlterCmd) error {
 			err = a.modifyColumnComment(cmd)
 		case sql.AlterModifyComment:
 			t.Comment = cmd.Comment
+		case sql.AlterReorderColumns:
+			schemaOps = true
+			err = a.reorderColumns(cmd)
 		default:
 			err = notSupported("ALTER TABLE ... " + cmd.Kind.String())
 		}
 		if err != nil {
-			return err
+			return a, err
 		}
 	}
 	if schemaOps && !a.newVersion && sameColumns(before, t.Schema.Columns) {
 		// The text Flink CDC looks for to tell "already applied" from a
 		// failure.
-		return ddlError("Nothing is changed. please check your alter stmt.")
+		return a, ddlError("Nothing is changed. please check your alter stmt.")
 	}
 	if a.newVersion {
 		t.Schema.Version++
 	}
-	return nil
+	return a, nil
 }
 
 // alteration is the state of one ALTER TABLE statement being applied.
@@ -161,6 +198,11 @@ type alteration struct {
 	// commented holds the columns a MODIFY COLUMN c COMMENT of this
 	// statement named, by lower-case name.
 	commented map[string]bool
+	// heavyOK: changes that rewrite data are applied (the schema change
+	// job's pass); heavy is set when one was. retyped maps the new id of a
+	// column whose stored form changed to its old id.
+	heavyOK, heavy bool
+	retyped        map[uint32]uint32
 }
 
 func (a *alteration) lightSchemaChange() bool {
@@ -168,22 +210,37 @@ func (a *alteration) lightSchemaChange() bool {
 	return !ok || !strings.EqualFold(strings.TrimSpace(v), "false")
 }
 
-// errHeavy refuses a change that would rewrite data.
-func (a *alteration) errHeavy(what string) error {
-	return ddlErrorCode(planner.ErrNotSupportedYet, "%s needs a heavy schema change (one that rewrites the table's data), which is not supported yet", what)
+// heavyError: the statement needs a heavy schema change; it is run again
+// as a background job (schemachange.go).
+type heavyError struct{ what string }
+
+func (e *heavyError) Error() string { return e.what + " needs a heavy schema change" }
+
+// heavyStep allows a change that rewrites data: in the first pass it
+// stops the statement with a heavyError, in the job's pass it is done and
+// recorded.
+func (a *alteration) heavyStep(what string) error {
+	if !a.heavyOK {
+		return &heavyError{what}
+	}
+	a.heavy = true
+	return nil
 }
 
-// needLight refuses what because the table has light schema change off.
+// needLight makes what heavy when the table has light schema change off.
 func (a *alteration) needLight(what string) error {
 	if a.lightSchemaChange() {
 		return nil
 	}
-	return ddlErrorCode(planner.ErrNotSupportedYet, "%s of table %s, which has \"light_schema_change\" = \"false\", needs a heavy schema change, which is not supported yet", what, a.t.Name)
+	return a.heavyStep(what)
 }
 
 func (a *alteration) checkRollup(name string) error {
 	if name == "" {
 		return nil
+	}
+	if ix, ok := a.t.IndexByName(name); ok && ix != nil {
+		return notSupported("ADD, DROP or MODIFY COLUMN of a rollup or materialized view")
 	}
 	return ddlError("Index[%s] does not exist in table[%s]", name, a.t.Name)
 }
@@ -295,9 +352,13 @@ func (a *alteration) addColumn(cd *sql.ColumnDef, after string, first bool) erro
 		at = i + 1
 	}
 	if c.IsKey {
-		return a.errHeavy(fmt.Sprintf("Adding key column %s", c.Name))
-	}
-	if err := a.needLight("ADD COLUMN " + c.Name); err != nil {
+		if t.KeysType == catalog.UniqueKeys {
+			return ddlError("Can not add key column %s to unique data model table", c.Name)
+		}
+		if err := a.heavyStep(fmt.Sprintf("Adding key column %s", c.Name)); err != nil {
+			return err
+		}
+	} else if err := a.needLight("ADD COLUMN " + c.Name); err != nil {
 		return err
 	}
 	if _, old := t.Schema.ColumnByName(c.Name); old != nil {
@@ -349,10 +410,26 @@ func (a *alteration) dropColumn(cmd *sql.AlterCmd) error {
 		if t.KeysType == catalog.UniqueKeys {
 			return ddlError("Can not drop key column %s in unique data model table", name)
 		}
-		return a.errHeavy(fmt.Sprintf("Dropping key column %s", c.Name))
-	}
-	if err := a.needLight("DROP COLUMN " + c.Name); err != nil {
+		if t.KeysType == catalog.AggKeys {
+			return ddlErrorCode(planner.ErrNotSupportedYet, "Dropping key column %s of an aggregate table is not supported yet", name)
+		}
+		if t.Schema.NumKeys() == 1 {
+			return ddlError("Can not drop the only key column %s", name)
+		}
+		if err := a.heavyStep(fmt.Sprintf("Dropping key column %s", c.Name)); err != nil {
+			return err
+		}
+		for i, k := range t.KeyColumns {
+			if strings.EqualFold(k, c.Name) {
+				t.KeyColumns = append(t.KeyColumns[:i:i], t.KeyColumns[i+1:]...)
+				break
+			}
+		}
+	} else if err := a.needLight("DROP COLUMN " + c.Name); err != nil {
 		return err
+	}
+	if ix := a.indexUsing(c.ID); ix != nil {
+		return ddlError("Can not drop column %s: rollup or materialized view %s uses it; drop the index first", c.Name, ix.Name)
 	}
 	t.Schema.Columns = append(t.Schema.Columns[:i:i], t.Schema.Columns[i+1:]...)
 	a.newVersion = true
@@ -382,6 +459,7 @@ func (a *alteration) renameColumn(cmd *sql.AlterCmd) error {
 		return ddlErrorCode(mysqlproto.ER_BAD_FIELD_ERROR, "Column[%s] does not exists", old)
 	}
 	c.Name = name
+	a.eachIndexCopy(c.ID, func(ic *catalog.Column) { ic.Name = name })
 	for _, refs := range [][]string{t.KeyColumns, t.PartitionColumns, t.Distribution.Columns} {
 		for i := range refs {
 			if strings.EqualFold(refs[i], old) {
@@ -442,17 +520,26 @@ func (a *alteration) modifyColumn(cmd *sql.AlterCmd) error {
 			at = j + 1
 		}
 		if at != i {
-			return a.errHeavy(fmt.Sprintf("Moving column %s", orig.Name))
+			if err := a.heavyStep(fmt.Sprintf("Moving column %s", orig.Name)); err != nil {
+				return err
+			}
+			if err := a.moveColumn(i, at); err != nil {
+				return err
+			}
+			i, orig = t.Schema.ColumnByName(cd.Name)
 		}
 	}
 
-	var heavy []string
 	if c.IsKey != orig.IsKey {
-		heavy = append(heavy, "making it a key column")
+		return ddlErrorCode(planner.ErrNotSupportedYet, "Changing column %s into a key column is not supported yet", orig.Name)
 	}
 	if c.AggType != orig.AggType {
-		heavy = append(heavy, fmt.Sprintf("its aggregation type from %q to %q", orig.AggType, c.AggType))
+		return ddlError("Can not change aggregation type of column %s from %q to %q", orig.Name, orig.AggType, c.AggType)
 	}
+	if c.Nullable != orig.Nullable && !c.Nullable {
+		return ddlError("Can not change from nullable column to not nullable column: %s", orig.Name)
+	}
+	var heavy []string
 	if c.Nullable != orig.Nullable {
 		heavy = append(heavy, fmt.Sprintf("%s to %s", nullText(orig.Nullable), nullText(c.Nullable)))
 	}
@@ -468,11 +555,37 @@ func (a *alteration) modifyColumn(cmd *sql.AlterCmd) error {
 			}
 			widen = true
 		} else {
+			if err := checkTypeChange(orig, c.Type); err != nil {
+				return err
+			}
+			if a.isDistOrPartition(orig.Name) {
+				return ddlError("Can not modify partition or distribution column : %s", orig.Name)
+			}
 			heavy = append(heavy, fmt.Sprintf("its type from %s to %s", orig.Type.SQLName(), c.Type.SQLName()))
 		}
 	}
 	if len(heavy) > 0 {
-		return a.errHeavy(fmt.Sprintf("Changing column %s (%s)", orig.Name, strings.Join(heavy, ", ")))
+		if err := a.heavyStep(fmt.Sprintf("Changing column %s (%s)", orig.Name, strings.Join(heavy, ", "))); err != nil {
+			return err
+		}
+		if ix := a.indexUsing(orig.ID); ix != nil {
+			return ddlError("Can not change column %s: rollup or materialized view %s uses it; drop the index first", orig.Name, ix.Name)
+		}
+		// The column's stored form changes: it gets a new id, so that the
+		// rewritten data never mixes with rows of the old form.
+		id := nextColumnID(t)
+		t.NextColumnID = id + 1
+		if a.retyped == nil {
+			a.retyped = map[uint32]uint32{}
+		}
+		old := orig.ID
+		if o, ok := a.retyped[old]; ok {
+			old = o
+		}
+		a.retyped[id] = old
+		c.ID = id
+		*orig = c
+		return nil
 	}
 	if widen {
 		// Every VARCHAR is stored as the same variable-length strings;
@@ -481,10 +594,37 @@ func (a *alteration) modifyColumn(cmd *sql.AlterCmd) error {
 			return err
 		}
 		orig.Type = c.Type
+		a.eachIndexCopy(orig.ID, func(ic *catalog.Column) { ic.Type = c.Type })
 		a.newVersion = true
 	}
 	orig.Comment = c.Comment
 	return nil
+}
+
+// indexUsing returns an index of the table that reads the base column
+// id, or nil.
+func (a *alteration) indexUsing(id uint32) *catalog.Index {
+	for i := range a.t.Indexes {
+		for _, d := range a.t.Indexes[i].Defines {
+			if d.Base == id {
+				return &a.t.Indexes[i]
+			}
+		}
+	}
+	return nil
+}
+
+// eachIndexCopy calls fn with every index column that copies the base
+// column id as it is (same id).
+func (a *alteration) eachIndexCopy(id uint32, fn func(*catalog.Column)) {
+	for i := range a.t.Indexes {
+		ix := &a.t.Indexes[i]
+		for j := range ix.Schema.Columns {
+			if ix.Schema.Columns[j].ID == id {
+				fn(&ix.Schema.Columns[j])
+			}
+		}
+	}
 }
 
 func nullText(nullable bool) string {

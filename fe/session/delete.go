@@ -35,6 +35,9 @@ func (s *Session) deleteByCondition(ctx context.Context, db string, t *catalog.T
 	if err := s.deleteConditions(t, st.Where, false, params, &pred); err != nil {
 		return nil, err
 	}
+	if err := checkDeleteIndexes(t, &pred); err != nil {
+		return nil, err
+	}
 	for _, name := range st.Partitions {
 		if t.PartitionByName(name) == nil {
 			return nil, ddlError("Partition does not exist. name: %s", name)
@@ -169,5 +172,26 @@ func (s *Session) deleteCondition(t *catalog.Table, ref *sql.ColumnRef, op strin
 		cond.MissingMatches = !matched.IsEmpty()
 	}
 	pred.Conditions = append(pred.Conditions, cond)
+	return nil
+}
+
+// checkDeleteIndexes refuses a condition that a rollup or materialized
+// view of the table cannot apply as the base does: every column it names
+// must be in every index as it is, and a key there when the index
+// aggregates.
+func checkDeleteIndexes(t *catalog.Table, pred *storage.DeletePredicate) error {
+	for _, ix := range t.Indexes {
+		for _, id := range pred.Columns() {
+			found := false
+			for i, c := range ix.Schema.Columns {
+				if c.ID == id && ix.Defines[i].Func == "" && (ix.KeysType == catalog.DupKeys || c.IsKey) {
+					found = true
+				}
+			}
+			if !found {
+				return ddlError("The column %s of the DELETE condition is not a column of rollup or materialized view %s that it can delete by; drop the index first", baseName(t, id), ix.Name)
+			}
+		}
+	}
 	return nil
 }

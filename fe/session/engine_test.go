@@ -60,7 +60,10 @@ func newTestEngineClock(t *testing.T, wrap func(txn.Publisher) txn.Publisher, cl
 		Clock:     clock,
 	})
 	loads := &sink.Sink{Catalog: cat, Txns: txns, Tablets: local.Writers{S: tabs}}
-	return &Engine{Catalog: cat, Tablets: local.Reader{S: tabs}, Loads: loads, Txns: txns}
+	eng := &Engine{Catalog: cat, Tablets: local.Reader{S: tabs}, Loads: loads, Txns: txns}
+	testStores.Store(eng, tabs)
+	t.Cleanup(func() { testStores.Delete(eng) })
+	return eng
 }
 
 func newTestSession(t *testing.T, e *Engine, id uint32) *Session {

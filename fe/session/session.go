@@ -44,6 +44,9 @@ type Engine struct {
 	conns map[uint32]*Session
 
 	queries atomic.Int64
+
+	convertingMu sync.Mutex     // protects converting
+	converting   map[int64]bool // tablets alter jobs are converting rows into
 }
 
 var _ mysqlproto.Handler = (*Engine)(nil)
@@ -248,6 +251,12 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 		return s.createTable(ctx, x)
 	case *sql.AlterTableStmt:
 		return s.alterTable(ctx, x)
+	case *sql.CreateMaterializedViewStmt:
+		return s.createMaterializedView(ctx, x)
+	case *sql.DropMaterializedViewStmt:
+		return s.dropMaterializedView(ctx, x)
+	case *sql.CancelAlterStmt:
+		return s.cancelAlter(ctx, x)
 	case *sql.DropTableStmt:
 		for _, n := range x.Names {
 			db, err := s.dbFor(n)

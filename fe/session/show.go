@@ -19,7 +19,8 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 	match := func(name string) bool { return st.Like == nil || likeMatch(*st.Like, name) }
 	switch {
 	case st.Where == nil:
-	case st.Kind == "VARIABLES", st.Kind == "TRANSACTION", st.Kind == "LOAD", st.Kind == "STREAM LOAD":
+	case st.Kind == "VARIABLES", st.Kind == "TRANSACTION", st.Kind == "LOAD", st.Kind == "STREAM LOAD",
+		strings.HasPrefix(st.Kind, "ALTER TABLE "):
 	default:
 		return nil, notSupported("SHOW ... WHERE")
 	}
@@ -149,6 +150,12 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		return mysqlproto.NewRowsResult(stringFields("Variable_name", "Value"), [][]any{{"Uptime", fmt.Sprint(int64(time.Since(s.start).Seconds()))}}), nil
 	case "TRANSACTION":
 		return s.showTransaction(ctx, st)
+	case "ALTER TABLE ROLLUP":
+		return s.showAlterJobs(st, false)
+	case "ALTER TABLE MATERIALIZED VIEW":
+		return s.showAlterJobs(st, true)
+	case "ALTER TABLE COLUMN":
+		return s.showSchemaChangeJobs(st)
 	case "LOAD", "STREAM LOAD":
 		return s.showLoad(ctx, st)
 	}
@@ -320,6 +327,9 @@ func (s *Session) describe(st *sql.DescribeStmt) (*mysqlproto.Result, error) {
 		return nil, err
 	}
 	showHidden := s.showHiddenColumns()
+	if st.All && t.ID != 0 {
+		return describeAll(t, showHidden), nil
+	}
 	var rows [][]any
 	for _, c := range t.Schema.Columns {
 		if !showHidden && planner.IsHiddenColumn(c.Name) {

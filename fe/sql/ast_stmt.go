@@ -646,5 +646,27 @@ type KillStmt struct {
 	ID    Expr
 }
 
+// CancelAlterStmt is CANCEL ALTER TABLE Kind FROM t [(job ids)]; Kind is
+// "COLUMN", "ROLLUP" or "MATERIALIZED VIEW".
+type CancelAlterStmt struct {
+	stmtBase
+	Kind   string
+	Table  ObjectName
+	JobIDs []int64
+}
+
+// Matches reports whether the statement cancels a job of the given type
+// ("ROLLUP" or "SCHEMA_CHANGE"), created by CREATE MATERIALIZED VIEW when
+// mv is set.
+func (s *CancelAlterStmt) Matches(jobType string, mv bool) bool {
+	switch s.Kind {
+	case "COLUMN":
+		return jobType == "SCHEMA_CHANGE"
+	case "ROLLUP":
+		return jobType == "ROLLUP"
+	}
+	return jobType == "ROLLUP" && mv
+}
+
 // SyncStmt is SYNC.
 type SyncStmt struct{ stmtBase }

@@ -467,7 +467,12 @@ func (p *parser) parseStatementBody() Stmt {
 	case "SYNC":
 		p.i++
 		return &SyncStmt{}
-	case "ADMIN", "LOAD", "GRANT", "REVOKE", "CANCEL", "RECOVER", "SWITCH", "REFRESH", "ANALYZE", "EXPORT",
+	case "CANCEL":
+		if p.isKwAt(1, "ALTER") {
+			return p.parseCancelAlter()
+		}
+		p.unsupported(strings.ToUpper(t.val))
+	case "ADMIN", "LOAD", "GRANT", "REVOKE", "RECOVER", "SWITCH", "REFRESH", "ANALYZE", "EXPORT",
 		"BACKUP", "RESTORE", "INSTALL", "UNINSTALL", "PAUSE", "RESUME", "STOP", "CLEAN", "WARM", "LOCK", "UNLOCK",
 		"REPLACE", "CALL", "PREPARE", "EXECUTE", "DEALLOCATE", "HELP", "FLUSH", "OPTIMIZE", "REPAIR", "CHECK",
 		"CHECKSUM", "HANDLER", "DO", "RENAME", "SAVEPOINT", "RELEASE", "XA", "COPY", "MERGE", "SOURCE":
@@ -535,6 +540,42 @@ func (p *parser) parseKill() Stmt {
 		s.ID = &StringLit{Val: t.val, DoubleQuoted: t.kind == tokDQString}
 	default:
 		p.fail("expected connection id")
+	}
+	return s
+}
+
+// parseCancelAlter parses CANCEL ALTER TABLE COLUMN|ROLLUP|MATERIALIZED VIEW
+// FROM t [(job id, ...)].
+func (p *parser) parseCancelAlter() Stmt {
+	p.expectKw("CANCEL")
+	p.expectKw("ALTER")
+	p.expectKw("TABLE")
+	s := &CancelAlterStmt{}
+	switch {
+	case p.acceptKw("COLUMN"):
+		s.Kind = "COLUMN"
+	case p.acceptKw("ROLLUP"):
+		s.Kind = "ROLLUP"
+	case p.acceptKws("MATERIALIZED", "VIEW"):
+		s.Kind = "MATERIALIZED VIEW"
+	default:
+		p.fail("expected COLUMN, ROLLUP or MATERIALIZED VIEW")
+	}
+	p.expectKw("FROM")
+	s.Table = p.objectName()
+	if p.acceptOp("(") {
+		for {
+			t := p.tok()
+			if t.kind != tokInt {
+				p.fail("expected a job id")
+			}
+			p.i++
+			s.JobIDs = append(s.JobIDs, newIntLit(t.val).Val)
+			if !p.acceptOp(",") {
+				break
+			}
+		}
+		p.expectOp(")")
 	}
 	return s
 }

@@ -378,6 +378,14 @@ func TestUtilityDetails(t *testing.T) {
 	k := mustParse(t, "KILL QUERY 12").(*KillStmt)
 	require.True(t, k.Query)
 	require.Equal(t, &IntLit{Text: "12", Val: 12}, k.ID)
+
+	c := mustParse(t, "CANCEL ALTER TABLE ROLLUP FROM db.t (10, 11)").(*CancelAlterStmt)
+	require.Equal(t, &CancelAlterStmt{stmtBase: c.stmtBase, Kind: "ROLLUP", Table: ObjectName{DB: "db", Name: "t"}, JobIDs: []int64{10, 11}}, c)
+	require.True(t, c.Matches("ROLLUP", false) && !c.Matches("SCHEMA_CHANGE", false))
+	c = mustParse(t, "cancel alter table materialized view from t").(*CancelAlterStmt)
+	require.True(t, c.Matches("ROLLUP", true) && !c.Matches("ROLLUP", false))
+	c = mustParse(t, "CANCEL ALTER TABLE COLUMN FROM t").(*CancelAlterStmt)
+	require.True(t, c.Matches("SCHEMA_CHANGE", false) && !c.Matches("ROLLUP", true))
 }
 
 func TestAlterDetails(t *testing.T) {
@@ -436,6 +444,10 @@ func TestSyntaxErrors(t *testing.T) {
 		{"SELECT a FROM (SELECT 1)", "'' at line 1", 1, 25},
 		{"SELECT 1 /* open", "'/* open' at line 1", 1, 10},
 		{"SELECT * FROM t WHERE a = 1 ORDER a", "'ORDER a' at line 1", 1, 29},
+		{"CANCEL ALTER TABLE INDEX FROM t", "'INDEX FROM t' at line 1", 1, 20},
+		{"CANCEL ALTER TABLE ROLLUP t", "'t' at line 1", 1, 27},
+		{"CANCEL ALTER TABLE ROLLUP FROM t (x)", "'x)' at line 1", 1, 35},
+		{"CANCEL ALTER TABLE ROLLUP FROM t (1,", "'' at line 1", 1, 37},
 	} {
 		_, err := Parse(tc.sql)
 		var se *SyntaxError
@@ -456,6 +468,7 @@ func TestUnsupported(t *testing.T) {
 	for _, tc := range []struct{ sql, msg string }{
 		{"ADMIN SET FRONTEND CONFIG ('a' = 'b')", "unsupported statement: ADMIN"},
 		{"GRANT ALL ON *.* TO u", "unsupported statement: GRANT"},
+		{"CANCEL LOAD FROM db", "unsupported statement: CANCEL"},
 		{"CREATE USER u", "unsupported statement: CREATE USER"},
 		{"SHOW TABLET 1", "unsupported statement: SHOW TABLET"},
 		{"SELECT * FROM a NATURAL JOIN b", "unsupported statement: NATURAL JOIN"},
