@@ -541,8 +541,8 @@ func formatFloat(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-// intDigits is the number of decimal digits of an integer kind.
-func intDigits(k types.Kind) int {
+// IntDigits is the number of decimal digits of an integer kind.
+func IntDigits(k types.Kind) int {
 	switch k {
 	case types.KindBoolean:
 		return 1
@@ -563,7 +563,7 @@ func asDecimalType(t types.Type) types.Type {
 	if t.Kind == types.KindDecimal {
 		return t
 	}
-	return types.Decimal(intDigits(t.Kind), 0)
+	return types.Decimal(IntDigits(t.Kind), 0)
 }
 
 func intRank(k types.Kind) int {

@@ -313,7 +313,7 @@ func (l *load) Write(ctx context.Context, cols []arrow.Array) error {
 		groups[k] = append(groups[k], int32(i))
 	}
 	for k, rows := range groups {
-		sub, err := takeRows(ctx, cols, rows)
+		sub, err := TakeRows(ctx, cols, rows)
 		if err != nil {
 			return err
 		}
@@ -365,8 +365,8 @@ func (l *load) writeTo(tabletID int64, schema TabletSchema, cols []arrow.Array) 
 	return w.Write(cols)
 }
 
-// takeRows gathers the given rows of every column.
-func takeRows(ctx context.Context, cols []arrow.Array, rows []int32) ([]arrow.Array, error) {
+// TakeRows gathers the given rows of every column.
+func TakeRows(ctx context.Context, cols []arrow.Array, rows []int32) ([]arrow.Array, error) {
 	b := array.NewInt32Builder(memory.DefaultAllocator)
 	b.AppendValues(rows, nil)
 	idx := b.NewArray()

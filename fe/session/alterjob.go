@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/be/sink"
@@ -378,7 +375,7 @@ func (e *Engine) writeConverted(ctx context.Context, be AlterBackend, ref jobRef
 		sub := cols
 		if len(rows) > 1 {
 			var err error
-			if sub, err = takeRows(ctx, cols, sel); err != nil {
+			if sub, err = sink.TakeRows(ctx, cols, sel); err != nil {
 				return err
 			}
 		}
@@ -405,24 +402,6 @@ func (e *Engine) writeConverted(ctx context.Context, be AlterBackend, ref jobRef
 		}
 	}
 	return nil
-}
-
-// takeRows gathers the given rows of every column.
-func takeRows(ctx context.Context, cols []arrow.Array, rows []int32) ([]arrow.Array, error) {
-	b := array.NewInt32Builder(memory.DefaultAllocator)
-	b.AppendValues(rows, nil)
-	idx := b.NewArray()
-	defer idx.Release()
-	out := make([]arrow.Array, len(cols))
-	for i, c := range cols {
-		a, err := compute.TakeArray(ctx, c, idx)
-		if err != nil {
-			releaseArrays(out[:i])
-			return nil, err
-		}
-		out[i] = a
-	}
-	return out, nil
 }
 
 // Converting reports whether an alter job is converting rows into a

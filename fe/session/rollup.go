@@ -744,6 +744,23 @@ func containsID(ids []int64, id int64) bool {
 // showAlterJobs is SHOW ALTER TABLE ROLLUP|MATERIALIZED VIEW [FROM db]
 // [WHERE ...] [ORDER BY ...] [LIMIT n], with Doris's columns.
 func (s *Session) showAlterJobs(st *sql.ShowStmt, mvOnly bool) (*mysqlproto.Result, error) {
+	names := []string{"JobId", "TableName", "CreateTime", "FinishTime", "BaseIndexName", "RollupIndexName",
+		"RollupId", "TransactionId", "State", "Msg", "Progress", "Timeout"}
+	keep := func(j *catalog.AlterJob) bool { return j.Type == catalog.JobRollup && (!mvOnly || j.MV) }
+	return s.showJobs(st, names, keep, func(t *catalog.Table, j *catalog.AlterJob, times [2]string, progress string) []any {
+		return []any{
+			fmt.Sprint(j.ID), t.Name, times[0], times[1], t.Name, j.IndexName,
+			fmt.Sprint(j.IndexID), fmt.Sprint(j.Watershed), string(j.State), j.Msg, progress, fmt.Sprint(j.Timeout),
+		}
+	})
+}
+
+// showJobs lists the alter jobs keep selects of the tables of SHOW's
+// database, one row each from row, which gets the job's create and finish
+// times as text and its progress (partitions converted of all while it
+// runs), then applies SHOW's WHERE, ORDER BY and LIMIT.
+func (s *Session) showJobs(st *sql.ShowStmt, names []string, keep func(*catalog.AlterJob) bool,
+	row func(t *catalog.Table, j *catalog.AlterJob, times [2]string, progress string) []any) (*mysqlproto.Result, error) {
 	db, err := s.showDB(st)
 	if err != nil {
 		return nil, err
@@ -753,23 +770,18 @@ func (s *Session) showAlterJobs(st *sql.ShowStmt, mvOnly bool) (*mysqlproto.Resu
 		return nil, err
 	}
 	loc := s.location()
-	names := []string{"JobId", "TableName", "CreateTime", "FinishTime", "BaseIndexName", "RollupIndexName",
-		"RollupId", "TransactionId", "State", "Msg", "Progress", "Timeout"}
 	var rows [][]any
 	for _, t := range tables {
-		for _, j := range t.AlterJobs {
-			if j.Type != catalog.JobRollup || mvOnly && !j.MV {
+		for i := range t.AlterJobs {
+			j := &t.AlterJobs[i]
+			if !keep(j) {
 				continue
 			}
 			progress := "N/A"
 			if j.State == catalog.JobRunning {
 				progress = fmt.Sprintf("%d/%d", len(j.Done), len(t.Partitions))
 			}
-			rows = append(rows, []any{
-				strconv.FormatInt(j.ID, 10), t.Name, timeText(j.CreateTime, loc), timeText(j.FinishTime, loc), t.Name, j.IndexName,
-				strconv.FormatInt(j.IndexID, 10), strconv.FormatInt(j.Watershed, 10), string(j.State), j.Msg, progress,
-				strconv.FormatInt(j.Timeout, 10),
-			})
+			rows = append(rows, row(t, j, [2]string{timeText(j.CreateTime, loc), timeText(j.FinishTime, loc)}, progress))
 		}
 	}
 	rows, err = filterRows(names, rows, st)
@@ -879,19 +891,13 @@ func describeAll(t *catalog.Table, showHidden bool) *mysqlproto.Result {
 			if first {
 				idx, kt, first = name, keys.RESTName(), false
 			}
-			null := "No"
-			if c.Nullable {
-				null = "Yes"
-			}
-			var def any
-			if c.Default != nil {
-				def = *c.Default
-			}
 			define := ""
 			if defines != nil {
 				define = defineText(t, defines[i])
 			}
-			rows = append(rows, []any{idx, kt, c.Name, c.Type.String(), c.Type.String(), null, fmt.Sprint(c.IsKey), def, c.AggType, "true", define, ""})
+			d := describeColumn(c) // Field, Type, Null, Key, Default, Extra
+			row := append([]any{idx, kt, d[0], d[1], d[1]}, d[2:]...)
+			rows = append(rows, append(row, "true", define, ""))
 		}
 		rows = append(rows, []any{"", "", "", "", "", "", "", nil, "", "", "", ""})
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/sql"
@@ -254,7 +255,7 @@ func checkTypeChange(c *catalog.Column, to types.Type) error {
 	case from.Kind.IsInteger() && (to.Kind == types.KindDouble || to.Kind == types.KindFloat && from.Kind <= types.KindSmallInt):
 		return nil
 	case from.Kind.IsInteger() && to.Kind == types.KindDecimal:
-		if to.Precision-to.Scale >= intDigits(from.Kind) {
+		if to.Precision-to.Scale >= exec.IntDigits(from.Kind) {
 			return nil
 		}
 	case from.Kind == types.KindFloat && to.Kind == types.KindDouble:
@@ -267,21 +268,6 @@ func checkTypeChange(c *catalog.Column, to types.Type) error {
 		return nil
 	}
 	return refuse()
-}
-
-// intDigits is how many decimal digits an integer type may need.
-func intDigits(k types.Kind) int {
-	switch k {
-	case types.KindTinyInt:
-		return 3
-	case types.KindSmallInt:
-		return 5
-	case types.KindInt:
-		return 10
-	case types.KindBigInt:
-		return 19
-	}
-	return 39
 }
 
 // finishSchemaChange swaps the shadow index of a finished job in for the
@@ -311,37 +297,13 @@ func finishSchemaChange(t *catalog.Table, j *catalog.AlterJob) error {
 // showSchemaChangeJobs is SHOW ALTER TABLE COLUMN, with Doris's columns.
 // Light schema changes finish in their statement and leave no job.
 func (s *Session) showSchemaChangeJobs(st *sql.ShowStmt) (*mysqlproto.Result, error) {
-	db, err := s.showDB(st)
-	if err != nil {
-		return nil, err
-	}
-	tables, err := s.eng.Catalog.Snapshot().Tables(db)
-	if err != nil {
-		return nil, err
-	}
-	loc := s.location()
 	names := []string{"JobId", "TableName", "CreateTime", "FinishTime", "IndexName", "IndexId", "OriginIndexId",
 		"SchemaVersion", "TransactionId", "State", "Msg", "Progress", "Timeout"}
-	var rows [][]any
-	for _, t := range tables {
-		for _, j := range t.AlterJobs {
-			if j.Type != catalog.JobSchemaChange {
-				continue
-			}
-			progress := "N/A"
-			if j.State == catalog.JobRunning {
-				progress = fmt.Sprintf("%d/%d", len(j.Done), len(t.Partitions))
-			}
-			rows = append(rows, []any{
-				fmt.Sprint(j.ID), t.Name, timeText(j.CreateTime, loc), timeText(j.FinishTime, loc), j.IndexName,
-				fmt.Sprint(j.IndexID), fmt.Sprint(t.ID), fmt.Sprintf("%d:0", j.SchemaVersion), fmt.Sprint(j.Watershed),
-				string(j.State), j.Msg, progress, fmt.Sprint(j.Timeout),
-			})
+	keep := func(j *catalog.AlterJob) bool { return j.Type == catalog.JobSchemaChange }
+	return s.showJobs(st, names, keep, func(t *catalog.Table, j *catalog.AlterJob, times [2]string, progress string) []any {
+		return []any{
+			fmt.Sprint(j.ID), t.Name, times[0], times[1], j.IndexName, fmt.Sprint(j.IndexID), fmt.Sprint(t.ID),
+			fmt.Sprintf("%d:0", j.SchemaVersion), fmt.Sprint(j.Watershed), string(j.State), j.Msg, progress, fmt.Sprint(j.Timeout),
 		}
-	}
-	rows, err = filterRows(names, rows, st)
-	if err != nil {
-		return nil, err
-	}
-	return mysqlproto.NewRowsResult(stringFields(names...), rows), nil
+	})
 }

@@ -335,21 +335,23 @@ func (s *Session) describe(st *sql.DescribeStmt) (*mysqlproto.Result, error) {
 		if !showHidden && planner.IsHiddenColumn(c.Name) {
 			continue
 		}
-		null := "No"
-		if c.Nullable {
-			null = "Yes"
-		}
-		var def any
-		if c.Default != nil {
-			def = *c.Default
-		}
-		extra := ""
-		if c.AggType != "" {
-			extra = c.AggType
-		}
-		rows = append(rows, []any{c.Name, c.Type.String(), null, fmt.Sprint(c.IsKey), def, extra})
+		rows = append(rows, describeColumn(c))
 	}
 	return mysqlproto.NewRowsResult(stringFields("Field", "Type", "Null", "Key", "Default", "Extra"), rows), nil
+}
+
+// describeColumn is a column's row of DESC: Field, Type, Null, Key,
+// Default (NULL when none) and Extra (the aggregation type).
+func describeColumn(c catalog.Column) []any {
+	null := "No"
+	if c.Nullable {
+		null = "Yes"
+	}
+	var def any
+	if c.Default != nil {
+		def = *c.Default
+	}
+	return []any{c.Name, c.Type.String(), null, fmt.Sprint(c.IsKey), def, c.AggType}
 }
 
 func (s *Session) showVariables(st *sql.ShowStmt) (*mysqlproto.Result, error) {
