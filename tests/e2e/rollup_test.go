@@ -31,13 +31,14 @@ CREATE TABLE rv.d (k INT NOT NULL, dt DATE NOT NULL, g INT NOT NULL, v INT, s VA
   DISTRIBUTED BY HASH(k) BUCKETS 3;
 CREATE TABLE rv.a (k INT, g INT, v BIGINT SUM, m INT MAX) AGGREGATE KEY(k, g) DISTRIBUTED BY HASH(k) BUCKETS 2;
 CREATE TABLE rv.m (k INT, g INT, v INT, s VARCHAR(8)) UNIQUE KEY(k, g) DISTRIBUTED BY HASH(k) BUCKETS 2
-  PROPERTIES ("enable_unique_key_merge_on_write" = "false")`)
+  PROPERTIES ("enable_unique_key_merge_on_write" = "false");
+CREATE TABLE rv.w (k INT, g INT, v INT, s VARCHAR(8)) UNIQUE KEY(k, g) DISTRIBUTED BY HASH(k) BUCKETS 2`)
 
 	r := rand.New(rand.NewPCG(11, 23))
 	var mu sync.Mutex // one INSERT batch generator at a time
 	load := func(n int) {
 		mu.Lock()
-		var d, a, m []string
+		var d, a, m, w []string
 		for i := 0; i < n; i++ {
 			v := "NULL"
 			if r.IntN(6) > 0 {
@@ -46,10 +47,11 @@ CREATE TABLE rv.m (k INT, g INT, v INT, s VARCHAR(8)) UNIQUE KEY(k, g) DISTRIBUT
 			d = append(d, fmt.Sprintf("(%d, '2024-0%d-%02d', %d, %s, 's%d')", r.IntN(1_000_000), 1+r.IntN(3), 1+r.IntN(28), r.IntN(8), v, r.IntN(40)))
 			a = append(a, fmt.Sprintf("(%d, %d, %d, %d)", r.IntN(300), r.IntN(8), r.IntN(100), r.IntN(1000)))
 			m = append(m, fmt.Sprintf("(%d, %d, %d, 's%d')", r.IntN(300), r.IntN(8), r.IntN(100), r.IntN(40)))
+			w = append(w, fmt.Sprintf("(%d, %d, %d, 's%d')", r.IntN(300), r.IntN(8), r.IntN(100), r.IntN(40)))
 		}
 		mu.Unlock()
 		s.MustMySQL("INSERT INTO rv.d VALUES " + strings.Join(d, ", ") + "; INSERT INTO rv.a VALUES " + strings.Join(a, ", ") +
-			"; INSERT INTO rv.m VALUES " + strings.Join(m, ", "))
+			"; INSERT INTO rv.m VALUES " + strings.Join(m, ", ") + "; INSERT INTO rv.w VALUES " + strings.Join(w, ", "))
 	}
 	for i := 0; i < 8; i++ {
 		load(200)
@@ -74,10 +76,11 @@ CREATE TABLE rv.m (k INT, g INT, v INT, s VARCHAR(8)) UNIQUE KEY(k, g) DISTRIBUT
   bitmap_union(to_bitmap(k)), hll_union(hll_hash(s)) FROM rv.d GROUP BY g, dt;
 ALTER TABLE rv.d ADD ROLLUP r_s(s, g, v);
 CREATE MATERIALIZED VIEW rv.mv_a AS SELECT g, sum(v), max(m) FROM rv.a GROUP BY g;
-ALTER TABLE rv.m ADD ROLLUP r_m(g, k, v)`)
+ALTER TABLE rv.m ADD ROLLUP r_m(g, k, v);
+ALTER TABLE rv.w ADD ROLLUP r_w(g, k, v)`)
 	require.Eventually(t, func() bool {
 		out := s.MustMySQL("SHOW ALTER TABLE ROLLUP FROM rv")
-		return strings.Count(out, "\tFINISHED\t") == 4
+		return strings.Count(out, "\tFINISHED\t") == 5
 	}, 2*time.Minute, 200*time.Millisecond, "jobs: %s", s.MustMySQL("SHOW ALTER TABLE ROLLUP FROM rv"))
 	close(stop)
 	wg.Wait()
@@ -96,6 +99,8 @@ ALTER TABLE rv.m ADD ROLLUP r_m(g, k, v)`)
 		{"SELECT k, g, v, m FROM rv.a WHERE k < 50", ""},
 		{"SELECT g, k, v FROM rv.m WHERE g = 4", "r_m"},
 		{"SELECT k, g, v, s FROM rv.m WHERE k < 30", ""},
+		{"SELECT g, k, v FROM rv.w WHERE g = 4", "r_w"},
+		{"SELECT g, count(*), sum(v) FROM rv.w WHERE g IN (1, 6) GROUP BY g", "r_w"},
 	}
 	sortLines := func(out string) string {
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
@@ -114,7 +119,7 @@ ALTER TABLE rv.m ADD ROLLUP r_m(g, k, v)`)
 				require.Contains(t, plan, "("+q.index+")", "%s: EXPLAIN %s", step, q.sql)
 			}
 			offPlan := s.MustMySQL(routingOff + "EXPLAIN " + q.sql)
-			for _, ix := range []string{"mv_g", "r_s", "mv_a", "r_m"} {
+			for _, ix := range []string{"mv_g", "r_s", "mv_a", "r_m", "r_w"} {
 				require.NotContains(t, offPlan, "("+ix+")", "%s: routing off: EXPLAIN %s", step, q.sql)
 			}
 		}
@@ -125,8 +130,10 @@ ALTER TABLE rv.m ADD ROLLUP r_m(g, k, v)`)
 		load(100)
 	}
 	check("loads")
-	s.MustMySQL("DELETE FROM rv.d WHERE g = 5; DELETE FROM rv.a WHERE g = 1; DELETE FROM rv.m WHERE g = 2")
+	s.MustMySQL("DELETE FROM rv.d WHERE g = 5; DELETE FROM rv.a WHERE g = 1; DELETE FROM rv.m WHERE g = 2; DELETE FROM rv.w WHERE k < 40")
 	check("deletes")
+	s.MustMySQL("UPDATE rv.w SET v = v + 1000 WHERE g = 4")
+	check("update")
 	load(100)
 	s.Kill9()
 	s.Restart()
