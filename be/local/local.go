@@ -36,7 +36,16 @@ func (p Publisher) PublishMany(_ context.Context, txns []txn.TxnTablets) error {
 type Reader struct{ S *tabletstore.Store }
 
 func (r Reader) ReadTablet(tabletID, version int64) (planner.TabletData, error) {
-	snap, err := r.S.Acquire(tabletID, version)
+	return r.read(r.S.Acquire, tabletID, version)
+}
+
+// ReadTabletKeepingSigns implements planner.SignKeepingReader.
+func (r Reader) ReadTabletKeepingSigns(tabletID, version int64) (planner.TabletData, error) {
+	return r.read(r.S.AcquireKeepingSigns, tabletID, version)
+}
+
+func (r Reader) read(acquire func(tabletID, version int64) (*tabletstore.Snapshot, error), tabletID, version int64) (planner.TabletData, error) {
+	snap, err := acquire(tabletID, version)
 	if err != nil {
 		return planner.TabletData{}, err
 	}

@@ -124,10 +124,19 @@ func (rs *rowset) signRows() ([]*roaring.Bitmap, error) {
 //
 // A merge-on-read reader needs the rows with a delete sign, which hide the
 // older rows of their keys when the rowsets are merged.
-func (rs *rowset) deletesAt(v int64) ([]*roaring.Bitmap, error) {
-	mow := rs.meta.Model != nil && rs.meta.Model.MergeOnWrite
+func (rs *rowset) deletesAt(v int64, keepSigns bool) ([]*roaring.Bitmap, error) {
+	mow := rs.meta.Model != nil && rs.meta.Model.MergeOnWrite && !keepSigns
 	if rs.marks == nil && (!mow || !rs.hasSigns()) {
 		return nil, nil
+	}
+	if keepSigns {
+		out := make([]*roaring.Bitmap, len(rs.meta.Segments))
+		for seg := range out {
+			marks := rs.marks[seg]
+			n := sort.Search(len(marks), func(i int) bool { return marks[i].version > v })
+			out[seg] = union(marks[:n], nil)
+		}
+		return out, nil
 	}
 	signs := make([]*roaring.Bitmap, len(rs.meta.Segments))
 	if mow {

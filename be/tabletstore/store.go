@@ -938,6 +938,17 @@ type Snapshot struct {
 // not, the error wraps ErrVersionsCompacted. A tablet never written is
 // empty.
 func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
+	return s.acquire(tabletID, version, false)
+}
+
+// AcquireKeepingSigns is Acquire for a reader that sees the rows whose
+// delete sign is set (Doris's skip_delete_sign): its deletes hold only the
+// rows later loads replaced and DELETE conditions matched.
+func (s *Store) AcquireKeepingSigns(tabletID, version int64) (*Snapshot, error) {
+	return s.acquire(tabletID, version, true)
+}
+
+func (s *Store) acquire(tabletID, version int64, keepSigns bool) (*Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := &Snapshot{cache: s.cache}
@@ -955,13 +966,13 @@ func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 	}
 	snap.deletes = make([][]*roaring.Bitmap, len(rowsets))
 	for i, rs := range rowsets {
-		d, err := rs.deletesAt(version)
+		d, err := rs.deletesAt(version, keepSigns)
 		if err != nil {
 			return nil, fmt.Errorf("tabletstore: tablet %d: %w", tabletID, err)
 		}
 		snap.deletes[i] = d
 	}
-	if err := snap.findFlat(rowsets); err != nil {
+	if err := snap.findFlat(rowsets, keepSigns); err != nil {
 		return nil, fmt.Errorf("tabletstore: tablet %d: %w", tabletID, err)
 	}
 	for _, rs := range rowsets {
@@ -974,7 +985,7 @@ func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 }
 
 // findFlat decides Flat for the pinned rowsets. Store.mu is held.
-func (sn *Snapshot) findFlat(rowsets []*rowset) error {
+func (sn *Snapshot) findFlat(rowsets []*rowset, keepSigns bool) error {
 	var data *rowset
 	at := -1
 	for i, rs := range rowsets {
@@ -1002,7 +1013,7 @@ func (sn *Snapshot) findFlat(rowsets []*rowset) error {
 		return nil
 	}
 	signs := make([]*roaring.Bitmap, len(data.meta.Segments))
-	if mm.Kind == "unique" {
+	if mm.Kind == "unique" && !keepSigns {
 		var err error
 		if signs, err = data.signRows(); err != nil {
 			return err

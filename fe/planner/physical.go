@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/RoaringBitmap/roaring/v2"
 	"runtime"
+	"strings"
 
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/sql"
@@ -375,7 +376,7 @@ func (p *Planner) buildScan(s *scanNode, x *Execution) (exec.Operator, error) {
 	}
 	if foldsOnRead(s.table) {
 		if !segs.Flat {
-			return newMergeScan(s, segs)
+			return newMergeScan(s, segs, p.keepDeleteSigns())
 		}
 		// Every tablet is one key per row already (compacted, or one
 		// flush): scanned as a duplicate-key table, without its deleted
@@ -402,10 +403,14 @@ type pinnedSegments struct {
 func (p *Planner) pinScan(s *scanNode, x *Execution) (pinnedSegments, error) {
 	out := pinnedSegments{Flat: true}
 	anyDeletes, anyFlatDeletes := false, false
+	read := p.tablets.ReadTablet
+	if sr, ok := p.tablets.(SignKeepingReader); ok && p.keepDeleteSigns() {
+		read = sr.ReadTabletKeepingSigns
+	}
 	for _, pi := range s.partitions {
 		part := &s.table.Partitions[pi]
 		for _, tabletID := range part.Tablets {
-			td, err := p.tablets.ReadTablet(tabletID, part.VisibleVersion)
+			td, err := read(tabletID, part.VisibleVersion)
 			if err != nil {
 				return out, fmt.Errorf("reading tablet %d of %s.%s: %w", tabletID, s.db, s.table.Name, err)
 			}
@@ -466,4 +471,11 @@ func (p *Planner) EvalConstant(e sql.Expr, params []any) (*exec.Literal, error) 
 	}
 	defer arr.Release()
 	return literalFromArray(arr, 0, c.Type())
+}
+
+// keepDeleteSigns reports whether the session reads the rows whose delete
+// sign is set (SET skip_delete_sign = true, as in Doris).
+func (p *Planner) keepDeleteSigns() bool {
+	v := p.sess.Variable("skip_delete_sign")
+	return v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "on")
 }

@@ -65,6 +65,12 @@ type TabletReader interface {
 	ReadTablet(tabletID, version int64) (TabletData, error)
 }
 
+// SignKeepingReader is a TabletReader that can also leave the rows whose
+// delete sign is set in a tablet it pins (Doris's skip_delete_sign).
+type SignKeepingReader interface {
+	ReadTabletKeepingSigns(tabletID, version int64) (TabletData, error)
+}
+
 // TabletData is a pinned tablet: its segments, and parallel to them the
 // rows of each that a reader skips (Deletes nil, or a nil entry: none) —
 // rows replaced by later loads of a merge-on-write table, and deleted keys.

@@ -41,7 +41,7 @@ func foldsOnRead(t *catalog.Table) bool {
 // sequence, the delete sign) and the columns the query needs. A unique
 // key's row wins whole and an aggregate column folds on its own, so the
 // other columns need not be read.
-func newMergeScan(s *scanNode, segs pinnedSegments) (exec.Operator, error) {
+func newMergeScan(s *scanNode, segs pinnedSegments, keepSigns bool) (exec.Operator, error) {
 	spec := scanSpec(s, segs)
 	t := s.table
 	numKeys := t.Schema.NumKeys()
@@ -86,7 +86,7 @@ func newMergeScan(s *scanNode, segs pinnedSegments) (exec.Operator, error) {
 		out[i] = at[si]
 	}
 	signAt := -1
-	if sign >= 0 {
+	if sign >= 0 && !keepSigns {
 		signAt = at[sign]
 	}
 	return exec.NewMergeScan(exec.MergeScanSpec{

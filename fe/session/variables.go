@@ -144,6 +144,9 @@ var sysVars = func() map[string]*sysVar {
 		// it per query; enable_sync_mv_cost_based_rewrite only picks how
 		// it chooses).
 		{name: "use_rollup", kind: varBool, def: "1"},
+		// skip_delete_sign: scans leave the rows whose delete sign is set
+		// (unique tables), as in Doris.
+		{name: "skip_delete_sign", kind: varBool, def: "0"},
 		// Off: BITMAP and HLL values are sent as NULL, as Doris does.
 		{name: "return_object_data_as_binary", kind: varBool, def: "0"},
 		{name: "enable_insert_strict", kind: varBool, def: "1"},
