@@ -9,6 +9,7 @@ import (
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/loader"
+	"github.com/strata-db/strata/storage"
 	"github.com/strata-db/strata/types"
 )
 
@@ -146,4 +147,39 @@ func (p *IndexProjection) partial(t *catalog.Table, base *loader.PartialUpdate) 
 		}
 	}
 	return out
+}
+
+// CheckDelete refuses a DELETE condition the index cannot apply as the
+// base does: every column it names must be in the index as it is, and a
+// key there when the index aggregates.
+func (p *IndexProjection) CheckDelete(pred storage.DeletePredicate) error {
+	ix := p.Index
+	for _, id := range pred.Columns() {
+		found := false
+		for i, c := range ix.Schema.Columns {
+			if c.ID == id && ix.Defines[i].Func == "" && (ix.KeysType == catalog.DupKeys || c.IsKey) {
+				found = true
+			}
+		}
+		if !found {
+			return &DeleteIndexError{Column: id, Index: ix.Name}
+		}
+	}
+	return nil
+}
+
+// DeleteIndexError: a DELETE names a column an index cannot delete by.
+type DeleteIndexError struct {
+	Column uint32 // id
+	Index  string
+	// Name is the column's name, when the caller knows it.
+	Name string
+}
+
+func (e *DeleteIndexError) Error() string {
+	name := e.Name
+	if name == "" {
+		name = fmt.Sprintf("with id %d", e.Column)
+	}
+	return fmt.Sprintf("The column %s of the DELETE condition is not a column of rollup or materialized view %s that it can delete by; drop the index first", name, e.Index)
 }

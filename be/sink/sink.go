@@ -239,8 +239,12 @@ func (l *load) Delete(ctx context.Context, pred storage.DeletePredicate, partiti
 			}
 		}
 		// Every index holds the condition's columns (the DELETE was
-		// checked against them): it deletes the same rows there.
+		// checked against them; one added since is checked here): it
+		// deletes the same rows there.
 		for _, ix := range l.indexes {
+			if err := ix.CheckDelete(pred); err != nil {
+				return err
+			}
 			for _, id := range p.IndexTablets[ix.Index.ID] {
 				if err := l.s.Tablets.AddDelete(id, l.txn.ID, ix.Schema, pred); err != nil {
 					return fmt.Errorf("tablet %d of index %s: %w", id, ix.Index.Name, err)
@@ -261,6 +265,13 @@ func (l *load) SetPartialUpdate(p *loader.PartialUpdate) error {
 	}
 	if !l.table.MergeOnWrite() {
 		return fmt.Errorf("Only unique key merge on write support partial update")
+	}
+	for _, ix := range l.indexes {
+		// Until its job has converted the older rows, an index tablet
+		// lacks the rows a partial update is filled from.
+		if ix.Index.State == catalog.IndexShadow {
+			return fmt.Errorf("partial update of table %s cannot run while the rollup, materialized view or schema change %s is being built; retry once SHOW ALTER TABLE shows it FINISHED", l.table.Name, ix.Index.Name)
+		}
 	}
 	l.schema.Partial = p
 	for _, ix := range l.indexes {

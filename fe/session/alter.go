@@ -383,11 +383,16 @@ func (a *alteration) addColumn(cd *sql.ColumnDef, after string, first bool) erro
 }
 
 // nextColumnID is the id for a new column: never one a column of the table
-// had, even a dropped one.
+// or of one of its indexes had, even a dropped one.
 func nextColumnID(t *catalog.Table) uint32 {
 	id := max(t.NextColumnID, 1)
 	for _, c := range t.Schema.Columns {
 		id = max(id, c.ID+1)
+	}
+	for _, ix := range t.Indexes {
+		for _, c := range ix.Schema.Columns {
+			id = max(id, c.ID+1)
+		}
 	}
 	return id
 }
@@ -459,7 +464,7 @@ func (a *alteration) renameColumn(cmd *sql.AlterCmd) error {
 		return ddlErrorCode(mysqlproto.ER_BAD_FIELD_ERROR, "Column[%s] does not exists", old)
 	}
 	c.Name = name
-	a.eachIndexCopy(c.ID, func(ic *catalog.Column) { ic.Name = name })
+	a.eachIndexCopy(c.ID, false, func(ic *catalog.Column) { ic.Name = name })
 	for _, refs := range [][]string{t.KeyColumns, t.PartitionColumns, t.Distribution.Columns} {
 		for i := range refs {
 			if strings.EqualFold(refs[i], old) {
@@ -594,7 +599,7 @@ func (a *alteration) modifyColumn(cmd *sql.AlterCmd) error {
 			return err
 		}
 		orig.Type = c.Type
-		a.eachIndexCopy(orig.ID, func(ic *catalog.Column) { ic.Type = c.Type })
+		a.eachIndexCopy(orig.ID, true, func(ic *catalog.Column) { ic.Type = c.Type })
 		a.newVersion = true
 	}
 	orig.Comment = c.Comment
@@ -615,13 +620,16 @@ func (a *alteration) indexUsing(id uint32) *catalog.Index {
 }
 
 // eachIndexCopy calls fn with every index column that copies the base
-// column id as it is (same id).
-func (a *alteration) eachIndexCopy(id uint32, fn func(*catalog.Column)) {
+// column id as it is: the column of the same id, and with values also
+// the min, max or other aggregate of it that keeps its type.
+func (a *alteration) eachIndexCopy(id uint32, values bool, fn func(*catalog.Column)) {
 	for i := range a.t.Indexes {
 		ix := &a.t.Indexes[i]
 		for j := range ix.Schema.Columns {
-			if ix.Schema.Columns[j].ID == id {
-				fn(&ix.Schema.Columns[j])
+			c := &ix.Schema.Columns[j]
+			d := ix.Defines[j]
+			if c.ID == id || values && d.Base == id && d.Func == "" && c.AggType != "SUM" {
+				fn(c)
 			}
 		}
 	}

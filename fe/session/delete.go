@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/strata-db/strata/be/exec"
+	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/sql"
 	"github.com/strata-db/strata/mysqlproto"
@@ -176,21 +178,15 @@ func (s *Session) deleteCondition(t *catalog.Table, ref *sql.ColumnRef, op strin
 }
 
 // checkDeleteIndexes refuses a condition that a rollup or materialized
-// view of the table cannot apply as the base does: every column it names
-// must be in every index as it is, and a key there when the index
-// aggregates.
+// view of the table cannot apply as the base does (see
+// sink.IndexProjection.CheckDelete).
 func checkDeleteIndexes(t *catalog.Table, pred *storage.DeletePredicate) error {
-	for _, ix := range t.Indexes {
-		for _, id := range pred.Columns() {
-			found := false
-			for i, c := range ix.Schema.Columns {
-				if c.ID == id && ix.Defines[i].Func == "" && (ix.KeysType == catalog.DupKeys || c.IsKey) {
-					found = true
-				}
-			}
-			if !found {
-				return ddlError("The column %s of the DELETE condition is not a column of rollup or materialized view %s that it can delete by; drop the index first", baseName(t, id), ix.Name)
-			}
+	for i := range t.Indexes {
+		p := &sink.IndexProjection{Index: &t.Indexes[i]}
+		var de *sink.DeleteIndexError
+		if err := p.CheckDelete(*pred); errors.As(err, &de) {
+			de.Name = baseName(t, de.Column)
+			return ddlError("%s", de.Error())
 		}
 	}
 	return nil

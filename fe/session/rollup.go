@@ -155,6 +155,7 @@ func (s *Session) addIndex(ctx context.Context, db, table, name string, mv bool,
 			}
 			ix.ID, ix.Name, ix.MV, ix.State = first, name, mv, catalog.IndexShadow
 			t.Indexes = append(t.Indexes, ix)
+			t.NextColumnID = nextColumnID(t) // past the index's own columns
 			t.NewIndexTablets(ix.ID, first+2)
 			t.AddJob(catalog.AlterJob{
 				ID: first + 1, Type: catalog.JobRollup, IndexID: ix.ID, IndexName: name, MV: mv,

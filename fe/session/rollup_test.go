@@ -405,3 +405,82 @@ func TestHeavySchemaChangeMergeOnWrite(t *testing.T) {
 	query(t, s, "INSERT INTO u (k, v) VALUES (999, 1)")
 	require.Equal(t, []string{"x"}, query(t, s, "SELECT w FROM u WHERE k = 999"))
 }
+
+// A deleted key's row stays in the converted rows: on a table ordered by
+// a sequence column it still beats a later load of the key with a smaller
+// sequence value, in the rollup and, after a heavy schema change, in the
+// table.
+func TestConversionKeepsDeletedKeys(t *testing.T) {
+	for _, mow := range []string{"true", "false"} {
+		t.Run("merge_on_write="+mow, func(t *testing.T) {
+			e, s := rollupFixture(t)
+			query(t, s, `CREATE TABLE u (k INT NOT NULL, k2 INT NOT NULL, v INT, sq INT) UNIQUE KEY(k, k2)
+				DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ("function_column.sequence_col" = "sq", "enable_unique_key_merge_on_write" = "`+mow+`")`)
+			query(t, s, "INSERT INTO u VALUES (1, 0, 10, 10), (2, 0, 20, 10)")
+			query(t, s, "INSERT INTO u (k, k2, v, sq, __DORIS_DELETE_SIGN__) VALUES (1, 0, 10, 10, 1)")
+			query(t, s, "SET skip_delete_sign = true")
+			require.Equal(t, []string{"1\t0\t10\t10\t1", "2\t0\t20\t10\t0"},
+				sorted(query(t, s, "SELECT k, k2, v, sq, __DORIS_DELETE_SIGN__ FROM u")))
+			query(t, s, "SET skip_delete_sign = false")
+			query(t, s, "ALTER TABLE u ADD ROLLUP r(k2, k, v, sq)")
+			runJobs(t, e, 50)
+			query(t, s, "INSERT INTO u VALUES (1, 0, 99, 5)") // loses to the delete
+			require.Equal(t, []string{"0\t2\t20"}, queryIndex(t, e, s, "d", "u", "r", "SELECT k2, k, v FROM d.u"))
+			require.Equal(t, []string{"2\t20"}, sorted(query(t, s, "SELECT k, v FROM u WHERE k2 = 0")))
+
+			query(t, s, "ALTER TABLE u DROP ROLLUP r")
+			query(t, s, "ALTER TABLE u MODIFY COLUMN v BIGINT")
+			runJobs(t, e, 50)
+			require.Contains(t, query(t, s, "SHOW ALTER TABLE COLUMN")[0], "\tFINISHED\t")
+			query(t, s, "INSERT INTO u VALUES (1, 0, 98, 6)")
+			require.Equal(t, []string{"2\t20"}, sorted(query(t, s, "SELECT k, v FROM u")))
+		})
+	}
+}
+
+// Until its job has converted the older rows, an index cannot fill a
+// partial update: the update is refused with a clear error, and works
+// once the job is done.
+func TestPartialUpdateWaitsForJob(t *testing.T) {
+	e, s := rollupFixture(t)
+	query(t, s, `CREATE TABLE u (k INT NOT NULL, k2 INT NOT NULL, v INT, w VARCHAR(8) DEFAULT 'dw')
+		UNIQUE KEY(k, k2) DISTRIBUTED BY HASH(k) BUCKETS 1`)
+	query(t, s, "INSERT INTO u VALUES (1, 0, 10, 'old'), (2, 0, 20, 'old')")
+	query(t, s, "ALTER TABLE u ADD ROLLUP r(k2, k, w)")
+	query(t, s, "SET enable_unique_key_partial_update = true")
+	me := alterError(t, s, "INSERT INTO u (k, k2, v) VALUES (1, 0, 11)")
+	require.Contains(t, me.Message, "partial update of table u cannot run while the rollup, materialized view or schema change r is being built")
+	runJobs(t, e, 50)
+	query(t, s, "INSERT INTO u (k, k2, v) VALUES (1, 0, 11)")
+	require.Equal(t, []string{"1\t0\t11\told", "2\t0\t20\told"}, sorted(query(t, s, "SELECT k, k2, v, w FROM u")))
+	require.Equal(t, []string{"0\t1\told", "0\t2\told"}, queryIndex(t, e, s, "d", "u", "r", "SELECT k2, k, w FROM d.u"))
+}
+
+// Columns an ALTER adds never take the id of a materialized view's
+// computed column, and changes of a base column reach the index columns
+// that keep its type.
+func TestIndexColumnIDs(t *testing.T) {
+	e, s := rollupFixture(t)
+	insertRandom(t, s, rand.New(rand.NewPCG(21, 22)), 30)
+	query(t, s, "CREATE MATERIALIZED VIEW mv1 AS SELECT k2, sum(v), max(s) FROM t GROUP BY k2")
+	runJobs(t, e, 50)
+	query(t, s, "ALTER TABLE t ADD COLUMN x VARCHAR(10)")
+	tb := table(t, e, "d", "t")
+	_, x := tb.Schema.ColumnByName("x")
+	ix, _ := tb.IndexByName("mv1")
+	for _, c := range ix.Schema.Columns {
+		require.NotEqual(t, x.ID, c.ID, "index column %s", c.Name)
+	}
+	query(t, s, "ALTER TABLE t RENAME COLUMN x y")
+	query(t, s, "ALTER TABLE t MODIFY COLUMN s VARCHAR(20)")
+	ix, _ = table(t, e, "d", "t").IndexByName("mv1")
+	require.Equal(t, []string{"k2", "mv_sum_v", "mv_max_s"}, columnNames(&catalog.Table{Schema: ix.Schema}))
+	require.Equal(t, "VARCHAR(20)", ix.Schema.Columns[2].Type.String())
+	query(t, s, "INSERT INTO t (k, k2, v, d, s) VALUES (7, 1, 5, '2024-01-01', 'zzzzzzzzzzzzzzzzzz')")
+	require.Equal(t, []string{"1\tzzzzzzzzzzzzzzzzzz"}, query(t, s, "SELECT k2, max(s) FROM t WHERE k2 = 1 GROUP BY k2"))
+	require.Contains(t, strings.Join(query(t, s, "EXPLAIN SELECT k2, max(s) FROM t WHERE k2 = 1 GROUP BY k2"), "\n"), "d.t(mv1)")
+
+	query(t, s, "CREATE TABLE l (k INT, v LARGEINT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+	me := alterError(t, s, "ALTER TABLE l MODIFY COLUMN v DECIMAL(38, 0)")
+	require.Equal(t, "Can not change LARGEINT to DECIMAL(38, 0)", me.Message)
+}

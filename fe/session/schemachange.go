@@ -255,7 +255,11 @@ func checkTypeChange(c *catalog.Column, to types.Type) error {
 	case from.Kind.IsInteger() && (to.Kind == types.KindDouble || to.Kind == types.KindFloat && from.Kind <= types.KindSmallInt):
 		return nil
 	case from.Kind.IsInteger() && to.Kind == types.KindDecimal:
-		if to.Precision-to.Scale >= exec.IntDigits(from.Kind) {
+		digits := exec.IntDigits(from.Kind)
+		if from.Kind == types.KindLargeInt {
+			digits = 39 // up to 170141183460469231731687303715884105727
+		}
+		if to.Precision-to.Scale >= digits {
 			return nil
 		}
 	case from.Kind == types.KindFloat && to.Kind == types.KindDouble:
