@@ -53,7 +53,8 @@ import (
 // The same analysis run against the table read gives what EXPLAIN shows as
 // PREAGGREGATION (Doris's term): ON when the aggregation above a scan of an
 // aggregate table gives the same answer over its rows folded or not. The
-// scan folds them all the same (newMergeScan).
+// scan then reads the rows as stored, in parallel like a duplicate table's,
+// instead of merging them by key (newMergeScan).
 //
 // The session variable use_rollup (on by default; Doris has no session
 // variable for this, only the NO_USE_MV hint) turns the choice off. The
@@ -432,6 +433,9 @@ func (p *Planner) routeAgg(top node, mids []node, s *scanNode, on bool) node {
 		}
 	}
 	s.preAgg = v.preAggregation(top, mids, best.src)
+	// An aggregate source the aggregation reads as stored needs no merge:
+	// partial rows of a key fold in the aggregation above.
+	s.unfolded = s.preAgg == "" && best.src.keys == catalog.AggKeys
 	switch {
 	case best.src.ix == nil:
 		return top

@@ -248,7 +248,7 @@ func parallelAgg(v *aggNode) (*scanNode, []node, int) {
 	if s == nil || workers < 2 {
 		return nil, nil, 0
 	}
-	if foldsOnRead(s.table) {
+	if s.folds() {
 		return nil, nil, 0 // rows are folded by key first: see newMergeScan
 	}
 	for _, a := range v.aggs {
@@ -374,7 +374,7 @@ func (p *Planner) buildScan(s *scanNode, x *Execution) (exec.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if foldsOnRead(s.table) {
+	if s.folds() {
 		if !segs.Flat {
 			return newMergeScan(s, segs, p.keepDeleteSigns())
 		}

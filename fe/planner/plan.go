@@ -32,7 +32,14 @@ type scanNode struct {
 	base  *catalog.Table
 	// preAgg is "" when EXPLAIN shows PREAGGREGATION: ON, else why not.
 	preAgg string
+	// unfolded: the table is folded on read (aggregate keys), but the
+	// aggregation above gives the same answer over its rows as stored, so
+	// the scan reads them without merging (set by routeAgg only).
+	unfolded bool
 }
+
+// folds reports whether the scan must merge and fold the rows of a key.
+func (n *scanNode) folds() bool { return foldsOnRead(n.table) && !n.unfolded }
 
 // baseTable is the table the scan reads, as bound: its partitioning is
 // the one every index shares.
