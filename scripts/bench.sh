@@ -9,6 +9,13 @@
 #   KEEP=1 scripts/bench.sh                # keep the data directory and log
 #   STRATA_BIN=/path/strata scripts/bench.sh  # use a prebuilt binary
 #
+# MV=1 adds -mv: after the load, ssbflat builds materialized views that
+# answer SSB-flat queries and times each query they answer with and without
+# them, side by side (aggregating views, then row-keeping sorted ones).
+#
+#   MV=1 scripts/bench.sh -settle 10m -runs 5
+#   MV=1 SF=10 scripts/bench.sh -settle 10m -mv-kinds dup
+#
 # ALTERLAT=1 runs the light schema change latency runner (bench/cmd/alterlat)
 # against the same kind of server instead: ADD/DROP COLUMN round trips on
 # tables of 100 K and 10 M rows; extra flags go to alterlat.
@@ -104,5 +111,7 @@ if [ -n "${ALTERLAT:-}" ]; then
 	go run ./bench/cmd/alterlat -addr "127.0.0.1:$query_port" -http "127.0.0.1:$http_port" -user root "$@"
 	exit
 fi
+mv=()
+if [ -n "${MV:-}" ]; then mv=(-mv); fi
 go run ./bench/cmd/ssbflat -addr "127.0.0.1:$query_port" -http "127.0.0.1:$http_port" \
-	-sf "$SF" -user root "$@"
+	-sf "$SF" -user root "${mv[@]}" "$@"

@@ -5,15 +5,19 @@
 // runs the 13 flat queries (one warm-up, best of -runs, hot), checks every
 // answer exactly against the answer computed from the generator's data
 // (and, at SF 1, reports how it compares with dbgen's reference figures),
-// and prints a Markdown table of the times.
+// and prints a Markdown table of the times. With -mv it builds
+// materialized views that answer SSB-flat queries instead and times each
+// query they answer with and without them, side by side (mv.go).
 //
 //	ssbflat -addr 127.0.0.1:9030 -http 127.0.0.1:8030 -sf 1 -user root
 //	ssbflat -skip-load -queries Q1.1,Q2.1 -runs 5
 //	ssbflat -gen-only -out /tmp/ssb -sf 1
+//	ssbflat -sf 1 -mv -runs 5
 //
 // The exit status is 1 when loading fails or a query errors or returns a
-// wrong answer; deviations from dbgen's SF 1 figures are reported, not
-// fatal.
+// wrong answer (with -mv, also when a view's build fails or EXPLAIN does
+// not route a query to the view meant for it); deviations from dbgen's
+// SF 1 figures are reported, not fatal.
 package main
 
 import (
@@ -59,6 +63,9 @@ type config struct {
 	model                     string
 	updateFrac                float64
 	settle                    time.Duration
+	mv                        bool
+	mvWait                    time.Duration
+	mvKinds                   string
 }
 
 func main() {
@@ -85,6 +92,11 @@ func main() {
 	flag.DurationVar(&c.settle, "settle", 0, "before the queries, wait up to this long for the server's compactions to finish "+
 		"(its /metrics shows none running, queued or due); 0: do not wait")
 	flag.Float64Var(&c.updateFrac, "update-frac", 0, "after loading, load this share of the rows again (unique models: every one an update)")
+	flag.BoolVar(&c.mv, "mv", false, "after loading, build materialized views that answer SSB-flat queries and time each "+
+		"query they answer with and without them (SET use_rollup = false), alternating, instead of the 13-query table")
+	flag.DurationVar(&c.mvWait, "mv-wait", 30*time.Minute, "how long -mv waits for each view's build")
+	flag.StringVar(&c.mvKinds, "mv-kinds", "agg,dup", "the kinds of view -mv measures, in turn: agg (SUM(LO_REVENUE) by the keys), "+
+		"dup (every row, sorted on the same keys)")
 	flag.BoolVar(&c.genOnly, "gen-only", false, "only write the generated tables to -out")
 	flag.StringVar(&c.out, "out", "", "output directory for -gen-only")
 	flag.StringVar(&c.tables, "tables", strings.Join(ssb.Tables, ","), "tables for -gen-only")
@@ -99,8 +111,8 @@ func main() {
 }
 
 func run(ctx context.Context, c config, out io.Writer) error {
-	if c.runs < 1 || c.buckets < 1 || c.loadParallel < 1 || c.rowsPerLoad < 1 {
-		return errors.New("-runs, -buckets, -load-parallel and -rows-per-load must be positive")
+	if c.runs < 1 || c.buckets < 1 || c.loadParallel < 1 || c.rowsPerLoad < 1 || c.mv && c.mvWait <= 0 {
+		return errors.New("-runs, -buckets, -load-parallel, -rows-per-load and -mv-wait must be positive")
 	}
 	switch c.model {
 	case "":
@@ -108,6 +120,11 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	case "dup", "mow", "mor":
 	default:
 		return fmt.Errorf("-model %q: want dup, mow or mor", c.model)
+	}
+	if c.mv {
+		if _, err := parseMVKinds(c.mvKinds); err != nil {
+			return err
+		}
 	}
 	g, err := ssb.New(c.sf)
 	if err != nil {
@@ -144,6 +161,9 @@ func run(ctx context.Context, c config, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "compaction settled after %.1fs\n", time.Since(start).Seconds())
+	}
+	if c.mv {
+		return runMV(ctx, db, queries, answers, c, out)
 	}
 	ts := runQueries(ctx, db, queries, answers, c, out)
 	printTable(out, c.sf, ts)

@@ -21,7 +21,7 @@ type result struct {
 }
 
 // runQuery executes text and reads every row as text.
-func runQuery(ctx context.Context, db *sql.DB, text string) (*result, time.Duration, error) {
+func runQuery(ctx context.Context, db queryer, text string) (*result, time.Duration, error) {
 	start := time.Now()
 	rows, err := db.QueryContext(ctx, text)
 	if err != nil {
