@@ -21,7 +21,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -142,7 +141,7 @@ func measure(ctx context.Context, c config, db *sql.DB, n int64, out io.Writer) 
 	fmt.Fprintf(out, "%s: loaded %d rows in %.1fs (%.0f rows/s)\n", table, n, r.load.Seconds(), float64(n)/r.load.Seconds())
 	if c.settle > 0 {
 		start := time.Now()
-		if err := settle(ctx, "http://"+c.httpAddr+"/metrics", c.settle); err != nil {
+		if err := strataload.Settle(ctx, "http://"+c.httpAddr+"/metrics", c.settle); err != nil {
 			return r, err
 		}
 		fmt.Fprintf(out, "%s: compaction settled after %.1fs\n", table, time.Since(start).Seconds())
@@ -250,71 +249,4 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 
 func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64)
-}
-
-// settle waits until the server's compaction gauges show nothing running,
-// queued or due, twice a second apart, or fails after limit (as ssbflat's
-// -settle).
-func settle(ctx context.Context, url string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	quiet := 0
-	for {
-		idle, err := compactionIdle(ctx, url)
-		if err != nil {
-			return fmt.Errorf("waiting for compaction: %w", err)
-		}
-		if idle {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		if quiet >= 2 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("compaction still busy after %s", limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-// compactionIdle reads the compaction gauges of a Prometheus text page.
-func compactionIdle(ctx context.Context, url string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return false, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	seen := 0
-	for _, line := range strings.Split(string(body), "\n") {
-		name, value, ok := strings.Cut(line, " ")
-		switch name {
-		case "strata_compaction_running", "strata_compaction_queued", "strata_compaction_due_tablets":
-		default:
-			continue
-		}
-		seen++
-		if !ok || strings.TrimSpace(value) != "0" {
-			return false, nil
-		}
-	}
-	if seen != 3 {
-		return false, errors.New(url + " lacks the compaction gauges")
-	}
-	return true, nil
 }

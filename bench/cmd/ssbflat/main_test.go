@@ -285,23 +285,3 @@ func TestGenOnly(t *testing.T) {
 	require.Contains(t, out.String(), "lineorder_flat.csv")
 	require.Error(t, run(context.Background(), config{genOnly: true, sf: 0.01, runs: 1, buckets: 1, loadParallel: 1, rowsPerLoad: 1}, &out))
 }
-
-func TestCompactionIdle(t *testing.T) {
-	page := ""
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page) }))
-	defer srv.Close()
-	ctx := context.Background()
-	page = "# HELP x\nstrata_compaction_running 0\nstrata_compaction_queued 0\nstrata_compaction_due_tablets 0\n"
-	idle, err := compactionIdle(ctx, srv.URL)
-	require.NoError(t, err)
-	require.True(t, idle)
-	require.NoError(t, settle(ctx, srv.URL, time.Minute))
-	page = "strata_compaction_running 1\nstrata_compaction_queued 0\nstrata_compaction_due_tablets 0\n"
-	idle, err = compactionIdle(ctx, srv.URL)
-	require.NoError(t, err)
-	require.False(t, idle)
-	require.ErrorContains(t, settle(ctx, srv.URL, time.Millisecond), "still busy")
-	page = "strata_compaction_running 0\n"
-	_, err = compactionIdle(ctx, srv.URL)
-	require.ErrorContains(t, err, "lacks the compaction gauges")
-}
