@@ -223,3 +223,61 @@ CREATE TABLE db.hu (id BIGINT, name VARCHAR(32), age INT, ts BIGINT) UNIQUE KEY(
 	}
 	require.NotContains(t, s.logs.String(), "panic")
 }
+
+// TestAlterJobsSurviveKill9: kill -9 while a materialized view and a heavy
+// schema change are converting rows; after the restart both jobs finish,
+// and every answer is the same with the view and without, and in the new
+// schema as before.
+func TestAlterJobsSurviveKill9(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	s.MustMySQL(`CREATE DATABASE kj;
+CREATE TABLE kj.t (k BIGINT, g INT, v INT, s VARCHAR(16)) DUPLICATE KEY(k)
+  PARTITION BY RANGE(g) (PARTITION p0 VALUES LESS THAN (4), PARTITION p1 VALUES LESS THAN MAXVALUE)
+  DISTRIBUTED BY HASH(k) BUCKETS 4`)
+	c := newConnector(t, s)
+	const rows = 300_000
+	for part := 0; part < 3; part++ {
+		var b strings.Builder
+		for i := part * rows / 3; i < (part+1)*rows/3; i++ {
+			fmt.Fprintf(&b, "%d,%d,%d,s%d\n", i, i%8, i%1000, i%97)
+		}
+		requireSuccess(t, c.load("kj", "t", []byte(b.String()), false, "label: kj_"+fmt.Sprint(part), "column_separator: ,"))
+	}
+	query := "SELECT g, sum(v), count(*), max(v) FROM kj.t GROUP BY g"
+	sortLines := func(out string) string {
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		slices.Sort(lines)
+		return strings.Join(lines, "\n")
+	}
+	want := sortLines(s.MustMySQL(query))
+	state := func(kind string) string {
+		out := s.MustMySQL("SHOW ALTER TABLE " + kind + " FROM kj")
+		f := strings.Split(strings.TrimSpace(out), "\t")
+		if len(f) < 10 {
+			return ""
+		}
+		if kind == "COLUMN" {
+			return f[9]
+		}
+		return f[8]
+	}
+	s.MustMySQL("CREATE MATERIALIZED VIEW kj.mv AS SELECT g, sum(v), count(*), max(v) FROM kj.t GROUP BY g")
+	require.Eventually(t, func() bool { return state("MATERIALIZED VIEW") == "RUNNING" }, time.Minute, 5*time.Millisecond)
+	s.Kill9()
+	s.Restart()
+	require.Eventually(t, func() bool { return state("MATERIALIZED VIEW") == "FINISHED" }, 2*time.Minute, 50*time.Millisecond)
+	require.Contains(t, s.MustMySQL("EXPLAIN "+query), "(mv)")
+	require.Equal(t, want, sortLines(s.MustMySQL(query)))
+	require.Equal(t, want, sortLines(s.MustMySQL(routingOff+query)))
+
+	s.MustMySQL("ALTER TABLE kj.t MODIFY COLUMN s VARCHAR(16) DEFAULT 'x'")
+	require.Eventually(t, func() bool { return state("COLUMN") == "RUNNING" }, time.Minute, 5*time.Millisecond)
+	s.Kill9()
+	s.Restart()
+	require.Eventually(t, func() bool { return state("COLUMN") == "FINISHED" }, 2*time.Minute, 50*time.Millisecond)
+	require.Equal(t, want, sortLines(s.MustMySQL(query)))
+	require.Equal(t, fmt.Sprint(rows), scalar(t, s, "SELECT count(DISTINCT k) FROM kj.t"))
+	require.Equal(t, "0", scalar(t, s, "SELECT count(*) FROM kj.t WHERE s <> concat('s', k % 97)"))
+	require.NotContains(t, s.logs.String(), "panic")
+}
