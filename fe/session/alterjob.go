@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/be/sink"
@@ -353,11 +356,19 @@ func (e *Engine) convertPartition(ctx context.Context, be AlterBackend, ref jobR
 			return err
 		}
 	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for id, w := range writers {
-		if err := w.Close(); err != nil {
-			return fmt.Errorf("flushing tablet %d: %w", id, err)
-		}
 		delete(writers, id)
+		g.Go(func() error {
+			if err := w.Close(); err != nil {
+				return fmt.Errorf("flushing tablet %d: %w", id, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	for _, id := range tablets {
 		if err := be.Rebuild(id, ref.job.Watershed, version); err != nil {
@@ -402,6 +413,7 @@ func (e *Engine) writeConverted(ctx context.Context, be AlterBackend, ref jobRef
 				releaseArrays(out)
 				return fmt.Errorf("opening tablet %d: %w", id, err)
 			}
+			w = newAsyncWriter(w)
 			writers[id] = w
 		}
 		err = w.Write(out)
@@ -420,4 +432,68 @@ func (e *Engine) Converting(tabletID int64) bool {
 	e.convertingMu.Lock()
 	defer e.convertingMu.Unlock()
 	return e.converting[tabletID]
+}
+
+// asyncWriter runs a tablet writer's writes, and the sorts and flushes
+// they cause, on a goroutine of its own: a conversion, which reads the
+// base on one goroutine, then fills several tablets at once.
+type asyncWriter struct {
+	w      sink.TabletWriter
+	ch     chan []arrow.Array
+	done   chan struct{}
+	err    error // the first write's failure; read after done is closed
+	failed atomic.Bool
+	closed bool // ch is closed
+}
+
+func newAsyncWriter(w sink.TabletWriter) *asyncWriter {
+	a := &asyncWriter{w: w, ch: make(chan []arrow.Array, 4), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for cols := range a.ch {
+			if a.err == nil {
+				if a.err = a.w.Write(cols); a.err != nil {
+					a.failed.Store(true)
+				}
+			}
+			releaseArrays(cols)
+		}
+	}()
+	return a
+}
+
+// Write queues the arrays (retained until written); a failure of an
+// earlier write is returned here or by Close.
+func (a *asyncWriter) Write(cols []arrow.Array) error {
+	if a.failed.Load() {
+		return a.wait()
+	}
+	for _, c := range cols {
+		c.Retain()
+	}
+	a.ch <- cols
+	return nil
+}
+
+// wait ends the queue and waits for the writes before it.
+func (a *asyncWriter) wait() error {
+	if !a.closed {
+		close(a.ch)
+		a.closed = true
+	}
+	<-a.done
+	return a.err
+}
+
+func (a *asyncWriter) Close() error {
+	if err := a.wait(); err != nil {
+		a.w.Cancel()
+		return err
+	}
+	return a.w.Close()
+}
+
+func (a *asyncWriter) Cancel() {
+	_ = a.wait()
+	a.w.Cancel()
 }
