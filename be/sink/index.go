@@ -149,11 +149,10 @@ func (p *IndexProjection) partial(t *catalog.Table, base *loader.PartialUpdate) 
 	return out
 }
 
-// CheckDelete refuses a DELETE condition the index cannot apply as the
+// CheckDelete refuses a DELETE condition index ix cannot apply as the
 // base does: every column it names must be in the index as it is, and a
 // key there when the index aggregates.
-func (p *IndexProjection) CheckDelete(pred storage.DeletePredicate) error {
-	ix := p.Index
+func CheckDelete(ix *catalog.Index, pred storage.DeletePredicate) error {
 	for _, id := range pred.Columns() {
 		found := false
 		for i, c := range ix.Schema.Columns {

@@ -167,7 +167,7 @@ func (s *Sink) Begin(ctx context.Context, req loader.BeginRequest) (loader.Load,
 	// The table is read again now that the transaction has its id: an
 	// index added before that id was handed out (see txn.Watershed) is in
 	// this read, so the load writes it.
-	if t2, err := s.Catalog.Snapshot().Table(req.DB, req.Table); err == nil && t2.ID == t.ID {
+	if t2, err := s.Catalog.Snapshot().Table(req.DB, req.Table); err == nil && t2 != t && t2.ID == t.ID {
 		t = t2
 		if router, err = partition.NewRouter(t); err != nil {
 			_ = s.Txns.Abort(ctx, tx.ID, err.Error())
@@ -242,7 +242,7 @@ func (l *load) Delete(ctx context.Context, pred storage.DeletePredicate, partiti
 		// checked against them; one added since is checked here): it
 		// deletes the same rows there.
 		for _, ix := range l.indexes {
-			if err := ix.CheckDelete(pred); err != nil {
+			if err := CheckDelete(ix.Index, pred); err != nil {
 				return err
 			}
 			for _, id := range p.IndexTablets[ix.Index.ID] {

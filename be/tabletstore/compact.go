@@ -1037,6 +1037,13 @@ func (d ColumnDefault) value(dt arrow.DataType) (any, error) {
 
 // repeatValue returns n rows of v (a ColumnDefault.value for dt; nil:
 // NULL) as an array of type dt.
+// appendN appends x n times to a builder that has room for them.
+func appendN[T any](b interface{ UnsafeAppend(T) }, x T, n int) {
+	for range n {
+		b.UnsafeAppend(x)
+	}
+}
+
 func repeatValue(dt arrow.DataType, v any, n int) (arrow.Array, error) {
 	mem := memory.DefaultAllocator
 	if v == nil {
@@ -1047,55 +1054,25 @@ func repeatValue(dt arrow.DataType, v any, n int) (arrow.Array, error) {
 	b.Reserve(n)
 	switch b := b.(type) {
 	case *array.Int8Builder:
-		x := int8(v.(int64))
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, int8(v.(int64)), n)
 	case *array.Int16Builder:
-		x := int16(v.(int64))
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, int16(v.(int64)), n)
 	case *array.Int32Builder:
-		x := int32(v.(int64))
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, int32(v.(int64)), n)
 	case *array.Int64Builder:
-		x := v.(int64)
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, v.(int64), n)
 	case *array.Date32Builder:
-		x := arrow.Date32(v.(int64))
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, arrow.Date32(v.(int64)), n)
 	case *array.TimestampBuilder:
-		x := arrow.Timestamp(v.(int64))
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, arrow.Timestamp(v.(int64)), n)
 	case *array.BooleanBuilder:
-		x := v.(bool)
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, v.(bool), n)
 	case *array.Float32Builder:
-		x := float32(v.(float64))
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, float32(v.(float64)), n)
 	case *array.Float64Builder:
-		x := v.(float64)
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, v.(float64), n)
 	case *array.Decimal128Builder:
-		x := v.(decimal128.Num)
-		for range n {
-			b.UnsafeAppend(x)
-		}
+		appendN(b, v.(decimal128.Num), n)
 	case *array.StringBuilder:
 		x := v.(string)
 		b.ReserveData(n * len(x))

@@ -129,21 +129,13 @@ func aggChain(top node) ([]node, *scanNode) {
 	case *distinctNode:
 		n = x.child
 	}
-	var mids []node
-	for {
-		switch x := n.(type) {
-		case *scanNode:
-			return mids, x
-		case *filterNode:
-			mids = append(mids, x)
-			n = x.child
-		case *projectNode:
-			mids = append(mids, x)
-			n = x.child
-		default:
+	s, mids := probeSpine(n)
+	for _, m := range mids {
+		if _, join := m.(*joinNode); join {
 			return nil, nil
 		}
 	}
+	return mids, s
 }
 
 // source is what a scan of a table may read: the base index or one of the

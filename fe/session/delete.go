@@ -178,13 +178,11 @@ func (s *Session) deleteCondition(t *catalog.Table, ref *sql.ColumnRef, op strin
 }
 
 // checkDeleteIndexes refuses a condition that a rollup or materialized
-// view of the table cannot apply as the base does (see
-// sink.IndexProjection.CheckDelete).
+// view of the table cannot apply as the base does (see sink.CheckDelete).
 func checkDeleteIndexes(t *catalog.Table, pred *storage.DeletePredicate) error {
 	for i := range t.Indexes {
-		p := &sink.IndexProjection{Index: &t.Indexes[i]}
 		var de *sink.DeleteIndexError
-		if err := p.CheckDelete(*pred); errors.As(err, &de) {
+		if err := sink.CheckDelete(&t.Indexes[i], *pred); errors.As(err, &de) {
 			de.Name = baseName(t, de.Column)
 			return ddlError("%s", de.Error())
 		}

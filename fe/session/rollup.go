@@ -116,20 +116,40 @@ func (s *Session) addIndex(ctx context.Context, db, table, name string, mv bool,
 	if sys, ok := planner.IsSystemSchema(db); ok {
 		return ddlErrorCode(mysqlproto.ER_DBACCESS_DENIED_ERROR, "Access denied for user '%s'@'%s' to database '%s'", s.user, s.host, sys)
 	}
+	err := s.addIndexJob(ctx, db, table, func(t *catalog.Table) (catalog.Index, catalog.AlterJob, error) {
+		if j := t.RunningJob(); j != nil && j.Type == catalog.JobSchemaChange {
+			return catalog.Index{}, catalog.AlterJob{}, tableNotNormal(t, j)
+		}
+		if _, exists := t.IndexByName(name); exists {
+			return catalog.Index{}, catalog.AlterJob{}, &indexExistsError{name}
+		}
+		ix, err := build(t)
+		ix.Name, ix.MV = name, mv
+		return ix, catalog.AlterJob{Type: catalog.JobRollup, MV: mv, Timeout: timeout}, err
+	})
+	var exists *indexExistsError
+	if errors.As(err, &exists) && !mv {
+		return ddlError("Rollup name[%s] already exists", name)
+	}
+	return err
+}
+
+// addIndexJob adds the index prepare makes of the table, in state SHADOW
+// with its tablets, and the alter job that builds it (prepare gives its
+// type, timeout and the like; the job takes its watershed when it runs),
+// in one update of the table. prepare runs on the private copy of
+// Catalog.UpdateTable and may be called again.
+func (s *Session) addIndexJob(ctx context.Context, db, table string, prepare func(*catalog.Table) (catalog.Index, catalog.AlterJob, error)) error {
 	if s.eng.Txns == nil {
 		return notSupported("ALTER jobs without a transaction service")
 	}
-	snap := s.eng.Catalog.Snapshot()
-	t, err := snap.Table(db, table)
+	t, err := s.eng.Catalog.Snapshot().Table(db, table)
 	if err != nil {
 		return err
 	}
-	// Ids: the index, the job, one tablet per bucket per partition, and
-	// room for partitions added meanwhile (the update retries otherwise).
-	need := int64(2)
-	for range t.Partitions {
-		need += int64(t.Distribution.Buckets)
-	}
+	// Ids: the index, the job, and one tablet per bucket per partition;
+	// partitions added meanwhile make the update retry with more.
+	need := int64(2 + len(t.Partitions)*t.Distribution.Buckets)
 	for attempt := 0; ; attempt++ {
 		first, err := s.eng.Catalog.NextIDs(ctx, need)
 		if err != nil {
@@ -137,41 +157,24 @@ func (s *Session) addIndex(ctx context.Context, db, table, name string, mv bool,
 		}
 		short := false
 		err = s.eng.Catalog.UpdateTable(ctx, db, table, func(t *catalog.Table) error {
-			if j := t.RunningJob(); j != nil && j.Type == catalog.JobSchemaChange {
-				return tableNotNormal(t, j)
+			if tablets := int64(len(t.Partitions) * t.Distribution.Buckets); 2+tablets > need {
+				short, need = true, 2+tablets
+				return errRetryUpdate
 			}
-			if _, exists := t.IndexByName(name); exists {
-				return &indexExistsError{name}
-			}
-			ix, err := build(t)
+			ix, job, err := prepare(t)
 			if err != nil {
 				return err
 			}
-			tablets := int64(len(t.Partitions) * t.Distribution.Buckets)
-			if 2+tablets > need {
-				short = true
-				need = 2 + tablets
-				return errRetryUpdate
-			}
-			ix.ID, ix.Name, ix.MV, ix.State = first, name, mv, catalog.IndexShadow
+			ix.ID, ix.State = first, catalog.IndexShadow
 			t.Indexes = append(t.Indexes, ix)
 			t.NextColumnID = nextColumnID(t) // past the index's own columns
 			t.NewIndexTablets(ix.ID, first+2)
-			t.AddJob(catalog.AlterJob{
-				ID: first + 1, Type: catalog.JobRollup, IndexID: ix.ID, IndexName: name, MV: mv,
-				State:      catalog.JobWaitingTxn, // the job takes its watershed
-				CreateTime: time.Now().UnixMilli(), Timeout: timeout,
-			})
+			job.ID, job.IndexID, job.IndexName = first+1, ix.ID, ix.Name
+			job.State, job.CreateTime = catalog.JobWaitingTxn, time.Now().UnixMilli()
+			t.AddJob(job)
 			return nil
 		})
-		var exists *indexExistsError
-		switch {
-		case errors.As(err, &exists):
-			if mv {
-				return err
-			}
-			return ddlError("Rollup name[%s] already exists", name)
-		case short && attempt < 3:
+		if short && attempt < 3 {
 			continue
 		}
 		return err

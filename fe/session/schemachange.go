@@ -41,48 +41,14 @@ const shadowPrefix = "__doris_shadow_"
 
 // startSchemaChange runs ALTER TABLE st as a heavy schema change job.
 func (s *Session) startSchemaChange(ctx context.Context, db, table string, cmds []*sql.AlterCmd) error {
-	if s.eng.Txns == nil {
-		return notSupported("heavy schema change without a transaction service")
-	}
-	snap := s.eng.Catalog.Snapshot()
-	t, err := snap.Table(db, table)
-	if err != nil {
-		return err
-	}
-	need := int64(2 + len(t.Partitions)*t.Distribution.Buckets)
-	for attempt := 0; ; attempt++ {
-		first, err := s.eng.Catalog.NextIDs(ctx, need)
-		if err != nil {
-			return err
+	return s.addIndexJob(ctx, db, table, func(t *catalog.Table) (catalog.Index, catalog.AlterJob, error) {
+		if j := t.RunningJob(); j != nil {
+			return catalog.Index{}, catalog.AlterJob{}, tableNotNormal(t, j)
 		}
-		short := false
-		err = s.eng.Catalog.UpdateTable(ctx, db, table, func(t *catalog.Table) error {
-			if j := t.RunningJob(); j != nil {
-				return tableNotNormal(t, j)
-			}
-			if tablets := int64(len(t.Partitions) * t.Distribution.Buckets); 2+tablets > need {
-				short, need = true, 2+tablets
-				return errRetryUpdate
-			}
-			ix, err := shadowIndex(t, cmds)
-			if err != nil {
-				return err
-			}
-			ix.ID = first
-			t.Indexes = append(t.Indexes, ix)
-			t.NewIndexTablets(ix.ID, first+2)
-			t.AddJob(catalog.AlterJob{
-				ID: first + 1, Type: catalog.JobSchemaChange, IndexID: ix.ID, IndexName: ix.Name,
-				State: catalog.JobWaitingTxn, SchemaVersion: ix.Schema.Version,
-				CreateTime: time.Now().UnixMilli(), Timeout: defaultAlterTimeout,
-			})
-			return nil
-		})
-		if short && attempt < 3 {
-			continue
-		}
-		return err
-	}
+		ix, err := shadowIndex(t, cmds)
+		job := catalog.AlterJob{Type: catalog.JobSchemaChange, SchemaVersion: ix.Schema.Version, Timeout: defaultAlterTimeout}
+		return ix, job, err
+	})
 }
 
 // tableNotNormal refuses an ALTER while a job runs on the table, with
