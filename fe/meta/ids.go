@@ -83,3 +83,12 @@ func (a *IDAllocator) reserveLocked(ctx context.Context, n int64) (int64, error)
 		}
 	}
 }
+
+// Reset drops what is left of the reserved block, so that the next id comes
+// from a fresh reservation. A frontend that becomes the leader again calls
+// it: ids another leader handed out meanwhile may lie above its old block.
+func (a *IDAllocator) Reset() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.next, a.end = 0, 0
+}

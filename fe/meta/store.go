@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -32,9 +33,14 @@ var ErrTooLarge = errors.New("meta: request too large")
 // concurrent use.
 type Store struct {
 	cli *clientv3.Client
+	// fence, when fenced is set, conditions every write on the writer
+	// holding the leadership it names (see fence.go).
+	fenced bool
+	fence  atomic.Pointer[Fence]
 }
 
-// NewStore wraps a client.
+// NewStore wraps a client. Its writes are not fenced: for tools, tests and
+// processes that never write (a backend reads the catalog through it).
 func NewStore(cli *clientv3.Client) *Store { return &Store{cli: cli} }
 
 // Client is the underlying etcd client (for watches).
@@ -234,9 +240,12 @@ func (t *Txn) Commit(ctx context.Context) (rev int64, ok bool, err error) {
 	if t.size > MaxValueBytes+MaxValueBytes/4 {
 		return 0, false, fmt.Errorf("%w: transaction of %d bytes", ErrTooLarge, t.size)
 	}
-	resp, err := t.s.cli.Txn(ctx).If(t.cmps...).Then(t.ops...).Commit()
-	if err != nil {
-		return 0, false, fmt.Errorf("meta: etcd transaction: %w", err)
+	if !t.s.fenced {
+		resp, err := t.s.cli.Txn(ctx).If(t.cmps...).Then(t.ops...).Commit()
+		if err != nil {
+			return 0, false, fmt.Errorf("meta: etcd transaction: %w", err)
+		}
+		return resp.Header.Revision, resp.Succeeded, nil
 	}
-	return resp.Header.Revision, resp.Succeeded, nil
+	return t.commitFenced(ctx)
 }
