@@ -27,6 +27,10 @@ type Options struct {
 	// Logger receives watch trouble (re-lists, reconnects); nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Place chooses the backends of every bucket of a new table's
+	// partitions (Partition.Backends), given the table with its ids
+	// assigned; nil leaves them unplaced.
+	Place func(t *Table) error
 }
 
 // Catalog owns the persisted databases and tables.
@@ -42,6 +46,7 @@ type Catalog struct {
 	// Immutable after Open.
 	store  *meta.Store
 	ids    *meta.IDAllocator
+	place  func(t *Table) error
 	now    func() time.Time
 	log    *slog.Logger
 	cancel context.CancelFunc
@@ -60,6 +65,7 @@ func Open(ctx context.Context, store *meta.Store, opts Options) (*Catalog, error
 	c := &Catalog{
 		store:   store,
 		ids:     opts.IDs,
+		place:   opts.Place,
 		now:     opts.Now,
 		log:     opts.Logger,
 		done:    make(chan struct{}),

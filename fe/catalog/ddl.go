@@ -129,6 +129,11 @@ func (c *Catalog) CreateTable(ctx context.Context, dbName string, t *Table, ifNo
 			if err := prepareTable(prepared, db.ID, first, c.now().UnixMilli()); err != nil {
 				return err
 			}
+			if c.place != nil {
+				if err := c.place(prepared); err != nil {
+					return err
+				}
+			}
 		}
 		rev, ok, err := c.store.Txn().
 			IfModRev(dbKey(dbName), dbMod).

@@ -129,7 +129,20 @@ type Partition struct {
 	// IndexTablets are the tablets of the table's rollups and materialized
 	// views in this partition, by index id, one per bucket as Tablets.
 	IndexTablets map[int64][]int64 `json:"index_tablets,omitempty"`
-	Properties   map[string]string `json:"properties,omitempty"`
+	// Backends are, per bucket, the backends holding a replica of the
+	// bucket's tablets (the base's and every index's); nil in a catalog
+	// written before backends were placed, where the only backend holds
+	// everything.
+	Backends   [][]int64         `json:"backends,omitempty"`
+	Properties map[string]string `json:"properties,omitempty"`
+}
+
+// BucketBackends returns the backends holding bucket b's replicas, or nil.
+func (p *Partition) BucketBackends(b int) []int64 {
+	if b < len(p.Backends) {
+		return p.Backends[b]
+	}
+	return nil
 }
 
 // DistributionType says how rows are placed in buckets.

@@ -537,6 +537,15 @@ type AlterTableStmt struct {
 	Cmds  []*AlterCmd
 }
 
+// AlterSystemStmt is ALTER SYSTEM {ADD | DROP | DROPP | DECOMMISSION}
+// {BACKEND | FOLLOWER | OBSERVER} "host:port" [, ...].
+type AlterSystemStmt struct {
+	stmtBase
+	Op    string // ADD, DROP, DROPP, DECOMMISSION
+	Node  string // BACKEND, FOLLOWER, OBSERVER
+	Hosts []string
+}
+
 // ---- utility statements ----
 
 // UseStmt is USE [catalog.]db.

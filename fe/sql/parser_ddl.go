@@ -519,6 +519,9 @@ func (p *parser) parseTruncate() Stmt {
 
 func (p *parser) parseAlter() Stmt {
 	p.expectKw("ALTER")
+	if p.acceptKw("SYSTEM") {
+		return p.parseAlterSystem()
+	}
 	if !p.acceptKw("TABLE") {
 		t := p.tok()
 		if t.kind == tokIdent {
@@ -698,5 +701,47 @@ func (p *parser) parseColumnPosition(cmd *AlterCmd) {
 		cmd.After = p.ident()
 	case p.acceptKw("FIRST"):
 		cmd.First = true
+	}
+}
+
+// ---- ALTER SYSTEM ----
+
+// parseAlterSystem parses what follows ALTER SYSTEM: {ADD | DROP | DROPP |
+// DECOMMISSION} BACKEND "host:port" [, ...] and {ADD | DROP} {FOLLOWER |
+// OBSERVER} "host:port".
+func (p *parser) parseAlterSystem() Stmt {
+	s := &AlterSystemStmt{}
+	switch {
+	case p.acceptKw("ADD"):
+		s.Op = "ADD"
+	case p.acceptKw("DROP"):
+		s.Op = "DROP"
+	case p.acceptKw("DROPP"):
+		s.Op = "DROPP"
+	case p.acceptKw("DECOMMISSION"):
+		s.Op = "DECOMMISSION"
+	default:
+		p.fail("expected ADD, DROP, DROPP or DECOMMISSION")
+	}
+	switch {
+	case p.acceptKw("BACKEND"):
+		s.Node = "BACKEND"
+	case s.Op != "DECOMMISSION" && p.acceptKw("FOLLOWER"):
+		s.Node = "FOLLOWER"
+	case s.Op != "DECOMMISSION" && p.acceptKw("OBSERVER"):
+		s.Node = "OBSERVER"
+	default:
+		p.fail("expected BACKEND")
+	}
+	for {
+		t := p.tok()
+		if t.kind != tokString && t.kind != tokDQString {
+			p.fail(`expected "host:port"`)
+		}
+		p.i++
+		s.Hosts = append(s.Hosts, t.val)
+		if !p.acceptOp(",") {
+			return s
+		}
 	}
 }

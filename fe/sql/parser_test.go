@@ -589,3 +589,20 @@ func TestDeepNesting(t *testing.T) {
 	// Reasonable nesting is fine.
 	mustParse(t, "SELECT "+strings.Repeat("(", 100)+"1"+strings.Repeat(")", 100))
 }
+
+func TestParseAlterSystem(t *testing.T) {
+	s := mustParse(t, `ALTER SYSTEM ADD BACKEND "h1:8060", 'h2:8061'`).(*AlterSystemStmt)
+	require.Equal(t, "ADD", s.Op)
+	require.Equal(t, "BACKEND", s.Node)
+	require.Equal(t, []string{"h1:8060", "h2:8061"}, s.Hosts)
+	for _, bad := range []string{
+		"ALTER SYSTEM ADD BACKEND",
+		"ALTER SYSTEM ADD BACKEND h1",
+		`ALTER SYSTEM DECOMMISSION FOLLOWER "h:1"`,
+		`ALTER SYSTEM MOVE BACKEND "h:1"`,
+		`ALTER SYSTEM ADD BACKEND "h:1",`,
+	} {
+		_, err := Parse(bad)
+		require.Error(t, err, bad)
+	}
+}
