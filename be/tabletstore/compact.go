@@ -207,6 +207,12 @@ func (s *Store) BeginCompaction(tabletID, start, end int64) (*Compaction, error)
 		return nil, fmt.Errorf("tabletstore: compacting tablet %d: versions [%d-%d] are not a run of two or more visible rowsets: %w",
 			tabletID, start, end, ErrCompactionConflict)
 	}
+	if t.version > 0 && end > t.version {
+		// Cannot happen: the visible rowsets end at or below the version.
+		s.mu.Unlock()
+		return nil, fmt.Errorf("BUG: tabletstore: compacting tablet %d: versions [%d-%d] reach above its version %d: %w",
+			tabletID, start, end, t.version, ErrCompactionConflict)
+	}
 	inputs := slices.Clone(t.visible[i : j+1])
 	base := i == 0
 	// A DELETE's condition marked the rows older than it when it was

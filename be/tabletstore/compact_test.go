@@ -626,8 +626,8 @@ func TestRowsetFormatV1(t *testing.T) {
 		StartVersion: 12, EndVersion: 12, NumRows: 5, NumKeys: -1,
 		Segments: []SegmentMeta{{File: "7_0.seg", Size: 100, NumRows: 5}}, CreateTime: 1700000000000,
 	}, m)
-	_, err = decodeRowsetMeta([]byte(`{"format_version":6,"id":7}`))
-	require.ErrorContains(t, err, "unknown metadata format 6")
+	_, err = decodeRowsetMeta([]byte(`{"format_version":7,"id":7}`))
+	require.ErrorContains(t, err, "unknown metadata format 7")
 
 	// A store whose records are all format 1.
 	dir := t.TempDir()
@@ -673,7 +673,7 @@ func TestRowsetFormatV1(t *testing.T) {
 	require.Equal(t, []int64{0, 1, 2, 3, 5}, readAll(t, s, 1, 5))
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRowsets).ForEach(func(_, v []byte) error {
-			require.Contains(t, string(v), `"format_version":5`)
+			require.Contains(t, string(v), fmt.Sprintf(`"format_version":%d`, rowsetFormatCurrent))
 			require.Contains(t, string(v), `"start_version":2,"end_version":5`)
 			require.Contains(t, string(v), `"num_keys":2`)
 			return nil
@@ -695,7 +695,7 @@ func TestRowsetFormatV5Defaults(t *testing.T) {
 	m.Defaults = []ColumnDefault{{Column: 4, Int: &seven}, {Column: 6, Str: &dec}, {Column: 8, Null: true}}
 	v, err := encodeRowsetMeta(m)
 	require.NoError(t, err)
-	require.Contains(t, string(v), `"format_version":5`)
+	require.Contains(t, string(v), fmt.Sprintf(`"format_version":%d`, rowsetFormatCurrent))
 	require.Contains(t, string(v), `"defaults":[{"column":4,"int":7},{"column":6,"str":"1250"},{"column":8,"null":true}]`)
 	back, err := decodeRowsetMeta(v)
 	require.NoError(t, err)
@@ -1239,6 +1239,7 @@ func testCompactionAcrossSchemaChanges(t *testing.T, kind scKind) {
 		tb.deletes = append(tb.deletes, scDelete{version, col, val})
 	}
 	last := int64(0)
+	sums := map[int64]uint64{} // Checksum by version: the same whatever the layout
 	check := func(what string) {
 		t.Helper()
 		want := tb.expected(last)
@@ -1247,6 +1248,13 @@ func testCompactionAcrossSchemaChanges(t *testing.T, kind scKind) {
 		if kind == scMoW {
 			require.NoError(t, s.CheckDeleteBitmaps(1), what)
 		}
+		sum, rows, err := s.Checksum(1, last)
+		require.NoError(t, err, what)
+		require.Equal(t, int64(len(want)), rows, what)
+		if prev, ok := sums[last]; ok {
+			require.Equal(t, prev, sum, "%s: checksum at version %d", what, last)
+		}
+		sums[last] = sum
 	}
 
 	load(sch[0], 2, 40, 0, 20)

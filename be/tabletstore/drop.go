@@ -15,14 +15,14 @@ import (
 // later.
 var ErrTabletBusy = errors.New("tabletstore: tablet is in use")
 
-// Tablets lists every tablet the store holds anything of (visible or
-// pending rowsets), ascending.
+// Tablets lists every tablet the store holds anything of (a version,
+// visible or pending rowsets), ascending.
 func (s *Store) Tablets() []int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]int64, 0, len(s.tablets))
 	for id, t := range s.tablets {
-		if len(t.visible) > 0 || len(t.pending) > 0 || len(t.stale) > 0 {
+		if t.version > 0 || len(t.visible) > 0 || len(t.pending) > 0 || len(t.stale) > 0 {
 			out = append(out, id)
 		}
 	}
@@ -31,10 +31,10 @@ func (s *Store) Tablets() []int64 {
 }
 
 // DropTablet deletes a tablet that no table holds any more: its rowset
-// records (one bbolt transaction), then its files and directory. A tablet
-// being compacted or with a pinned rowset is left alone with
-// ErrTabletBusy. Unknown tablets are nothing to do. A crash midway leaves
-// files no record references, which the next start removes.
+// records and version (one bbolt transaction), then its files and
+// directory. A tablet being compacted or with a pinned rowset is left
+// alone with ErrTabletBusy. Unknown tablets are nothing to do. A crash
+// midway leaves files no record references, which the next start removes.
 func (s *Store) DropTablet(tabletID int64) error {
 	s.mu.Lock()
 	t := s.tablets[tabletID]
@@ -76,7 +76,7 @@ func (s *Store) DropTablet(tabletID int64) error {
 				return err
 			}
 		}
-		return nil
+		return tx.Bucket(bucketTablets).Delete(prefix)
 	})
 	if err != nil {
 		return fmt.Errorf("tabletstore: dropping tablet %d: %w", tabletID, err)

@@ -16,6 +16,11 @@ var (
 	// are no longer kept.
 	ErrVersionsCompacted = errors.New("tabletstore: versions are already compacted")
 
+	// ErrVersionMissing is matched by the error (a *VersionMissingError)
+	// of a read at a version this replica does not hold yet: the tablet
+	// lags, and another replica may serve the read.
+	ErrVersionMissing = errors.New("tabletstore: version missing")
+
 	// ErrCompactionConflict is matched by the error of a compaction whose
 	// input is not (or no longer) a run of visible rowsets, or whose tablet
 	// is being compacted already.

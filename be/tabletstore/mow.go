@@ -265,6 +265,9 @@ type newMark struct {
 type markSet struct {
 	byRef map[segRef][]*newMark
 	list  []*newMark
+	// recompute: rowsets whose recorded marks are being computed anew,
+	// and are ignored (see remarkAbove).
+	recompute map[*rowset]bool
 }
 
 func (ms *markSet) add(ref segRef, version int64, row uint32) {
@@ -292,10 +295,11 @@ func (ms *markSet) at(ref segRef, version int64) *newMark {
 	return m
 }
 
-// deleted reports whether a row is marked, by a recorded mark or one of
-// this call. The tablet's publish lock is held.
+// deleted reports whether a row is marked, by a recorded mark (but those
+// of the rowsets in recompute) or one of this call. The tablet's publish
+// lock is held.
 func (ms *markSet) deleted(ref segRef, row uint32) bool {
-	if ref.rs.marks != nil {
+	if ref.rs.marks != nil && !ms.recompute[ref.rs] {
 		for _, m := range ref.rs.marks[ref.seg] {
 			if m.rows.Contains(row) {
 				return true

@@ -57,6 +57,21 @@ func (c *pkCache) touch(rs *rowset, size int64) {
 	}
 }
 
+// forget drops rs's indexes and stops counting them: rs is going away (a
+// clone that was not installed).
+func (c *pkCache) forget(rs *rowset) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.at[rs]; ok {
+		c.lru.Remove(e)
+		delete(c.at, rs)
+		c.used -= e.Value.(pkEntry).size
+	}
+	rs.mu.Lock()
+	rs.pks, rs.pkBytes = nil, 0
+	rs.mu.Unlock()
+}
+
 // pkEntry is a rowset whose indexes the cache counts, and their size as
 // counted.
 type pkEntry struct {

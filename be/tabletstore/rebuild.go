@@ -19,6 +19,13 @@ import (
 // holds too, and maybe some above V. PublishRebuild makes the converted
 // rowset visible covering [2, V] in place of every rowset ending at or
 // below V; those above stay.
+//
+// On a replica the tablet's publishes were lenient (replica.go, "Lenient
+// tablets"): its version history below V did not matter, and after the
+// rebuild it holds every version up to V. A tablet below V (or, in a
+// strict store, without a record) is raised to V; one above keeps its
+// version and the rowsets it published above V. A broken mark stays: the
+// rows of a version above V may be missing.
 
 // firstLoadVersion is the first version a load gives a partition (version 1
 // is a new partition's empty one).
@@ -32,18 +39,22 @@ var ErrRebuildConflict = errors.New("tabletstore: a rowset straddles the rebuild
 // PublishRebuild makes the pending rowset txnID wrote in a tablet visible
 // at versions [2, version], replacing the visible rowsets that end at or
 // below version; without such a pending rowset (the conversion found no
-// rows), those rowsets are removed alone. The conditions of DELETEs
-// published above version are applied to the new rowset, as a compaction
-// does at its swap. The replaced rowsets stay readable until the sweep,
-// as compaction inputs do. It fails with ErrCompactionConflict while the
-// tablet is being compacted and with ErrRebuildConflict when a rowset
-// straddles version; nothing changes then.
+// rows), those rowsets are removed alone. The tablet's version is raised
+// to version when it is below (see "Rebuilt tablets"). The conditions of
+// DELETEs published above version are applied to the new rowset, as a
+// compaction does at its swap. The replaced rowsets stay readable until
+// the sweep, as compaction inputs do. It fails with ErrCompactionConflict
+// while the tablet is being compacted and with ErrRebuildConflict when a
+// rowset straddles version; nothing changes then.
 func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 	if version < firstLoadVersion {
 		return fmt.Errorf("BUG: tabletstore: rebuild of tablet %d at version %d", tabletID, version)
 	}
 	s.mu.Lock()
 	t := s.tablets[tabletID]
+	if t == nil && s.strict {
+		t = s.tabletLocked(tabletID) // at version 1: raised below
+	}
 	s.mu.Unlock()
 	if t == nil {
 		return nil // no load wrote it, and the conversion found no rows
@@ -68,11 +79,16 @@ func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 			tabletID, version, o.ID, o.StartVersion, o.EndVersion, ErrRebuildConflict)
 	}
 	inputs := slices.Clone(t.visible[:n])
-	if rs == nil && len(inputs) == 0 {
+	later := slices.Clone(t.visible[n:])
+	// A known version below the rebuild's: the tablet holds no rowset
+	// above it, and will hold every version up to it. Without a record,
+	// a strict store's tablet is at 1; it is raised unless rowsets above
+	// the rebuild's version (published unchecked) say otherwise.
+	raise := t.version > 0 && t.version < version || t.version == 0 && s.strict && len(later) == 0
+	if rs == nil && len(inputs) == 0 && !raise {
 		s.mu.Unlock()
 		return nil
 	}
-	later := slices.Clone(t.visible[n:])
 	t.compacting = true // no compaction takes the inputs meanwhile
 	s.mu.Unlock()
 	defer func() {
@@ -81,6 +97,15 @@ func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 		s.mu.Unlock()
 	}()
 
+	// A merge-on-write tablet's rowsets above the version lose the marks
+	// computed against the inputs and are marked again (remarkAbove).
+	mow := false
+	if rs != nil {
+		mow = rs.meta.Model != nil && rs.meta.Model.MergeOnWrite
+	} else if len(later) > 0 {
+		mow = later[0].meta.Model != nil && later[0].meta.Model.MergeOnWrite
+	}
+	remark := mow && len(later) > 0 && (rs != nil || len(inputs) > 0)
 	var carried []*newMark
 	var m RowsetMeta
 	if rs != nil {
@@ -95,9 +120,9 @@ func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 		s.mu.Unlock()
 		c := &Compaction{s: s, t: t}
 		var err error
-		if m.Model != nil && m.Model.MergeOnWrite {
+		if remark {
 			carried, err = s.remarkAbove(rs, later)
-		} else {
+		} else if !mow {
 			carried, err = c.carryDeletes(rs)
 		}
 		if err != nil {
@@ -113,6 +138,11 @@ func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 				s.mu.Unlock()
 			}
 		}()
+	} else if remark {
+		var err error
+		if carried, err = s.remarkAbove(nil, later); err != nil {
+			return fmt.Errorf("tabletstore: rebuilding tablet %d: %w", tabletID, err)
+		}
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRowsets)
@@ -126,11 +156,23 @@ func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 				}
 			}
 		}
-		if rs == nil {
-			return nil
+		if remark {
+			for _, l := range later {
+				if err := deletePrefix(tx.Bucket(bucketDeleteBitmaps), rowsetKey(t.id, l.meta.ID)); err != nil {
+					return err
+				}
+			}
+		}
+		if raise {
+			if err := putTabletVersion(tx, t.id, version, t.broken); err != nil {
+				return err
+			}
 		}
 		if err := putMarks(tx, carried); err != nil {
 			return err
+		}
+		if rs == nil {
+			return nil
 		}
 		v, err := encodeRowsetMeta(m)
 		if err != nil {
@@ -149,14 +191,22 @@ func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 		s.mu.Unlock()
 		panic(fmt.Sprintf("BUG: tabletstore: the rowsets of tablet %d changed during its rebuild", tabletID))
 	}
+	if raise {
+		t.version = version
+	}
+	if remark {
+		for _, l := range later {
+			l.marks, l.delCache = nil, nil
+		}
+	}
 	if rs != nil {
 		rs.inputs = inputs
 		delete(t.pending, txnID)
 		t.visible = slices.Replace(t.visible, 0, n, rs)
-		addMarks(carried)
 	} else {
 		t.visible = slices.Delete(t.visible, 0, n)
 	}
+	addMarks(carried)
 	if len(inputs) > 0 {
 		holder := rs
 		if holder == nil {
@@ -173,21 +223,37 @@ func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 	return nil
 }
 
-// remarkAbove computes the delete marks the rowsets published above a
-// merge-on-write rebuild put on the rebuilt rows: each of them, in
-// version order, is published again against the rebuilt rowset and those
-// before it, as its own publish did against the rowsets it replaced. Rows
-// already marked (recorded, or by an earlier one here) are not live, so
-// every key the later loads wrote marks the rebuilt row once, at the
-// version of the first of them. The tablet's publish lock is held.
+// remarkAbove computes the delete marks of a merge-on-write tablet's
+// rowsets from the rebuilt one (nil: the conversion found no rows) up:
+// each rowset published above the rebuild, in version order, is published
+// again against the rebuilt rowset and those before it, as a clone's
+// rowsets are (a DELETE's condition marks the rows it matches), and the
+// marks returned replace every recorded mark of those rowsets. The
+// recorded ones were computed against the rowsets the rebuild replaces,
+// which hold the converted rows' keys but maybe not their sequence values
+// (a row of a later load that lost to one of them by its sequence value
+// is marked at its own version), and, on a replica whose publishes were
+// lenient, maybe not their rows at all. The tablet's publish lock is
+// held.
 func (s *Store) remarkAbove(rebuilt *rowset, later []*rowset) ([]*newMark, error) {
-	var ms markSet
-	base := []*rowset{rebuilt}
+	ms := markSet{recompute: make(map[*rowset]bool, len(later))}
+	var base []*rowset
+	if rebuilt != nil {
+		base = append(base, rebuilt)
+	}
 	for _, rs := range later {
-		if rs.meta.Delete == nil && len(rs.meta.Segments) > 0 {
-			if _, err := s.mowPublish(base, rs, rs.meta.StartVersion, &ms); err != nil {
-				return nil, fmt.Errorf("marking the rows rowset %d replaced: %w", rs.meta.ID, err)
-			}
+		ms.recompute[rs] = true
+	}
+	for _, rs := range later {
+		var err error
+		switch {
+		case rs.meta.Delete != nil:
+			err = s.deletePublish(base, rs, rs.meta.StartVersion, &ms)
+		case len(rs.meta.Segments) > 0:
+			_, err = s.mowPublish(base, rs, rs.meta.StartVersion, &ms)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("marking the rows rowset %d replaced: %w", rs.meta.ID, err)
 		}
 		base = append(base, rs)
 	}

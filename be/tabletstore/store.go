@@ -10,6 +10,11 @@
 // adjacent visible rowsets by one covering all their versions. A query
 // reads a tablet at a version and sees the visible rowsets at or below it.
 //
+// A tablet also has a replica version, the highest version up to which
+// this store holds all of its data (see replica.go): publishes move it,
+// a replica that missed a load stays behind and refuses reads above it,
+// and a clone from another replica (clone.go) catches it up.
+//
 // Layout under the store directory:
 //
 //	meta.db                                      bbolt: tablets, rowsets
@@ -35,7 +40,8 @@
 // rowset belongs to exactly one transaction, and a transaction has at most
 // one rowset per tablet; a segment file is referenced by exactly one
 // rowset. Versions of a tablet may skip numbers: a load that wrote nothing
-// to a tablet gives it no rowset.
+// to a tablet gives it no rowset. No visible rowset of a tablet with a
+// known replica version ends above it.
 package tabletstore
 
 import (
@@ -47,7 +53,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,8 +203,16 @@ const (
 	// rowsetFormatV5: "defaults" records the defaults of the rowset's
 	// columns, which a compaction fills into inputs written before a
 	// column was added. Older records have none.
-	rowsetFormatV5      = 5
-	rowsetFormatCurrent = rowsetFormatV5
+	rowsetFormatV5 = 5
+	// rowsetFormatV6: bucket "tablets" records each tablet's replica
+	// version (see replica.go), changed in the bbolt transactions that
+	// publish, clone and rebuild. Rowset records are unchanged; the bump
+	// makes a binary that does not keep the versions refuse a store whose
+	// records say they are kept, rather than publish past them. A store
+	// of an older format has no tablet records: its tablets have no known
+	// version until AdoptVersions.
+	rowsetFormatV6      = 6
+	rowsetFormatCurrent = rowsetFormatV6
 )
 
 // decodeRowsetMeta reads a rowset record of any known format into the
@@ -220,7 +233,7 @@ func decodeRowsetMeta(v []byte) (RowsetMeta, error) {
 		}
 		m.StartVersion, m.EndVersion = v1.Version, v1.Version
 		m.NumKeys = -1
-	case rowsetFormatV2, rowsetFormatV3, rowsetFormatV4, rowsetFormatV5:
+	case rowsetFormatV2, rowsetFormatV3, rowsetFormatV4, rowsetFormatV5, rowsetFormatV6:
 	default:
 		return m, fmt.Errorf("rowset %d: unknown metadata format %d", m.ID, m.FormatVersion)
 	}
@@ -278,6 +291,14 @@ type Options struct {
 	// indexes kept between publishes (see pkCache). 0:
 	// DefaultPKIndexMemory.
 	PKIndexMemory int64
+	// Strict: a tablet without a version record is at version 1, a
+	// partition's empty one (see replica.go): reads above it are refused
+	// with a *VersionMissingError, and a clone source holds nothing of it
+	// but version 1. For the backends of a cluster, where a replica that
+	// never received a tablet must not pass for an empty one. Otherwise
+	// such a tablet is served unchecked, as a store of an older format or
+	// the embedded server's (one backend, every tablet) needs.
+	Strict bool
 }
 
 // Store is the tablet store of one backend. It is safe for concurrent use.
@@ -287,6 +308,7 @@ type Store struct {
 	log         *slog.Logger
 	fs          FS
 	maxVersions int
+	strict      bool          // see Options.Strict
 	staleSweep  time.Duration // <= 0: none
 	now         func() time.Time
 	sleep       func(time.Duration) // write back-pressure; tests replace it
@@ -334,7 +356,14 @@ func (s *Store) requestCompaction(tabletID int64) {
 
 // tablet is the in-memory state of one tablet; Store.mu guards it.
 type tablet struct {
-	id         int64
+	id int64
+	// version is the tablet's replica version: every version up to it is
+	// held (see replica.go); 0: not known. Written under pubMu and
+	// Store.mu, read under either, as is broken.
+	version int64
+	// broken: a lenient publish found a rowset missing (see replica.go's
+	// "Lenient tablets"); recorded with the version.
+	broken     bool
 	visible    []*rowset         // ascending by version; ranges disjoint
 	pending    map[int64]*rowset // by txn id
 	stale      []*staleGroup     // compactions whose inputs are kept for readers
@@ -364,6 +393,13 @@ type rowset struct {
 	// order, while they are kept (Store.mu guards it). A reader at a
 	// version inside this rowset's range reads them instead.
 	inputs []*rowset
+
+	// publishAt is the version a replica publish found a pending rowset's
+	// transaction at while the tablet lagged (Gap), 0 when unknown
+	// (Store.mu guards it): a clone that brings the tablet to that version
+	// or beyond drops the rowset. Not recorded: after a restart such a
+	// rowset waits for its transaction's abort or publish.
+	publishAt int64
 
 	// Merge-on-write state (Store.mu guards marks, signs and delCache;
 	// publishes also read marks under the tablet's pubMu, which every
@@ -444,7 +480,7 @@ func OpenWithOptions(dir string, opts Options) (*Store, error) {
 	db.MaxBatchDelay = batchDelay
 	s := &Store{
 		dir: dir, db: db, log: log, fs: fs,
-		maxVersions: opts.MaxVersions, staleSweep: opts.StaleSweepTime, now: opts.Now, sleep: time.Sleep,
+		maxVersions: opts.MaxVersions, strict: opts.Strict, staleSweep: opts.StaleSweepTime, now: opts.Now, sleep: time.Sleep,
 		tablets: map[int64]*tablet{}, durable: map[int64]bool{},
 		pks: newPKCache(cmp.Or(opts.PKIndexMemory, DefaultPKIndexMemory)),
 	}
@@ -525,7 +561,10 @@ func (s *Store) recover() error {
 		if err != nil {
 			return err
 		}
-		return s.recoverMarks(tx, byID)
+		if err := s.recoverMarks(tx, byID); err != nil {
+			return err
+		}
+		return s.recoverVersions(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("tabletstore: recovering metadata: %w", err)
@@ -689,6 +728,12 @@ func (s *Store) nextRowsetID() (int64, error) {
 // idempotent: a tablet whose rowset for the transaction is already visible,
 // or that has none (the load wrote nothing there), is left alone. Each
 // tablet that gained a rowset is handed to the compaction trigger.
+//
+// A tablet with a known version (see replica.go) counts as written when it
+// has a pending rowset of the transaction, and otherwise advances its
+// version with no rowset; one whose version is below the previous one
+// stays behind, as PublishReplica's Gap, which is logged and not an
+// error. PublishReplica is the form that knows what the load wrote.
 func (s *Store) PublishTxn(txnID int64, versions map[int64]int64) error {
 	return s.PublishTxns([]TxnVersions{{TxnID: txnID, Versions: versions}})
 }
@@ -702,105 +747,16 @@ type TxnVersions struct {
 // PublishTxns publishes several transactions, in the order given (a
 // tablet's versions ascending), in one bbolt transaction; see PublishTxn.
 func (s *Store) PublishTxns(txns []TxnVersions) error {
-	flips, err := s.planPublish(txns)
-	if err != nil || len(flips) == 0 {
-		return err
-	}
-	// Publishes of a tablet run one at a time: a merge-on-write tablet's
-	// delete bitmaps are computed from the rowsets visible before.
-	var tablets []*tablet
-	for _, f := range flips {
-		if !slices.Contains(tablets, f.t) {
-			tablets = append(tablets, f.t)
+	batch := make([]TxnPublish, len(txns))
+	for i, tx := range txns {
+		tablets := make(map[int64]PublishTablet, len(tx.Versions))
+		for id, v := range tx.Versions {
+			tablets[id] = PublishTablet{Version: v}
 		}
+		batch[i] = TxnPublish{TxnID: tx.TxnID, Tablets: tablets}
 	}
-	slices.SortFunc(tablets, func(a, b *tablet) int { return cmp.Compare(a.id, b.id) })
-	for _, t := range tablets {
-		t.pubMu.Lock()
-		defer t.pubMu.Unlock()
-	}
-	// A concurrent call may have published some of these meanwhile.
-	base := map[*tablet][]*rowset{}
-	s.mu.Lock()
-	live := flips[:0]
-	for _, f := range flips {
-		if f.t.pending[f.txnID] != f.rs {
-			continue
-		}
-		live = append(live, f)
-		if f.m.Model != nil && f.m.Model.MergeOnWrite || f.m.Delete != nil {
-			if _, ok := base[f.t]; !ok {
-				base[f.t] = slices.Clone(f.t.visible)
-			}
-		}
-	}
-	s.mu.Unlock()
-	flips = live
-	var ms markSet
-	var fills []*partialFill
-	undo := func() {
-		for _, pf := range fills {
-			pf.undo(s)
-		}
-	}
-	for i := range flips {
-		f := &flips[i]
-		b, ok := base[f.t]
-		if !ok {
-			continue
-		}
-		var pf *partialFill
-		var err error
-		if f.m.Delete != nil {
-			err = s.deletePublish(b, f.rs, f.m.StartVersion, &ms)
-		} else if f.m.Model != nil && f.m.Model.MergeOnWrite {
-			pf, err = s.mowPublish(b, f.rs, f.m.StartVersion, &ms)
-		}
-		if err != nil {
-			undo()
-			return fmt.Errorf("tabletstore: publishing txn %d in tablet %d: %w", f.txnID, f.t.id, err)
-		}
-		if pf != nil {
-			fills = append(fills, pf)
-			f.m.Segments, f.m.Partial = f.rs.meta.Segments, nil
-		}
-		base[f.t] = append(b, f.rs)
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRowsets)
-		for _, f := range flips {
-			v, err := encodeRowsetMeta(f.m)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(rowsetKey(f.m.TabletID, f.m.ID), v); err != nil {
-				return err
-			}
-		}
-		return putMarks(tx, ms.list)
-	})
-	if err != nil {
-		undo()
-		return fmt.Errorf("tabletstore: publishing txn %d: %w", flips[0].txnID, err)
-	}
-	for _, pf := range fills {
-		pf.done()
-	}
-	s.mu.Lock()
-	for _, f := range flips {
-		f.rs.meta = f.m
-		delete(f.t.pending, f.txnID)
-		i := sort.Search(len(f.t.visible), func(i int) bool { return f.t.visible[i].meta.StartVersion > f.m.StartVersion })
-		f.t.visible = append(f.t.visible, nil)
-		copy(f.t.visible[i+1:], f.t.visible[i:])
-		f.t.visible[i] = f.rs
-	}
-	addMarks(ms.list)
-	s.mu.Unlock()
-	for _, t := range tablets {
-		s.requestCompaction(t.id)
-	}
-	return nil
+	_, err := s.publish(batch, false)
+	return err
 }
 
 // flip is a pending rowset a publish makes visible, with its new record.
@@ -809,47 +765,6 @@ type flip struct {
 	rs    *rowset
 	m     RowsetMeta
 	txnID int64
-}
-
-// planPublish finds the pending rowsets of txns, in order, and checks that
-// their versions lie above every visible range of their tablets.
-func (s *Store) planPublish(txns []TxnVersions) ([]flip, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var flips []flip
-	for _, tx := range txns {
-		// Tablets in id order, so that the flips (and the marks computed
-		// from them) come out the same way every time.
-		ids := make([]int64, 0, len(tx.Versions))
-		for id := range tx.Versions {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		for _, tabletID := range ids {
-			v := tx.Versions[tabletID]
-			t := s.tablets[tabletID]
-			if t == nil {
-				continue
-			}
-			rs := t.pending[tx.TxnID]
-			if rs == nil {
-				continue
-			}
-			// Versions of a partition are published in order, so v lies
-			// above every visible range; anything else would make ranges
-			// overlap.
-			if i := sort.Search(len(t.visible), func(i int) bool { return t.visible[i].meta.EndVersion >= v }); i < len(t.visible) && t.visible[i].meta.StartVersion <= v {
-				o := &t.visible[i].meta
-				return nil, fmt.Errorf("tabletstore: publishing txn %d at version %d: tablet %d already holds versions [%d-%d] (rowset %d)",
-					tx.TxnID, v, tabletID, o.StartVersion, o.EndVersion, o.ID)
-			}
-			m := rs.meta
-			m.State = Visible
-			m.StartVersion, m.EndVersion = v, v
-			flips = append(flips, flip{t, rs, m, tx.TxnID})
-		}
-	}
-	return flips, nil
 }
 
 // putMarks records delete bitmaps.
@@ -935,8 +850,10 @@ type Snapshot struct {
 // visible rowsets at or below it, where a rowset a compaction produced
 // whose range straddles version is replaced by the rowsets it was merged
 // from, as long as they are kept (Options.StaleSweepTime). When they are
-// not, the error wraps ErrVersionsCompacted. A tablet never written is
-// empty.
+// not, the error wraps ErrVersionsCompacted. A version above the tablet's
+// replica version (see replica.go) is refused with a *VersionMissingError.
+// A tablet never written is empty, but in a strict store (Options.Strict)
+// only at version 1: a tablet without a version record is at 1 there.
 func (s *Store) Acquire(tabletID, version int64) (*Snapshot, error) {
 	return s.acquire(tabletID, version, false)
 }
@@ -953,6 +870,9 @@ func (s *Store) acquire(tabletID, version int64, keepSigns bool) (*Snapshot, err
 	defer s.mu.Unlock()
 	snap := &Snapshot{cache: s.cache}
 	t := s.tablets[tabletID]
+	if held := s.heldLocked(t); held > 0 && held < version {
+		return nil, &VersionMissingError{TabletID: tabletID, Version: version, Held: held}
+	}
 	if t == nil {
 		snap.flat = true
 		return snap, nil
@@ -975,11 +895,7 @@ func (s *Store) acquire(tabletID, version int64, keepSigns bool) (*Snapshot, err
 	if err := snap.findFlat(rowsets, keepSigns); err != nil {
 		return nil, fmt.Errorf("tabletstore: tablet %d: %w", tabletID, err)
 	}
-	for _, rs := range rowsets {
-		rs.mu.Lock()
-		rs.refs++
-		rs.mu.Unlock()
-	}
+	pin(rowsets)
 	snap.rowsets = rowsets
 	return snap, nil
 }
@@ -1108,19 +1024,33 @@ func (sn *Snapshot) NumRows() int64 {
 
 // Release unpins the rowsets; it is safe to call more than once.
 func (sn *Snapshot) Release() {
-	sn.once.Do(func() {
-		for _, rs := range sn.rowsets {
-			rs.mu.Lock()
-			rs.refs--
-			if rs.refs == 0 && (rs.dead || rs.stale) {
-				// Under rs.mu, so a reader that pins the rowset again
-				// reopens the files rather than getting closed ones.
-				closeAll(rs.files)
-				rs.files, rs.segs = nil, nil
-			}
-			rs.mu.Unlock()
+	sn.once.Do(func() { unpin(sn.rowsets) })
+}
+
+// pin takes a reader's reference on each of rowsets. Store.mu is held, so
+// that no sweep deletes them meanwhile.
+func pin(rowsets []*rowset) {
+	for _, rs := range rowsets {
+		rs.mu.Lock()
+		rs.refs++
+		rs.mu.Unlock()
+	}
+}
+
+// unpin lets go of references pin took, closing the files of rowsets that
+// were removed or replaced once no reader holds them.
+func unpin(rowsets []*rowset) {
+	for _, rs := range rowsets {
+		rs.mu.Lock()
+		rs.refs--
+		if rs.refs == 0 && (rs.dead || rs.stale) {
+			// Under rs.mu, so a reader that pins the rowset again
+			// reopens the files rather than getting closed ones.
+			closeAll(rs.files)
+			rs.files, rs.segs = nil, nil
 		}
-	})
+		rs.mu.Unlock()
+	}
 }
 
 func (rs *rowset) open(cache *storage.PageCache) ([]*storage.Segment, error) {
