@@ -59,6 +59,9 @@ type ParallelScanAgg struct {
 	schema  []types.Type
 
 	pipe *Pipeline
+	// partialOnly: the operator outputs the partial results as they are
+	// (see NewParallelPipelinePartialAgg); schema is theirs.
+	partialOnly bool
 
 	scans          []*SegmentScan
 	final          Operator
@@ -78,6 +81,20 @@ func NewParallelScanAgg(spec ScanSpec, groupBy []Expr, aggs []AggSpec, workers i
 // (joins, filters, projections; nil for none) between each worker's scan and
 // its partial aggregation. groupBy and aggs are over the pipeline's output.
 func NewParallelPipelineAgg(spec ScanSpec, pipe *Pipeline, groupBy []Expr, aggs []AggSpec, workers int) (*ParallelScanAgg, error) {
+	return newParallelAgg(spec, pipe, groupBy, aggs, workers, false)
+}
+
+// NewParallelPipelinePartialAgg is the partial phase of
+// NewParallelPipelineAgg alone: it outputs every worker's partial results
+// (the group keys, then the partial aggregates of [SplitAggregates]), for
+// a final phase ([NewFinalAgg]) that runs elsewhere over them and over the
+// partial results of other scans of the same table. A global aggregation
+// (no groupBy) outputs one row per worker.
+func NewParallelPipelinePartialAgg(spec ScanSpec, pipe *Pipeline, groupBy []Expr, aggs []AggSpec, workers int) (*ParallelScanAgg, error) {
+	return newParallelAgg(spec, pipe, groupBy, aggs, workers, true)
+}
+
+func newParallelAgg(spec ScanSpec, pipe *Pipeline, groupBy []Expr, aggs []AggSpec, workers int, partialOnly bool) (*ParallelScanAgg, error) {
 	if workers < 1 {
 		workers = 1
 	}
@@ -108,7 +125,16 @@ func NewParallelPipelineAgg(spec ScanSpec, pipe *Pipeline, groupBy []Expr, aggs 
 	if err != nil {
 		return nil, err
 	}
-	return &ParallelScanAgg{spec: spec, pipe: pipe, groupBy: groupBy, aggs: aggs, workers: workers, schema: serial.Schema()}, nil
+	p := &ParallelScanAgg{spec: spec, pipe: pipe, groupBy: groupBy, aggs: aggs, workers: workers, schema: serial.Schema(), partialOnly: partialOnly}
+	if partialOnly {
+		partial, _, _ := SplitAggregates(aggs)
+		agg, err := NewHashAgg(probe, groupBy, partial)
+		if err != nil {
+			return nil, err
+		}
+		p.schema = agg.Schema()
+	}
+	return p, nil
 }
 
 func (p *ParallelScanAgg) Schema() []types.Type { return p.schema }
@@ -136,7 +162,7 @@ func PartialAggregate(fn string) bool {
 }
 
 // splitAggregate returns the partial and final aggregates of fn (lower
-// case); avg is split by partialAggs itself.
+// case); avg is split by SplitAggregates itself.
 func splitAggregate(fn string) (partial, final string, ok bool) {
 	switch fn {
 	case "count", "sum":
@@ -161,11 +187,15 @@ func splitAggregate(fn string) (partial, final string, ok bool) {
 	return "", "", false
 }
 
-// partialAggs returns the per-worker aggregates, for each the aggregate of
-// the final phase over its column, and how each output aggregate is
-// rebuilt: indexes of its partial columns.
-func (p *ParallelScanAgg) partialAggs() (partial []AggSpec, finals []string, parts [][]int) {
-	for _, a := range p.aggs {
+// SplitAggregates splits aggregates that allow it (see [PartialAggregate])
+// into their partial phase and their final one: the partial aggregates
+// (over the same arguments), for each the aggregate of the final phase over
+// its column, and how each aggregate of aggs is rebuilt from the final
+// phase: the indexes of its partial columns (two for avg, a sum and a
+// count, one for the others). It panics on an aggregate that does not
+// split, which callers check first.
+func SplitAggregates(aggs []AggSpec) (partial []AggSpec, finals []string, parts [][]int) {
+	for _, a := range aggs {
 		fn := strings.ToLower(a.Func)
 		if fn == "avg" {
 			parts = append(parts, []int{len(partial), len(partial) + 1})
@@ -187,8 +217,7 @@ func (p *ParallelScanAgg) partialAggs() (partial []AggSpec, finals []string, par
 func (p *ParallelScanAgg) Open(ctx context.Context) error {
 	p.ctx = ctx
 	q := newMorselQueue(&p.spec)
-	partialSpecs, finals, parts := p.partialAggs()
-	ng := len(p.groupBy)
+	partialSpecs, _, _ := SplitAggregates(p.aggs)
 	var mu sync.Mutex
 	var batches [][]arrow.Array
 	var partialSchema []types.Type
@@ -249,7 +278,32 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 		return err
 	}
 	p.partial = batches
-	// Final phase: group by the partial group columns and merge.
+	replay := &replayOp{schema: partialSchema, batches: batches}
+	if p.partialOnly {
+		p.final = replay
+		return p.final.Open(ctx)
+	}
+	final, err := NewFinalAgg(replay, len(p.groupBy), p.aggs, p.schema)
+	if err != nil {
+		return err
+	}
+	p.final = final
+	return p.final.Open(ctx)
+}
+
+// NewFinalAgg returns the final phase of aggregates split by
+// [SplitAggregates] over partial, whose rows are partial results: the
+// numGroups group keys, then the partial aggregates. Rows of one group may
+// come from any number of partial aggregations. out is the schema of the
+// unsplit aggregation (group keys, then aggs), which the output has.
+func NewFinalAgg(partial Operator, numGroups int, aggs []AggSpec, out []types.Type) (Operator, error) {
+	partialSpecs, finals, parts := SplitAggregates(aggs)
+	partialSchema := partial.Schema()
+	ng := numGroups
+	if len(partialSchema) != ng+len(partialSpecs) || len(out) != ng+len(aggs) {
+		return nil, fmt.Errorf("BUG: final aggregation of %d columns (%d groups, %d partial aggregates) into %d", len(partialSchema), ng, len(partialSpecs), len(out))
+	}
+	// Group by the partial group columns and merge.
 	var finalGroup []Expr
 	for i := 0; i < ng; i++ {
 		finalGroup = append(finalGroup, NewColumnRef(i, partialSchema[i]))
@@ -259,39 +313,37 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 		c := NewColumnRef(ng+i, partialSchema[ng+i])
 		finalAggs = append(finalAggs, AggSpec{Func: finals[i], Args: []Expr{c}})
 	}
-	replay := &replayOp{schema: partialSchema, batches: batches}
-	final, err := NewHashAgg(replay, finalGroup, finalAggs)
+	final, err := NewHashAgg(partial, finalGroup, finalAggs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fs := final.Schema()
-	var out []Expr
+	var exprs []Expr
 	for i := 0; i < ng; i++ {
-		out = append(out, NewColumnRef(i, fs[i]))
+		exprs = append(exprs, NewColumnRef(i, fs[i]))
 	}
-	for ai, a := range p.aggs {
+	for ai, a := range aggs {
 		pc := parts[ai]
 		c := NewColumnRef(ng+pc[0], fs[ng+pc[0]])
 		if strings.EqualFold(a.Func, "avg") {
 			cnt := NewColumnRef(ng+pc[1], fs[ng+pc[1]])
 			e, err := NewArith(OpDiv, c, cnt)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if e.Type() != p.schema[ng+ai] {
-				e = Coerce(e, p.schema[ng+ai])
+			if e.Type() != out[ng+ai] {
+				e = Coerce(e, out[ng+ai])
 			}
-			out = append(out, e)
+			exprs = append(exprs, e)
 			continue
 		}
-		if c.Type() != p.schema[ng+ai] {
-			out = append(out, Coerce(c, p.schema[ng+ai]))
+		if c.Type() != out[ng+ai] {
+			exprs = append(exprs, Coerce(c, out[ng+ai]))
 		} else {
-			out = append(out, c)
+			exprs = append(exprs, c)
 		}
 	}
-	p.final = NewProject(final, out)
-	return p.final.Open(ctx)
+	return NewProject(final, exprs), nil
 }
 
 func (p *ParallelScanAgg) release(batches [][]arrow.Array) {

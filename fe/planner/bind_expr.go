@@ -173,25 +173,13 @@ func (b *exprBinder) bind(e sql.Expr) (*ir, error) {
 		}
 		switch x.What {
 		case "NULL", "UNKNOWN":
-			r, err := newCall("ISNULL", "IS NULL", []*ir{arg}, func(a []exec.Expr) (exec.Expr, error) { return exec.NewIsNull(a[0], x.Not), nil })
+			r, err := newCall("ISNULL", "IS NULL", []*ir{arg}, &callSpec{Kind: callIsNull, Not: x.Not})
 			if r != nil {
 				r.not = x.Not
 			}
 			return r, err
 		case "TRUE", "FALSE":
-			want := x.What == "TRUE"
-			return newCall("", "IS "+x.What, []*ir{arg}, func(a []exec.Expr) (exec.Expr, error) {
-				// x IS TRUE  = coalesce(x = true, false); negation flips it.
-				eq, err := exec.NewCompare(exec.CmpEQ, exec.Coerce(a[0], types.Boolean), exec.NewLiteral(want, types.Boolean))
-				if err != nil {
-					return nil, err
-				}
-				c, err := exec.NewCoalesce(eq, exec.NewLiteral(false, types.Boolean))
-				if err != nil || !x.Not {
-					return c, err
-				}
-				return exec.NewNot(c), nil
-			})
+			return newCall("", "IS "+x.What, []*ir{arg}, &callSpec{Kind: callIsBool, Want: x.What == "TRUE", Not: x.Not})
 		}
 		return nil, unsupported("IS " + x.What)
 	case *sql.InExpr:
@@ -212,7 +200,7 @@ func (b *exprBinder) bind(e sql.Expr) (*ir, error) {
 			args = append(args, a)
 		}
 		retypeNulls(args)
-		r, err := newCall("IN", "IN", args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewIn(a[0], a[1:], x.Not) })
+		r, err := newCall("IN", "IN", args, &callSpec{Kind: callIn, Not: x.Not})
 		if err != nil {
 			return nil, typeError(err)
 		}
@@ -224,7 +212,7 @@ func (b *exprBinder) bind(e sql.Expr) (*ir, error) {
 			return nil, err
 		}
 		retypeNulls(args)
-		r, err := newCall("BETWEEN", "BETWEEN", args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewBetween(a[0], a[1], a[2], x.Not) })
+		r, err := newCall("BETWEEN", "BETWEEN", args, &callSpec{Kind: callBetween, Not: x.Not})
 		if err != nil {
 			return nil, typeError(err)
 		}
@@ -236,7 +224,7 @@ func (b *exprBinder) bind(e sql.Expr) (*ir, error) {
 			return nil, err
 		}
 		if x.Regexp {
-			return wrapType(newCall("", "REGEXP", args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewRegexp(a[0], a[1], x.Not) }))
+			return wrapType(newCall("", "REGEXP", args, &callSpec{Kind: callRegexp, Not: x.Not}))
 		}
 		esc := byte('\\')
 		if x.Escape != nil {
@@ -246,7 +234,7 @@ func (b *exprBinder) bind(e sql.Expr) (*ir, error) {
 			}
 			esc = s.Val[0]
 		}
-		return wrapType(newCall("", "LIKE", args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewLike(a[0], a[1], esc, x.Not) }))
+		return wrapType(newCall("", "LIKE", args, &callSpec{Kind: callLike, Esc: esc, Not: x.Not}))
 	case *sql.CaseExpr:
 		return b.bindCase(x)
 	case *sql.CastExpr:
@@ -258,7 +246,7 @@ func (b *exprBinder) bind(e sql.Expr) (*ir, error) {
 		if err != nil {
 			return nil, err
 		}
-		return wrapType(newCall("", "CAST", []*ir{arg}, func(a []exec.Expr) (exec.Expr, error) { return exec.NewCast(a[0], t) }))
+		return wrapType(newCall("", "CAST", []*ir{arg}, &callSpec{Kind: callCast, Type: &t}))
 	case *sql.ConvertUsingExpr:
 		return b.bind(x.X)
 	case *sql.CollateExpr:
@@ -318,11 +306,11 @@ func (b *exprBinder) bindUnary(x *sql.UnaryExpr) (*ir, error) {
 				return litIR(folded), nil
 			}
 		}
-		return wrapType(newCall("", "-", []*ir{arg}, func(a []exec.Expr) (exec.Expr, error) { return exec.NewNeg(a[0]) }))
+		return wrapType(newCall("", "-", []*ir{arg}, &callSpec{Kind: callNeg}))
 	case "+", "BINARY":
 		return arg, nil
 	case "NOT":
-		return newCall("NOT", "NOT", []*ir{arg}, func(a []exec.Expr) (exec.Expr, error) { return exec.NewNot(a[0]), nil })
+		return newCall("NOT", "NOT", []*ir{arg}, &callSpec{Kind: callNot})
 	}
 	return nil, unsupported("operator " + x.Op)
 }
@@ -345,17 +333,17 @@ func (b *exprBinder) bindBinary(x *sql.BinaryExpr) (*ir, error) {
 	retypeNulls(args)
 	switch x.Op {
 	case "AND":
-		return newCall("AND", "AND", args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewAnd(a[0], a[1]), nil })
+		return newCall("AND", "AND", args, &callSpec{Kind: callAnd})
 	case "OR":
-		return newCall("OR", "OR", args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewOr(a[0], a[1]), nil })
+		return newCall("OR", "OR", args, &callSpec{Kind: callOr})
 	case "XOR":
-		return newCall("XOR", "XOR", args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewXor(a[0], a[1]), nil })
+		return newCall("XOR", "XOR", args, &callSpec{Kind: callXor})
 	}
-	if op, ok := cmpOps[x.Op]; ok {
-		return wrapType(newCall(x.Op, x.Op, args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewCompare(op, a[0], a[1]) }))
+	if _, ok := cmpOps[x.Op]; ok {
+		return wrapType(newCall(x.Op, x.Op, args, &callSpec{Kind: callCompare, Op: x.Op}))
 	}
-	if op, ok := arithOps[x.Op]; ok {
-		return wrapType(newCall(x.Op, x.Op, args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewArith(op, a[0], a[1]) }))
+	if _, ok := arithOps[x.Op]; ok {
+		return wrapType(newCall(x.Op, x.Op, args, &callSpec{Kind: callArith, Op: x.Op}))
 	}
 	switch x.Op {
 	case "|":
@@ -369,8 +357,7 @@ func (b *exprBinder) bindBinary(x *sql.BinaryExpr) (*ir, error) {
 }
 
 func (b *exprBinder) bindDateAdd(d sql.Expr, iv *sql.IntervalExpr, sub bool) (*ir, error) {
-	unit, err := exec.ParseIntervalUnit(iv.Unit)
-	if err != nil {
+	if _, err := exec.ParseIntervalUnit(iv.Unit); err != nil {
 		return nil, &Error{Code: ErrWrongArguments, Msg: err.Error()}
 	}
 	args, err := b.bindAll(d, iv.Value)
@@ -381,7 +368,7 @@ func (b *exprBinder) bindDateAdd(d sql.Expr, iv *sql.IntervalExpr, sub bool) (*i
 	if sub {
 		name = "DATE_SUB"
 	}
-	return wrapType(newCall("", name, args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewDateAdd(a[0], a[1], unit, sub) }))
+	return wrapType(newCall("", name, args, &callSpec{Kind: callDateAdd, Unit: strings.ToUpper(strings.TrimSpace(iv.Unit)), Sub: sub}))
 }
 
 func (b *exprBinder) bindCase(x *sql.CaseExpr) (*ir, error) {
@@ -426,25 +413,7 @@ func (b *exprBinder) bindCase(x *sql.CaseExpr) (*ir, error) {
 		results = append(results, args[len(args)-1])
 	}
 	retypeNulls(results)
-	return wrapType(newCall("", "CASE", args, func(a []exec.Expr) (exec.Expr, error) {
-		var operand, els exec.Expr
-		i := 0
-		if hasOperand {
-			operand = a[0]
-			i = 1
-		}
-		end := len(a)
-		if hasElse {
-			els = a[end-1]
-			end--
-		}
-		var whens, thens []exec.Expr
-		for ; i+1 < end; i += 2 {
-			whens = append(whens, a[i])
-			thens = append(thens, a[i+1])
-		}
-		return exec.NewCase(operand, whens, thens, els)
-	}))
+	return wrapType(newCall("", "CASE", args, &callSpec{Kind: callCase, Operand: hasOperand, Else: hasElse}))
 }
 
 func (b *exprBinder) bindTrim(x *sql.TrimExpr) (*ir, error) {
@@ -536,7 +505,7 @@ func (b *exprBinder) callFunction(name string, args []*ir) (*ir, error) {
 		}
 		return nil, typeError(err)
 	}
-	r, err := newCall(volatileOp(name), name, args, func(a []exec.Expr) (exec.Expr, error) { return exec.NewFuncCall(fn, a) })
+	r, err := newCall(volatileOp(name), name, args, &callSpec{Kind: callFunc, Name: name, fn: &fn})
 	return r, typeError(err)
 }
 

@@ -195,9 +195,7 @@ func (p *Planner) joinNodes(left, right node, kind sql.JoinKind, on sql.Expr, us
 		}
 		p.markUsed(lc[li])
 		p.markUsed(rc[ri])
-		eq, err := newCall("=", "=", []*ir{colIR(li, lc[li].t), colIR(len(lc)+ri, rc[ri].t)}, func(a []exec.Expr) (exec.Expr, error) {
-			return exec.NewCompare(exec.CmpEQ, a[0], a[1])
-		})
+		eq, err := newCall("=", "=", []*ir{colIR(li, lc[li].t), colIR(len(lc)+ri, rc[ri].t)}, &callSpec{Kind: callCompare, Op: "="})
 		if err != nil {
 			return nil, typeError(err)
 		}

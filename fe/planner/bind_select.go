@@ -148,7 +148,7 @@ func castIR(e *ir, t types.Type) *ir {
 	if e.t == t {
 		return e
 	}
-	x, err := newCall("", "CAST", []*ir{e}, func(a []exec.Expr) (exec.Expr, error) { return exec.Coerce(a[0], t), nil })
+	x, err := newCall("", "CAST", []*ir{e}, &callSpec{Kind: callCoerce, Type: &t})
 	if err != nil {
 		panic("BUG: cast to common type: " + err.Error())
 	}

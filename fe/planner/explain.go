@@ -13,10 +13,78 @@ import (
 // read its rows unfolded (PREAGGREGATION), the partitions left after
 // pruning out of all, the tablets, the predicates and the column ranges
 // used to skip pages.
+//
+// With a Remote (see Planner.SetRemote), the parts of the plan that run on
+// the backends show as fragments: "EXCHANGE: gather FRAGMENT n" where the
+// coordinator takes in their rows (or their partial aggregates, which a
+// final aggregation merges), "FRAGMENT n on k backends, t tablets" above
+// what runs there, and "EXCHANGE: broadcast" above a join's build side,
+// which the coordinator computes and sends to every instance.
 func (pl *Plan) Explain() []string {
-	var out []string
-	explainNode(pl.root, 0, &out)
-	return out
+	e := &explainer{remote: pl.remote, spine: map[node]int{}}
+	e.node(pl.root, 0)
+	return e.out
+}
+
+// explainer renders a plan.
+type explainer struct {
+	remote Remote
+	out    []string
+	frags  int
+	// spine maps the nodes of the fragments rendered so far to their
+	// fragment: they are not cut again.
+	spine map[node]int
+}
+
+func (e *explainer) add(depth int, format string, args ...any) {
+	e.out = append(e.out, strings.Repeat("  ", depth)+fmt.Sprintf(format, args...))
+}
+
+// fragment renders a part of the plan that runs on the backends.
+func (e *explainer) fragment(cut *fragmentCut, depth int) {
+	e.frags++
+	id := e.frags
+	for _, n := range cut.spine {
+		e.spine[n] = id
+	}
+	e.spine[cut.scan] = id
+	tablets := scanTablets(cut.scan)
+	backends := map[int64]bool{}
+	for _, t := range tablets {
+		if rs := e.remote.Replicas(t.ID); len(rs) > 0 {
+			backends[rs[0]] = true
+		}
+	}
+	where := fmt.Sprintf("FRAGMENT %d on %d backends, %d tablets", id, len(backends), len(tablets))
+	if cut.agg == nil {
+		e.add(depth, "EXCHANGE: gather FRAGMENT %d", id)
+		e.add(depth+1, "%s", where)
+		e.node(cut.top, depth+2)
+		return
+	}
+	e.add(depth, "HashAggregate (final): %s", aggText(cut.agg))
+	e.add(depth+1, "EXCHANGE: gather partial aggregates of FRAGMENT %d", id)
+	e.add(depth+2, "%s", where)
+	e.add(depth+3, "HashAggregate (partial): %s", aggText(cut.agg))
+	e.node(cut.top, depth+4)
+}
+
+// aggText describes an aggregation: its group keys and aggregates.
+func aggText(v *aggNode) string {
+	in := names(v.child.columns())
+	var aggs []string
+	for _, a := range v.aggs {
+		d := ""
+		if a.distinct {
+			d = "DISTINCT "
+		}
+		args := formatList(a.args, in)
+		if len(a.args) == 0 {
+			args = "*"
+		}
+		aggs = append(aggs, fmt.Sprintf("%s(%s%s)", a.fn, d, args))
+	}
+	return fmt.Sprintf("group by [%s] output [%s]", formatList(v.groups, in), strings.Join(aggs, ", "))
 }
 
 func names(cols []column) []string {
@@ -39,9 +107,14 @@ func formatList(es []*ir, cols []string) string {
 	return strings.Join(parts, ", ")
 }
 
-func explainNode(n node, depth int, out *[]string) {
-	pad := strings.Repeat("  ", depth)
-	add := func(format string, args ...any) { *out = append(*out, pad+fmt.Sprintf(format, args...)) }
+func (e *explainer) node(n node, depth int) {
+	if e.remote != nil && e.spine[n] == 0 {
+		if cut := cutFragment(n); cut != nil {
+			e.fragment(cut, depth)
+			return
+		}
+	}
+	add := func(format string, args ...any) { e.add(depth, format, args...) }
 	switch v := n.(type) {
 	case *scanNode:
 		tablets := 0
@@ -84,29 +157,16 @@ func explainNode(n node, depth int, out *[]string) {
 		}
 	case *filterNode:
 		add("Filter: %s", v.pred.format(names(v.child.columns())))
-		explainNode(v.child, depth+1, out)
+		e.node(v.child, depth+1)
 	case *projectNode:
 		add("Project: %s", formatList(v.exprs, names(v.child.columns())))
-		explainNode(v.child, depth+1, out)
+		e.node(v.child, depth+1)
 	case *aggNode:
-		in := names(v.child.columns())
-		var aggs []string
-		for _, a := range v.aggs {
-			d := ""
-			if a.distinct {
-				d = "DISTINCT "
-			}
-			args := formatList(a.args, in)
-			if len(a.args) == 0 {
-				args = "*"
-			}
-			aggs = append(aggs, fmt.Sprintf("%s(%s%s)", a.fn, d, args))
-		}
-		add("HashAggregate: group by [%s] output [%s]", formatList(v.groups, in), strings.Join(aggs, ", "))
+		add("HashAggregate: %s", aggText(v))
 		if s, spine, workers := parallelAgg(v); s != nil {
 			add("  parallel: %d workers over %s.%s%s", workers, s.db, s.table.Name, explainPipeline(s, spine))
 		}
-		explainNode(v.child, depth+1, out)
+		e.node(v.child, depth+1)
 	case *joinNode:
 		kind := "INNER"
 		if v.kind == exec.JoinLeft {
@@ -122,29 +182,36 @@ func explainNode(n node, depth int, out *[]string) {
 			line += " OTHER " + v.other.format(names(v.out))
 		}
 		add("%s", line)
-		explainNode(v.left, depth+1, out)
-		explainNode(v.right, depth+1, out)
+		e.node(v.left, depth+1)
+		if id := e.spine[v]; id != 0 {
+			e.add(depth+1, "EXCHANGE: broadcast to FRAGMENT %d", id)
+			e.node(v.right, depth+2)
+			return
+		}
+		e.node(v.right, depth+1)
 	case *sortNode:
 		add("Sort: %s", explainKeys(v.keys, names(v.child.columns())))
-		explainNode(v.child, depth+1, out)
+		e.node(v.child, depth+1)
 	case *limitNode:
 		if s, ok := v.child.(*sortNode); ok {
 			add("TopN: limit %d offset %d order by %s", v.limit, v.offset, explainKeys(s.keys, names(s.child.columns())))
-			explainNode(s.child, depth+1, out)
+			e.node(s.child, depth+1)
 			return
 		}
 		add("Limit: %d offset %d", v.limit, v.offset)
-		explainNode(v.child, depth+1, out)
+		e.node(v.child, depth+1)
 	case *distinctNode:
 		add("Distinct")
-		explainNode(v.child, depth+1, out)
+		e.node(v.child, depth+1)
 	case *unionNode:
 		add("UnionAll")
 		for _, c := range v.children {
-			explainNode(c, depth+1, out)
+			e.node(c, depth+1)
 		}
 	case *valuesNode:
 		add("Values: %d rows", len(v.rows))
+	case *inputNode:
+		add("Input %d: %d columns", v.idx, len(v.out))
 	default:
 		add("%T", n)
 	}

@@ -817,9 +817,7 @@ func (v *scanView) readAggregated(top node, mids []node, src *source, pl *aggPla
 
 // zeroIfNull is coalesce(e, 0) for a BIGINT e.
 func zeroIfNull(e *ir) *ir {
-	x, err := newCall("", "coalesce", []*ir{e, litIR(exec.NewLiteral(int64(0), types.BigInt))}, func(a []exec.Expr) (exec.Expr, error) {
-		return exec.NewCoalesce(a...)
-	})
+	x, err := newCall("", "coalesce", []*ir{e, litIR(exec.NewLiteral(int64(0), types.BigInt))}, &callSpec{Kind: callCoalesce})
 	if err != nil {
 		panic("BUG: coalesce of a count: " + err.Error())
 	}

@@ -20,8 +20,10 @@ const (
 // ir is a bound, typed expression over the columns of one plan node's input.
 // It is the planner's own expression tree: it records enough structure for
 // the rewrite rules (predicate pushdown, range extraction, column remapping)
-// and compiles to an [exec.Expr] through the build function each call node
-// carries, so that type rules live in one place, be/exec.
+// and compiles to an [exec.Expr] through the [callSpec] each call node
+// carries, so that type rules live in one place, be/exec. Every field is
+// data, so a tree encodes to JSON and back (ir_json.go): plan fragments
+// carry their expressions to the backends that run them.
 type ir struct {
 	kind irKind
 	t    types.Type
@@ -30,10 +32,10 @@ type ir struct {
 	lit *exec.Literal // irLit
 
 	// irCall
-	op    string // canonical operator for the rules: "=", "<", "AND", "OR", "NOT", "BETWEEN", "IN", "ISNULL", ...; "" otherwise
-	name  string // for EXPLAIN
-	args  []*ir
-	build func(args []exec.Expr) (exec.Expr, error)
+	op   string // canonical operator for the rules: "=", "<", "AND", "OR", "NOT", "BETWEEN", "IN", "ISNULL", ...; "" otherwise
+	name string // for EXPLAIN
+	args []*ir
+	spec *callSpec // how the call compiles; shared by copies, never modified
 	// not is set for negated forms of IN, BETWEEN and IS NULL.
 	not bool
 }
@@ -62,7 +64,7 @@ func (e *ir) compile(colMap []int) (exec.Expr, error) {
 		}
 		args[i] = x
 	}
-	return e.build(args)
+	return e.spec.build(args)
 }
 
 // mustCompile compiles an expression that already compiled once at bind time.
@@ -76,7 +78,7 @@ func (e *ir) mustCompile(colMap []int) exec.Expr {
 
 // newCall builds a call node and checks it by compiling it once against the
 // argument types, which also yields its result type.
-func newCall(op, name string, args []*ir, build func([]exec.Expr) (exec.Expr, error)) (*ir, error) {
+func newCall(op, name string, args []*ir, spec *callSpec) (*ir, error) {
 	stub := make([]exec.Expr, len(args))
 	for i, a := range args {
 		if a.kind == irLit {
@@ -95,11 +97,14 @@ func newCall(op, name string, args []*ir, build func([]exec.Expr) (exec.Expr, er
 			}
 		}
 	}
-	x, err := build(stub)
+	if err := spec.resolve(args); err != nil {
+		return nil, err
+	}
+	x, err := spec.build(stub)
 	if err != nil {
 		return nil, err
 	}
-	return &ir{kind: irCall, t: x.Type(), op: op, name: name, args: args, build: build}, nil
+	return &ir{kind: irCall, t: x.Type(), op: op, name: name, args: args, spec: spec}, nil
 }
 
 func colIR(idx int, t types.Type) *ir { return &ir{kind: irCol, col: idx, t: t} }
@@ -212,9 +217,7 @@ func andAll(preds []*ir) *ir {
 }
 
 func andIR(a, b *ir) *ir {
-	x, err := newCall("AND", "AND", []*ir{a, b}, func(args []exec.Expr) (exec.Expr, error) {
-		return exec.NewAnd(args[0], args[1]), nil
-	})
+	x, err := newCall("AND", "AND", []*ir{a, b}, &callSpec{Kind: callAnd})
 	if err != nil {
 		panic("BUG: AND of two predicates: " + err.Error())
 	}

@@ -23,6 +23,8 @@ type Field struct {
 type Plan struct {
 	root   node
 	Fields []Field
+	// remote is the planner's Remote, for EXPLAIN to show the fragments.
+	remote Remote
 }
 
 // PlanSelect binds and optimizes a query. params are the values of its ?
@@ -37,7 +39,7 @@ func (p *Planner) PlanSelect(stmt *sql.SelectStmt, params []any) (*Plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	pl := &Plan{root: root}
+	pl := &Plan{root: root, remote: p.remote}
 	for _, c := range root.columns() {
 		t := c.t
 		if t == untypedNullType && c.orgName == "" {
@@ -56,6 +58,8 @@ func (p *Planner) PlanSelect(stmt *sql.SelectStmt, params []any) (*Plan, error) 
 type Execution struct {
 	Root     exec.Operator
 	releases []func()
+	// fragments counts the fragments cut so far (with a Remote).
+	fragments int
 }
 
 // Release unpins every tablet version the execution read. It is safe to call
@@ -88,6 +92,11 @@ func compileAll(es []*ir) []exec.Expr {
 }
 
 func (p *Planner) build(n node, x *Execution) (exec.Operator, error) {
+	if p.remote != nil {
+		if cut := cutFragment(n); cut != nil {
+			return p.buildRemote(cut, x)
+		}
+	}
 	switch v := n.(type) {
 	case *scanNode:
 		return p.buildScan(v, x)
@@ -167,6 +176,8 @@ func (p *Planner) build(n node, x *Execution) (exec.Operator, error) {
 			children[i] = op
 		}
 		return exec.NewUnionAll(children...)
+	case *inputNode:
+		return &batchesOp{schema: typesOf(v.out), batches: v.data.Batches}, nil
 	case *valuesNode:
 		schema := make([]types.Type, len(v.out))
 		for i, c := range v.out {
@@ -398,42 +409,59 @@ type pinnedSegments struct {
 	FlatDeletes []*roaring.Bitmap
 }
 
-// pinScan pins the tablets of the partitions a scan reads at their visible
-// versions and returns their segments.
-func (p *Planner) pinScan(s *scanNode, x *Execution) (pinnedSegments, error) {
-	out := pinnedSegments{Flat: true}
-	anyDeletes, anyFlatDeletes := false, false
-	read := p.tablets.ReadTablet
-	if sr, ok := p.tablets.(SignKeepingReader); ok && p.keepDeleteSigns() {
-		read = sr.ReadTabletKeepingSigns
-	}
+// scanTablets lists the tablets of the partitions a scan reads, each at its
+// partition's visible version.
+func scanTablets(s *scanNode) []FragmentTablet {
+	var out []FragmentTablet
 	for _, pi := range s.partitions {
 		part := &s.table.Partitions[pi]
 		for _, tabletID := range part.Tablets {
-			td, err := read(tabletID, part.VisibleVersion)
-			if err != nil {
-				return out, fmt.Errorf("reading tablet %d of %s.%s: %w", tabletID, s.db, s.table.Name, err)
+			out = append(out, FragmentTablet{ID: tabletID, Version: part.VisibleVersion})
+		}
+	}
+	return out
+}
+
+// pinScan pins the tablets a scan reads (those of its partitions at their
+// visible versions, or those a fragment lists) and returns their segments.
+func (p *Planner) pinScan(s *scanNode, x *Execution) (pinnedSegments, error) {
+	out := pinnedSegments{Flat: true}
+	anyDeletes, anyFlatDeletes := false, false
+	tablets := s.tablets
+	if tablets == nil {
+		tablets = scanTablets(s)
+	}
+	var read func(tabletID, version int64) (TabletData, error)
+	if len(tablets) > 0 {
+		read = p.tablets.ReadTablet
+		if sr, ok := p.tablets.(SignKeepingReader); ok && p.keepDeleteSigns() {
+			read = sr.ReadTabletKeepingSigns
+		}
+	}
+	for _, tv := range tablets {
+		td, err := read(tv.ID, tv.Version)
+		if err != nil {
+			return out, &TabletReadError{TabletID: tv.ID, Version: tv.Version, DB: s.db, Table: s.table.Name, Err: err}
+		}
+		x.releases = append(x.releases, td.Release)
+		out.Tablets = append(out.Tablets, exec.MergeTablet{Segments: td.Segments, Deletes: td.Deletes})
+		out.Segments = append(out.Segments, td.Segments...)
+		if td.Deletes != nil {
+			anyDeletes = true
+			out.Deletes = append(out.Deletes, td.Deletes...)
+		} else {
+			out.Deletes = append(out.Deletes, make([]*roaring.Bitmap, len(td.Segments))...)
+		}
+		out.Flat = out.Flat && td.Flat
+		if out.Flat {
+			fd := td.FlatDeletes
+			if len(fd) != len(td.Segments) {
+				fd = make([]*roaring.Bitmap, len(td.Segments))
 			}
-			x.releases = append(x.releases, td.Release)
-			out.Tablets = append(out.Tablets, exec.MergeTablet{Segments: td.Segments, Deletes: td.Deletes})
-			out.Segments = append(out.Segments, td.Segments...)
-			if td.Deletes != nil {
-				anyDeletes = true
-				out.Deletes = append(out.Deletes, td.Deletes...)
-			} else {
-				out.Deletes = append(out.Deletes, make([]*roaring.Bitmap, len(td.Segments))...)
+			for _, d := range fd {
+				anyFlatDeletes = anyFlatDeletes || d != nil
 			}
-			out.Flat = out.Flat && td.Flat
-			if out.Flat {
-				fd := td.FlatDeletes
-				if len(fd) != len(td.Segments) {
-					fd = make([]*roaring.Bitmap, len(td.Segments))
-				}
-				for _, d := range fd {
-					anyFlatDeletes = anyFlatDeletes || d != nil
-				}
-				out.FlatDeletes = append(out.FlatDeletes, fd...)
-			}
+			out.FlatDeletes = append(out.FlatDeletes, fd...)
 		}
 	}
 	if !anyDeletes {

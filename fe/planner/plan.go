@@ -36,6 +36,9 @@ type scanNode struct {
 	// aggregation above gives the same answer over its rows as stored, so
 	// the scan reads them without merging (set by routeAgg only).
 	unfolded bool
+	// tablets, when not nil, are the tablets the scan reads, instead of
+	// those of its partitions (the scan of a fragment).
+	tablets []FragmentTablet
 }
 
 // folds reports whether the scan must merge and fold the rows of a key.

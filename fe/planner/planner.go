@@ -11,7 +11,13 @@
 //     reads (index_select.go), column ranges are extracted from the scan
 //     predicates, and partitions whose ranges cannot match are pruned.
 //  3. The physical step pins each tablet's rowsets at its partition's
-//     visible version and builds be/exec operators.
+//     visible version and builds be/exec operators. With a [Remote]
+//     (cluster mode), it cuts the plan instead: each scan, with the
+//     filters, projections and join probe sides above it and the partial
+//     phase of a splittable aggregation over them, becomes a [Fragment]
+//     that runs on the backends holding the scan's tablets (fragment.go,
+//     remote.go); the coordinator keeps the rest and gathers their Arrow
+//     batches.
 //
 // Tables of the system schemas (information_schema) bind as scans of rows
 // computed from the catalog snapshot when the plan is built (systable.go),
@@ -92,6 +98,9 @@ type Planner struct {
 	cat     Catalog
 	tablets TabletReader
 	params  []any
+	// remote, when set, runs the scans of the plans it builds on the
+	// backends holding their tablets (see Remote).
+	remote Remote
 
 	// bind state: used columns per scan, filled by the first pass.
 	pass     int
@@ -103,6 +112,11 @@ type Planner struct {
 func New(sess Session, cat Catalog, tablets TabletReader) *Planner {
 	return &Planner{sess: sess, cat: cat, tablets: tablets}
 }
+
+// SetRemote makes the planner cut the plans it builds into fragments that
+// r runs on the backends holding their tablets; nil (the default) builds
+// every scan in this process, reading tablets through the TabletReader.
+func (p *Planner) SetRemote(r Remote) { p.remote = r }
 
 // Error is a planning error that maps to a MySQL error code.
 type Error struct {
