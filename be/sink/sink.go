@@ -111,10 +111,30 @@ type Tablets interface {
 	AbortTxn(txnID int64) error
 }
 
+// TxnService is the load transaction service the sink runs its loads
+// through: the *txn.Manager of the frontend that leads, in its process, or
+// a client of it elsewhere (fe/txn/txnrpc). The methods are
+// *txn.Manager's and mean the same; errors are its typed errors
+// (*txn.LabelExistsError, *txn.StateError, *txn.NotFoundError, ...), which
+// decide a stream load's Status and Message, so an implementation that
+// calls another process must return them with the same type and text.
+// Implementations are safe for concurrent use.
+type TxnService interface {
+	Begin(ctx context.Context, req txn.BeginRequest) (*txn.Txn, error)
+	Get(ctx context.Context, id int64) (*txn.Txn, error)
+	GetByLabel(ctx context.Context, dbID int64, label string) (*txn.Txn, error)
+	Precommit(ctx context.Context, id int64, parts []txn.PartitionRef) error
+	Commit(ctx context.Context, id int64, parts []txn.PartitionRef) (map[int64]int64, error)
+	Abort(ctx context.Context, id int64, reason string) error
+	Publish(ctx context.Context, id int64) error
+}
+
+var _ TxnService = (*txn.Manager)(nil)
+
 // Sink begins loads. It implements loader.Backend.
 type Sink struct {
 	Catalog *catalog.Catalog
-	Txns    *txn.Manager
+	Txns    TxnService
 	Tablets Tablets
 	// Authenticator checks HTTP Basic credentials; nil admits root with an
 	// empty password only.

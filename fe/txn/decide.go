@@ -51,7 +51,20 @@ func normalizeParts(parts []PartitionRef) []PartitionRef {
 		}
 		return cmpInt(a.PartitionID, b.PartitionID)
 	})
-	return slices.Compact(out)
+	// One entry per partition, with the tablets of its duplicates.
+	merged := out[:0]
+	for _, p := range out {
+		if n := len(merged); n > 0 && merged[n-1].TableID == p.TableID && merged[n-1].PartitionID == p.PartitionID {
+			if p.Tablets != nil {
+				ts := append(slices.Clone(merged[n-1].Tablets), p.Tablets...)
+				slices.Sort(ts)
+				merged[n-1].Tablets = slices.Compact(ts)
+			}
+			continue
+		}
+		merged = append(merged, p)
+	}
+	return merged
 }
 
 func cmpInt(a, b int64) int {
@@ -110,7 +123,7 @@ func assignVersions(txnID int64, parts []PartitionRef, ts tableSet) ([]Partition
 			nv = cloneVersions(tv.stored)
 			updated[p.TableID] = nv
 		}
-		out = append(out, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID, Version: cur.Next})
+		out = append(out, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID, Version: cur.Next, Tablets: p.Tablets})
 		cur.Next++
 		nv.Partitions[p.PartitionID] = cur
 	}

@@ -91,18 +91,18 @@ func testTables() tableSet {
 
 func TestAssignVersions(t *testing.T) {
 	ts := testTables()
-	parts := normalizeParts([]PartitionRef{{2, 20}, {1, 11}, {1, 10}, {1, 10}})
+	parts := normalizeParts([]PartitionRef{{TableID: 2, PartitionID: 20}, {TableID: 1, PartitionID: 11}, {TableID: 1, PartitionID: 10}, {TableID: 1, PartitionID: 10}})
 	got, updated, err := assignVersions(5, parts, ts)
 	require.NoError(t, err)
-	require.Equal(t, []PartitionVersion{{1, 10, 6}, {1, 11, 2}, {2, 20, 2}}, got)
+	require.Equal(t, []PartitionVersion{{TableID: 1, PartitionID: 10, Version: 6}, {TableID: 1, PartitionID: 11, Version: 2}, {TableID: 2, PartitionID: 20, Version: 2}}, got)
 	require.Equal(t, catalog.PartitionVersion{Visible: 4, Next: 7}, updated[1].Partitions[10])
 	require.Equal(t, catalog.PartitionVersion{Visible: 1, Next: 3}, updated[1].Partitions[11])
 	require.Equal(t, catalog.PartitionVersion{Visible: 1, Next: 3}, updated[2].Partitions[20])
 	require.Equal(t, int64(6), ts[1].stored.Partitions[10].Next, "input untouched")
 
-	_, _, err = assignVersions(5, []PartitionRef{{3, 1}}, ts)
+	_, _, err = assignVersions(5, []PartitionRef{{TableID: 3, PartitionID: 1}}, ts)
 	require.ErrorIs(t, err, ErrInvalid)
-	_, _, err = assignVersions(5, []PartitionRef{{1, 99}}, ts)
+	_, _, err = assignVersions(5, []PartitionRef{{TableID: 1, PartitionID: 99}}, ts)
 	require.ErrorIs(t, err, ErrInvalid)
 }
 
@@ -112,12 +112,12 @@ func TestPublishOrder(t *testing.T) {
 		parts       []PartitionVersion
 		ready, done bool
 	}{
-		{[]PartitionVersion{{1, 10, 5}}, true, false},
-		{[]PartitionVersion{{1, 10, 5}, {2, 20, 2}}, true, false},
-		{[]PartitionVersion{{1, 10, 6}}, false, false},
-		{[]PartitionVersion{{1, 10, 4}}, true, true},
-		{[]PartitionVersion{{1, 10, 5}, {2, 20, 3}}, false, false},
-		{[]PartitionVersion{{7, 70, 9}}, true, true}, // dropped table
+		{[]PartitionVersion{{TableID: 1, PartitionID: 10, Version: 5}}, true, false},
+		{[]PartitionVersion{{TableID: 1, PartitionID: 10, Version: 5}, {TableID: 2, PartitionID: 20, Version: 2}}, true, false},
+		{[]PartitionVersion{{TableID: 1, PartitionID: 10, Version: 6}}, false, false},
+		{[]PartitionVersion{{TableID: 1, PartitionID: 10, Version: 4}}, true, true},
+		{[]PartitionVersion{{TableID: 1, PartitionID: 10, Version: 5}, {TableID: 2, PartitionID: 20, Version: 3}}, false, false},
+		{[]PartitionVersion{{TableID: 7, PartitionID: 70, Version: 9}}, true, true}, // dropped table
 		{nil, true, true},
 	} {
 		ready, done := publishOrder(tc.parts, ts)
@@ -126,7 +126,7 @@ func TestPublishOrder(t *testing.T) {
 	}
 	// Version 2 of partition 20 committed (next 3), then both made visible.
 	ts[2].stored = &catalog.TableVersions{Partitions: map[int64]catalog.PartitionVersion{20: {Visible: 1, Next: 3}}}
-	up := makeVisible([]PartitionVersion{{1, 10, 5}, {2, 20, 2}, {1, 10, 3}}, ts, 77)
+	up := makeVisible([]PartitionVersion{{TableID: 1, PartitionID: 10, Version: 5}, {TableID: 2, PartitionID: 20, Version: 2}, {TableID: 1, PartitionID: 10, Version: 3}}, ts, 77)
 	require.Equal(t, catalog.PartitionVersion{Visible: 5, VisibleTime: 77, Next: 6}, up[1].Partitions[10])
 	require.Equal(t, catalog.PartitionVersion{Visible: 2, VisibleTime: 77, Next: 3}, up[2].Partitions[20])
 }

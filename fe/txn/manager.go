@@ -41,6 +41,34 @@ type ManyPublisher interface {
 	PublishMany(ctx context.Context, txns []TxnTablets) error
 }
 
+// TabletTarget is one tablet of a transaction to publish on replicated
+// tablets: the version, whether the load wrote the tablet, and the
+// backends holding its replicas (nil: not placed).
+type TabletTarget struct {
+	Version  int64
+	Written  bool
+	Backends []int64
+	// Lenient: the tablet belongs to an index being built, whose rows up
+	// to some version its alter job will replace; a replica that has no
+	// version of it, or a gap, takes the version anyway.
+	Lenient bool
+}
+
+// TxnTargets is one transaction for a ReplicaPublisher: tablet -> target.
+type TxnTargets struct {
+	TxnID   int64
+	Tablets map[int64]TabletTarget
+}
+
+// ReplicaPublisher is a Publisher that publishes on replicated tablets,
+// knowing which tablets each transaction wrote. The manager uses it for
+// transactions that recorded their tablets (every one committed since
+// they do) and the plain Publish for the others.
+type ReplicaPublisher interface {
+	Publisher
+	PublishReplicas(ctx context.Context, txns []TxnTargets) error
+}
+
 // Config configures a Manager.
 type Config struct {
 	// Self identifies this process; Begin records it, and Recover aborts
@@ -214,8 +242,8 @@ func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 			ID: id, DBID: req.DBID, DBName: req.DBName, Label: req.Label,
 			TableIDs: slices.Clone(req.TableIDs), Status: StatusPrepare,
 			Source: req.Source, TwoPhaseCommit: req.TwoPhaseCommit,
-			Coordinator: m.cfg.Self, TimeoutMs: timeout.Milliseconds(),
-			PrepareTime: m.nowMs(),
+			Coordinator: coordinatorOf(req, m.cfg.Self), TimeoutMs: timeout.Milliseconds(),
+			PrepareTime: m.nowMs(), RequestID: req.RequestID,
 		}
 		_, ok, err := m.store.Txn().
 			IfModRev(lkey, lmod).
@@ -355,7 +383,7 @@ func (m *Manager) Precommit(ctx context.Context, id int64, parts []PartitionRef)
 		t.PrecommitTime = now.UnixMilli()
 		t.Partitions = t.Partitions[:0]
 		for _, p := range parts {
-			t.Partitions = append(t.Partitions, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID})
+			t.Partitions = append(t.Partitions, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID, Tablets: p.Tablets})
 		}
 		_, ok, err := m.store.Txn().IfModRev(txnKey(id), mod).Put(txnKey(id), t).Commit(ctx)
 		if err != nil {
@@ -444,7 +472,7 @@ func (m *Manager) Commit(ctx context.Context, id int64, parts []PartitionRef) (m
 		use := parts
 		if use == nil {
 			for _, p := range t.Partitions {
-				use = append(use, PartitionRef{TableID: p.TableID, PartitionID: p.PartitionID})
+				use = append(use, PartitionRef{TableID: p.TableID, PartitionID: p.PartitionID, Tablets: p.Tablets})
 			}
 		}
 		ts, err := m.readTables(ctx, snap, t.DBID, tableIDsOf(use, func(p PartitionRef) int64 { return p.TableID }))
@@ -633,7 +661,25 @@ func (m *Manager) publishChain(ctx context.Context, snap *catalog.Snapshot, t *T
 			grew = true
 		}
 	}
-	if mp, ok := m.cfg.Publisher.(ManyPublisher); ok && len(chain) > 1 {
+	var targets []TxnTargets
+	if rp, ok := m.cfg.Publisher.(ReplicaPublisher); ok {
+		for _, c := range chain {
+			tt, ok := tabletTargets(snap, c.t)
+			if !ok {
+				targets = nil
+				break
+			}
+			targets = append(targets, tt)
+		}
+		if targets != nil {
+			if err := rp.PublishReplicas(ctx, targets); err != nil {
+				return true, fmt.Errorf("txn: publish %d and %d more: %w", t.ID, len(chain)-1, err)
+			}
+		}
+	}
+	if targets != nil {
+		// Published above.
+	} else if mp, ok := m.cfg.Publisher.(ManyPublisher); ok && len(chain) > 1 {
 		batch := make([]TxnTablets, len(chain))
 		for i, c := range chain {
 			batch[i] = TxnTablets{TxnID: c.t.ID, Versions: tabletVersions(snap, c.t)}
@@ -735,8 +781,14 @@ func (m *Manager) publish(ctx context.Context, id int64, wait bool) error {
 			}
 		}
 		if !done && m.cfg.Publisher != nil {
-			tv := tabletVersions(snap, t)
-			if err := m.cfg.Publisher.Publish(ctx, id, tv); err != nil {
+			var err error
+			rp, isRP := m.cfg.Publisher.(ReplicaPublisher)
+			if tt, ok := tabletTargets(snap, t); isRP && ok {
+				err = rp.PublishReplicas(ctx, []TxnTargets{tt})
+			} else {
+				err = m.cfg.Publisher.Publish(ctx, id, tabletVersions(snap, t))
+			}
+			if err != nil {
 				return fmt.Errorf("txn: publish %d: %w", id, err)
 			}
 		}
@@ -772,6 +824,47 @@ func tabletVersions(snap *catalog.Snapshot, t *Txn) map[int64]int64 {
 		}
 	}
 	return out
+}
+
+// tabletTargets is what a ReplicaPublisher publishes of t: every tablet
+// of its partitions (of every index), whether t wrote it, and its
+// replicas' backends. ok is false when t did not record the tablets it
+// wrote in some partition.
+func tabletTargets(snap *catalog.Snapshot, t *Txn) (TxnTargets, bool) {
+	out := TxnTargets{TxnID: t.ID, Tablets: map[int64]TabletTarget{}}
+	for _, p := range t.Partitions {
+		if p.Tablets == nil {
+			return out, false
+		}
+		tb, ok := snap.TableByID(t.DBID, p.TableID)
+		if !ok {
+			continue
+		}
+		for i := range tb.Partitions {
+			part := &tb.Partitions[i]
+			if part.ID != p.PartitionID {
+				continue
+			}
+			add := func(b int, tablet int64, lenient bool) {
+				_, written := slices.BinarySearch(p.Tablets, tablet)
+				out.Tablets[tablet] = TabletTarget{Version: p.Version, Written: written, Backends: part.BucketBackends(b), Lenient: lenient}
+			}
+			for b, tablet := range part.Tablets {
+				add(b, tablet, false)
+			}
+			for ix, tablets := range part.IndexTablets {
+				building := false
+				if idx := tb.IndexByID(ix); idx != nil {
+					building = idx.State == catalog.IndexShadow
+				}
+				for b, tablet := range tablets {
+					add(b, tablet, building)
+				}
+			}
+			break
+		}
+	}
+	return out, true
 }
 
 // FinishPublish records that a COMMITTED txn's versions are published: in
@@ -1097,4 +1190,12 @@ func (m *Manager) Watershed(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("txn: watershed: %w", err)
 	}
 	return id, nil
+}
+
+// coordinatorOf is the process a Begin records as running the load.
+func coordinatorOf(req BeginRequest, self Coordinator) Coordinator {
+	if req.Coordinator != nil && req.Coordinator.Node != "" {
+		return *req.Coordinator
+	}
+	return self
 }

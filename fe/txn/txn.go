@@ -104,6 +104,9 @@ func (s *Status) UnmarshalText(b []byte) error {
 type PartitionRef struct {
 	TableID     int64 `json:"table_id"`
 	PartitionID int64 `json:"partition_id"`
+	// Tablets are the tablets of the partition (the base's and every
+	// index's) the load wrote, sorted; nil when not recorded.
+	Tablets []int64 `json:"tablets,omitempty"`
 }
 
 // PartitionVersion is the version a committed load has in a partition.
@@ -111,6 +114,10 @@ type PartitionVersion struct {
 	TableID     int64 `json:"table_id"`
 	PartitionID int64 `json:"partition_id"`
 	Version     int64 `json:"version,omitempty"` // 0 until commit
+	// Tablets are the tablets the load wrote (see PartitionRef.Tablets):
+	// a replica of one of them that lacks the load's rows cannot publish
+	// it, while the partition's other tablets just advance their version.
+	Tablets []int64 `json:"tablets,omitempty"`
 }
 
 // Coordinator identifies the process that runs a load. Incarnation differs
@@ -138,6 +145,9 @@ type Txn struct {
 	CommitTime     int64       `json:"commit_time,omitempty"`
 	FinishTime     int64       `json:"finish_time,omitempty"` // VISIBLE or ABORTED
 	Reason         string      `json:"reason,omitempty"`      // abort reason
+	// RequestID is BeginRequest.RequestID: which Begin call made the
+	// transaction, for a retried call to recognise it.
+	RequestID string `json:"request_id,omitempty"`
 	// Partitions are the partitions the load wrote, recorded at precommit
 	// or commit, with their versions from commit on.
 	Partitions []PartitionVersion `json:"partitions,omitempty"`
@@ -151,18 +161,29 @@ func decodeTxn(b []byte) (*Txn, error) {
 	return &t, nil
 }
 
-// BeginRequest starts a transaction.
+// BeginRequest starts a transaction. The JSON form is what a frontend
+// that does not lead sends the leader (fe/txn/txnrpc).
 type BeginRequest struct {
-	DBID   int64
-	DBName string
+	DBID   int64  `json:"db_id"`
+	DBName string `json:"db_name"`
 	// Label is the client's idempotency key, unique per database among
 	// transactions that are not ABORTED.
-	Label    string
-	TableIDs []int64
+	Label    string  `json:"label"`
+	TableIDs []int64 `json:"table_ids"`
 	// Timeout bounds PREPARE; 0 means Config.DefaultTimeout.
-	Timeout        time.Duration
-	TwoPhaseCommit bool
-	Source         string
+	Timeout        time.Duration `json:"timeout_ns,omitempty"`
+	TwoPhaseCommit bool          `json:"two_phase_commit,omitempty"`
+	Source         string        `json:"source,omitempty"`
+	// RequestID, when set, is recorded in the transaction (Txn.RequestID):
+	// a caller that retries a Begin whose answer it lost finds the label
+	// taken and tells its own transaction by it. Local callers leave it
+	// empty.
+	RequestID string `json:"request_id,omitempty"`
+	// Coordinator, when set, is the process that runs the load (a backend
+	// receiving a stream load); it is recorded instead of the manager's own
+	// Self, so that the recovery of the process that dies is what aborts
+	// the load, not a restart of the leader that began it.
+	Coordinator *Coordinator `json:"coordinator,omitempty"`
 }
 
 // Clock tells the time; tests drive it by hand.
@@ -193,7 +214,9 @@ var (
 )
 
 // NotFoundError is ErrNotFound with Doris's text.
-type NotFoundError struct{ TxnID int64 }
+type NotFoundError struct {
+	TxnID int64 `json:"txn_id"`
+}
 
 func (e *NotFoundError) Error() string { return fmt.Sprintf("transaction [%d] not found", e.TxnID) }
 func (e *NotFoundError) Unwrap() error { return ErrNotFound }
@@ -201,9 +224,9 @@ func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 // LabelExistsError: Begin found the label held by a transaction that is not
 // ABORTED.
 type LabelExistsError struct {
-	Label  string
-	TxnID  int64
-	Status Status
+	Label  string `json:"label"`
+	TxnID  int64  `json:"txn_id"`
+	Status Status `json:"status"`
 }
 
 // Error is Doris's text, which the Flink and Spark connectors parse.
@@ -214,9 +237,9 @@ func (e *LabelExistsError) Error() string {
 // TooManyTxnsError: Begin found Config.MaxRunningPerDB transactions of the
 // database running. The client should retry later.
 type TooManyTxnsError struct {
-	DBID    int64
-	Running int64
-	Limit   int
+	DBID    int64 `json:"db_id"`
+	Running int64 `json:"running"`
+	Limit   int   `json:"limit"`
 }
 
 // Error is Doris's text.
@@ -237,10 +260,10 @@ const (
 // StateError: the operation is not allowed in the transaction's status. Its
 // message is the text of the 2PC API (STREAMLOAD.md §3).
 type StateError struct {
-	TxnID  int64
-	Op     Op
-	Status Status
-	Reason string // abort reason, for ABORTED
+	TxnID  int64  `json:"txn_id"`
+	Op     Op     `json:"op"`
+	Status Status `json:"status"`
+	Reason string `json:"reason,omitempty"` // abort reason, for ABORTED
 }
 
 func (e *StateError) Error() string {
