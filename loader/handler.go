@@ -33,6 +33,10 @@ type Config struct {
 	// ErrorURL names.
 	BEHost     string
 	BEHTTPPort int
+	// PickBackend, when set, chooses the backend (host:port of its HTTP
+	// port) the FE redirects a load to, instead of BEHost:BEHTTPPort; an
+	// error fails the load.
+	PickBackend func() (string, error)
 	// ErrorLogDir holds the error logs of filtered rows (required).
 	ErrorLogDir string
 	// ErrorLogRetention is how long error logs are kept (default 3 days).
@@ -241,10 +245,18 @@ func (h *handlers) feStreamLoad(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	be := net.JoinHostPort(h.cfg.BEHost, strconv.Itoa(h.cfg.BEHTTPPort))
+	if h.cfg.PickBackend != nil {
+		var err error
+		if be, err = h.cfg.PickBackend(); err != nil {
+			feFail(w, err.Error())
+			return
+		}
+	}
 	loc := url.URL{
 		Scheme:  "http",
 		User:    url.UserPassword(user, pass),
-		Host:    net.JoinHostPort(h.cfg.BEHost, strconv.Itoa(h.cfg.BEHTTPPort)),
+		Host:    be,
 		Path:    r.URL.Path,
 		RawPath: r.URL.RawPath,
 	}

@@ -23,8 +23,10 @@ func newRegistry(cmpct *compaction.Scheduler) *prometheus.Registry {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		compaction.NewCollector(cmpct),
 	)
+	if cmpct != nil { // a frontend of a cluster compacts nothing
+		reg.MustRegister(compaction.NewCollector(cmpct))
+	}
 	return reg
 }
 

@@ -18,24 +18,27 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/strata-db/strata/be/local"
+	"github.com/strata-db/strata/be/service"
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/compaction"
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/cluster"
 	"github.com/strata-db/strata/fe/httpapi"
 	"github.com/strata-db/strata/fe/meta"
-	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/session"
 	"github.com/strata-db/strata/fe/txn"
+	"github.com/strata-db/strata/fe/txn/txnrpc"
 	"github.com/strata-db/strata/loader"
 	"github.com/strata-db/strata/mysqlproto"
-	"github.com/strata-db/strata/storage"
+	"github.com/strata-db/strata/rpc"
 	"github.com/strata-db/strata/version"
 )
 
@@ -104,7 +107,12 @@ func DefaultConfig() Config {
 	}
 }
 
-// Server is a running embedded server.
+// Server is a running embedded server: a frontend and a backend in one
+// process, over an embedded single-member etcd. They run the code of a
+// cluster's `strata fe` and `strata be`: the frontend campaigns for (and
+// wins) the leadership, its writes are fenced, the backend holds a
+// liveness lease and is a backend of the registry; they call each other
+// in process instead of over RPC.
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
@@ -113,22 +121,23 @@ type Server struct {
 	txns  *txn.Manager
 	tabs  *tabletstore.Store
 	cmpct *compaction.Scheduler
+	fe    *frontendNode
+	be    *backendNode
 	// metrics is the process's metrics registry (see newRegistry).
 	metrics *prometheus.Registry
 	// beAddr is host:port of the BE HTTP port, as clients reach it.
 	beAddr string
-	// orphans are tablets the last maintenance pass found in no table.
-	orphans map[int64]bool
-	mysql   *mysqlproto.Server
-	feHTTP  *http.Server
-	beHTTP  *http.Server
-	rpc     net.Listener
+	mysql  *mysqlproto.Server
+	feHTTP *http.Server
+	beHTTP *http.Server
+	rpc    net.Listener
+	rpcCli *rpc.Client
 	// eng runs SQL sessions and the alter jobs.
 	eng    *session.Engine
 	cancel context.CancelFunc
 	done   chan struct{}
-	// jobsDone is closed when the alter jobs' goroutine ends.
-	jobsDone chan struct{}
+	// leadDone is closed when the leadership's goroutine ends.
+	leadDone chan struct{}
 }
 
 // Start brings every component up and returns once all listeners accept.
@@ -167,7 +176,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if lnBE, err = listen(cfg.Bind, cfg.BEHTTPPort); err != nil {
 		return nil, err
 	}
-	// The RPC port is reserved for the backend service of cluster mode.
+	// The RPC port is the backend's address in the registry; the embedded
+	// server's own calls do not go through it.
 	if s.rpc, err = listen(cfg.Bind, cfg.BERPCPort); err != nil {
 		return nil, err
 	}
@@ -181,74 +191,102 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("starting embedded etcd: %w", err)
 	}
 	log.Debug("etcd started", "took", time.Since(etcdStart))
-	store := meta.NewStore(s.etcd.Client())
-	s.cat, err = catalog.Open(ctx, store, catalog.Options{Logger: log})
+	host := advertised(cfg.Bind, "")
+	s.beAddr = net.JoinHostPort(host, strconv.Itoa(cfg.BEHTTPPort))
+
+	// The backend's storage, then the frontend's metadata over the fenced
+	// store, whose publisher reaches the backend in process.
+	s.tabs, s.cmpct, err = openBackendStorage(filepath.Join(cfg.DataDir, "be"), StorageConfig{
+		PageCacheBytes: cfg.PageCacheBytes, MaxTabletVersionNum: cfg.MaxTabletVersionNum,
+		TabletRowsetStaleSweepTime: cfg.TabletRowsetStaleSweepTime, CompactionWorkers: cfg.CompactionWorkers,
+		BaseCompactionWriteMBPerSec: cfg.BaseCompactionWriteMBPerSec,
+	}, log)
 	if err != nil {
+		return nil, err
+	}
+	s.metrics = newRegistry(s.cmpct)
+	s.rpcCli = rpc.NewClient()
+	svc := &service.Service{Store: s.tabs, Log: log}
+	view := &clusterView{rpc: s.rpcCli, self: svc}
+	name := "embedded"
+	fe := &frontendNode{log: log, name: name, info: cluster.Frontend{Name: name, Host: host, HTTPPort: cfg.HTTPPort,
+		QueryPort: cfg.QueryPort, RPCPort: cfg.BERPCPort, StartTime: time.Now().UnixMilli(), Version: version.Version}}
+	s.fe = fe
+	tcfg := TxnConfig{StreamLoadTimeout: cfg.StreamLoadTimeout, PrecommitTimeout: cfg.PrecommitTimeout,
+		LabelKeep: cfg.LabelKeep, MaxRunningTxnsPerDB: cfg.MaxRunningTxnsPerDB}
+	if err := openFrontendMeta(ctx, fe, meta.NewFencedStore(s.etcd.Client()), tcfg, uuid.NewString(),
+		newPublisher(view, local.Publisher{S: s.tabs}, log)); err != nil {
 		return nil, fmt.Errorf("opening catalog: %w", err)
 	}
-	s.tabs, err = tabletstore.OpenWithOptions(filepath.Join(cfg.DataDir, "be"), tabletstore.Options{
-		Logger: log, MaxVersions: cfg.MaxTabletVersionNum, StaleSweepTime: cfg.TabletRowsetStaleSweepTime,
-	})
+	s.cat, s.txns = fe.cat, fe.txns
+	view.reg, view.cat = fe.reg, fe.cat
+	fe.view = view
+	// Tablets written before the backend tracked versions take their
+	// partition's visible version (a single backend holds every one),
+	// before recovery publishes anything.
+	if err := s.tabs.AdoptVersions(visibleVersions(fe.cat)); err != nil {
+		return nil, fmt.Errorf("adopting tablet versions: %w", err)
+	}
+
+	txns := &txnrpc.Router{Local: fe.txns, Leading: fe.Leading}
+	backend := &sink.Sink{Catalog: fe.cat, Txns: txns, Tablets: local.Writers{S: s.tabs}}
+	eng := &session.Engine{Catalog: fe.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Txns: fe.txns, Logger: log,
+		TabletStats: s.tabletStats, Cluster: fe.reg, FrontendName: name, LeaderName: fe.leaderName}
+	s.eng = eng
+	fe.eng = eng
+	s.tabs.SetCompactionHold(eng.Converting)
+
+	// The leadership, at once: a single frontend wins its election as
+	// soon as it campaigns. The leader's work starts with transaction
+	// recovery, before any listener serves.
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	led := make(chan struct{})
+	var ledOnce sync.Once
+	el := meta.NewElector(fe.store, fe.leaderValue(), DefaultLeaseTTL, log)
+	alterBE := session.AlterBackend{Writers: local.Writers{S: s.tabs}, Rebuild: func(tablet, txn, v int64, _ sink.Placement) error {
+		return s.tabs.PublishRebuild(tablet, txn, v)
+	}}
+	s.leadDone = make(chan struct{})
+	go func() {
+		defer close(s.leadDone)
+		_ = el.Run(runCtx, func(lctx context.Context) {
+			ledOnce.Do(func() { close(led) })
+			fe.lead(lctx, alterBE, func(ctx context.Context) {
+				<-ctx.Done()
+			})
+		})
+	}()
+	select {
+	case <-led:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(30 * time.Second):
+		return nil, errors.New("the embedded frontend did not win its election")
+	}
+	id, err := s.embeddedBackend(ctx, host)
 	if err != nil {
-		return nil, fmt.Errorf("opening tablets: %w", err)
+		return nil, err
 	}
-	if cfg.PageCacheBytes > 0 {
-		s.tabs.SetPageCache(storage.NewPageCache(cfg.PageCacheBytes))
-	}
-	s.cmpct = compaction.NewScheduler(s.tabs, compaction.Config{Logger: log, Workers: cfg.CompactionWorkers,
-		BaseWriteBytesPerSec: int64(cfg.BaseCompactionWriteMBPerSec) << 20})
-	s.cmpct.Start()
-	s.metrics = newRegistry(s.cmpct)
-	s.txns = txn.NewManager(store, s.cat, txn.Config{
-		Self:             txn.Coordinator{Node: "embedded", Incarnation: uuid.NewString()},
-		Publisher:        local.Publisher{S: s.tabs},
-		Logger:           log,
-		DefaultTimeout:   cfg.StreamLoadTimeout,
-		PrecommitTimeout: cfg.PrecommitTimeout,
-		LabelKeep:        cfg.LabelKeep,
-		MaxRunningPerDB:  cfg.MaxRunningTxnsPerDB,
-	})
-	rep, err := s.txns.Recover(ctx)
-	if err != nil {
-		log.Warn("transaction recovery incomplete", "err", err)
-	}
-	if len(rep.Published)+len(rep.Aborted)+len(rep.Pending) > 0 {
-		log.Info("recovered load transactions", "published", rep.Published, "aborted", rep.Aborted, "still_pending", rep.Pending)
+	view.selfID = id
+	be := &backendNode{id: id, dir: filepath.Join(cfg.DataDir, "be"), log: log, host: host, http: cfg.BEHTTPPort, rpcPt: cfg.BERPCPort,
+		tabs: s.tabs, cmpct: s.cmpct, svc: svc, store: fe.store, cat: fe.cat, reg: fe.reg, view: view, reader: fe.txns}
+	s.be = be
+	if err := be.register(ctx, DefaultLeaseTTL); err != nil {
+		return nil, err
 	}
 	// Pending rowsets whose transaction is gone or aborted are garbage.
-	if err := s.cleanupPending(ctx); err != nil {
+	if err := be.cleanupPending(ctx, nil); err != nil {
 		log.Warn("cleaning pending rowsets", "err", err)
 	}
 
-	host := cfg.Bind
-	if host == "" || host == "0.0.0.0" {
-		host = "127.0.0.1"
-	}
-	s.beAddr = net.JoinHostPort(host, strconv.Itoa(cfg.BEHTTPPort))
-	backend := &sink.Sink{Catalog: s.cat, Txns: s.txns, Tablets: local.Writers{S: s.tabs}}
-	eng := &session.Engine{Catalog: s.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Txns: s.txns, Logger: log,
-		TabletStats: s.tabletStats}
-	s.eng = eng
+	be.sink = backend
 
 	s.mysql = mysqlproto.NewServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log})
-	lcfg := loader.Config{
-		BEHost:      host,
-		BEHTTPPort:  cfg.BEHTTPPort,
-		ErrorLogDir: filepath.Join(cfg.DataDir, "be", "error_log"),
-		Logger:      log,
-
-		DefaultTimeout: cfg.StreamLoadTimeout,
-		TwoPhaseCommit: loader.NewTwoPhaseHandler(backend, log),
-		CompileWhere: func(cols []catalog.Column, where string) (loader.RowFilter, error) {
-			f, err := planner.CompileRowFilter(cols, where)
-			if err != nil {
-				return nil, err // not a typed nil in the interface
-			}
-			return f, nil
-		},
-	}
+	lcfg := be.loaderConfig(cfg.StreamLoadTimeout)
+	lcfg.ErrorLogDir = filepath.Join(cfg.DataDir, "be", "error_log")
 	api := httpapi.New(httpapi.Config{
-		Catalog: s.cat, Txns: s.txns, Sessions: eng, Authenticate: backend.Authenticate,
+		Catalog: fe.cat, Txns: fe.txns, Sessions: eng, Authenticate: backend.Authenticate,
 		BackendHost: host, BackendHTTPPort: cfg.BEHTTPPort, Logger: log,
 	})
 	metrics := metricsHandler(s.metrics, log)
@@ -261,19 +299,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.feHTTP = &http.Server{Handler: feHandler, ReadHeaderTimeout: 60 * time.Second}
-	s.beHTTP = &http.Server{Handler: s.beRoutes(beHandler), ReadHeaderTimeout: 60 * time.Second}
+	s.beHTTP = &http.Server{Handler: be.beRoutes(beHandler, nil), ReadHeaderTimeout: 60 * time.Second}
 
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
 	go func() {
 		defer close(s.done)
 		s.maintain(runCtx)
-	}()
-	s.tabs.SetCompactionHold(eng.Converting)
-	s.jobsDone = make(chan struct{})
-	go func() {
-		defer close(s.jobsDone)
-		eng.RunAlterJobs(runCtx, session.AlterBackend{Writers: local.Writers{S: s.tabs}, Rebuild: s.tabs.PublishRebuild})
 	}()
 	go s.serve("mysql", func() error { return s.mysql.Serve(lnQuery) })
 	go s.serve("fe http", func() error { return s.feHTTP.Serve(lnFE) })
@@ -282,14 +312,41 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	return s, nil
 }
 
-// beRoutes adds the routes only the BE HTTP port serves to the loader's
-// BE handler: Doris's compaction endpoints.
-func (s *Server) beRoutes(loader http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/compaction/show", compaction.ShowHandler(s.cmpct, s.inCatalog))
-	mux.Handle("GET /api/compaction_score", compaction.ScoreHandler(s.cmpct))
-	mux.Handle("/", loader)
-	return mux
+// embeddedBackend returns the id of the backend in this process, adding it
+// to the registry at the first start. Its id is kept in the backend's data
+// directory, and the registry follows a change of the RPC port.
+func (s *Server) embeddedBackend(ctx context.Context, host string) (int64, error) {
+	dir := filepath.Join(s.cfg.DataDir, "be")
+	id, ok, err := readIdentity(dir)
+	if err != nil {
+		return 0, err
+	}
+	if ok {
+		if b, found := s.fe.reg.Backend(id.BackendID); found && (b.Host != host || b.Port != s.cfg.BERPCPort) {
+			if err := s.fe.reg.SetAddr(ctx, id.BackendID, host, s.cfg.BERPCPort); err != nil {
+				return 0, err
+			}
+		}
+		if _, found := s.fe.reg.Backend(id.BackendID); found {
+			return id.BackendID, nil
+		}
+	}
+	bid, err := s.fe.reg.AddBackend(ctx, host, s.cfg.BERPCPort)
+	if errors.Is(err, cluster.ErrBackendExists) {
+		b, _ := s.fe.reg.BackendByAddr(host, s.cfg.BERPCPort)
+		bid, err = b.ID, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("adding the embedded backend: %w", err)
+	}
+	cid, err := clusterID(ctx, s.etcd.Client())
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	return bid, writeIdentity(dir, identity{ClusterID: cid, BackendID: bid})
 }
 
 func listen(host string, port int) (net.Listener, error) {
@@ -307,8 +364,8 @@ func (s *Server) serve(name string, fn func() error) {
 	}
 }
 
-// acceptRPC closes connections to the reserved RPC port until the backend
-// service of cluster mode serves it.
+// acceptRPC closes connections to the RPC port: the embedded server's
+// frontend and backend call each other in process.
 func (s *Server) acceptRPC() {
 	for {
 		c, err := s.rpc.Accept()
@@ -323,9 +380,9 @@ func (s *Server) acceptRPC() {
 // label expiry and publishes to retry.
 const maintainInterval = 10 * time.Second
 
-// maintain runs transaction recovery periodically until ctx ends: it
-// retries publishes that failed, aborts loads past their timeout and
-// expires old labels, then drops the rowsets of aborted transactions.
+// maintain drops, periodically until ctx ends, the rowsets of aborted
+// transactions and the tablets of dropped tables. (The leader's work
+// retries publishes, aborts loads past their timeout and expires labels.)
 func (s *Server) maintain(ctx context.Context) {
 	t := time.NewTicker(maintainInterval)
 	defer t.Stop()
@@ -335,154 +392,67 @@ func (s *Server) maintain(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if _, err := s.txns.Recover(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("transaction maintenance", "err", err)
-		}
-		if err := s.cleanupPending(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("cleaning pending rowsets", "err", err)
-		}
-		s.dropOrphanTablets()
+		s.be.maintainBackend(ctx, s.eng.RunningJobTxns)
 	}
 }
 
-// dropOrphanTablets deletes the tablets that no table of the catalog holds
-// any more (their table was dropped). The store is listed before the
-// catalog snapshot is taken, so a tablet created meanwhile is in the
-// snapshot; and a tablet must be missing on two passes in a row before it
-// goes. Only the maintenance goroutine calls it.
-func (s *Server) dropOrphanTablets() {
-	held := s.tabs.Tablets()
-	live := map[int64]bool{}
-	s.catalogTablets(func(id int64) bool {
-		live[id] = true
-		return true
-	})
-	next := map[int64]bool{}
-	for _, id := range held {
-		switch {
-		case live[id]:
-		case !s.orphans[id]:
-			next[id] = true
-		default:
-			switch err := s.tabs.DropTablet(id); {
-			case errors.Is(err, tabletstore.ErrTabletBusy):
-				next[id] = true
-			case err != nil:
-				s.log.Warn("dropping the tablet of a dropped table", "tablet", id, "err", err)
-			default:
-				s.log.Info("dropped the tablet of a dropped table", "tablet", id)
-			}
+// dropOrphanTablets deletes the tablets no table of the catalog holds any
+// more; see backendNode.dropOrphanTablets.
+func (s *Server) dropOrphanTablets() { s.be.dropOrphanTablets() }
+
+// tabletStats sums what the tablet store holds of each tablet, and links
+// its compaction status on the BE HTTP port.
+func (s *Server) tabletStats(tablets map[int64][]int64) map[int64][]session.TabletStats {
+	out := make(map[int64][]session.TabletStats, len(tablets))
+	for id := range tablets {
+		st := session.TabletStats{
+			Backend:          s.be.id,
+			CompactionStatus: fmt.Sprintf("http://%s/api/compaction/show?tablet_id=%d", s.beAddr, id),
 		}
+		st.Version, _ = s.tabs.TabletVersion(id)
+		for _, rs := range s.tabs.Rowsets(id) {
+			st.Rowsets++
+			st.Rows += rs.NumRows
+			st.DataSize += rs.DataSize
+			st.Version = max(st.Version, rs.EndVersion)
+		}
+		out[id] = []session.TabletStats{st}
 	}
-	s.orphans = next
+	return out
 }
 
-// catalogTablets calls fn with every tablet of every index of every table
-// in the current catalog snapshot, until fn returns false.
-func (s *Server) catalogTablets(fn func(tabletID int64) bool) {
-	snap := s.cat.Snapshot()
-	for _, db := range snap.Databases() {
-		tables, err := snap.Tables(db.Name)
-		if err != nil {
-			continue
-		}
-		for _, t := range tables {
-			stop := false
-			t.ForEachTablet(func(id int64) {
-				stop = stop || !fn(id)
-			})
-			if stop {
-				return
-			}
-		}
-	}
-}
-
-// inCatalog reports whether a table of the catalog holds a tablet.
-func (s *Server) inCatalog(tabletID int64) bool {
-	found := false
-	s.catalogTablets(func(id int64) bool {
-		found = id == tabletID
-		return !found
-	})
-	return found
-}
-
-// cleanupPending aborts the pending rowsets of transactions that will never
-// commit: unknown, expired or aborted ones.
-func (s *Server) cleanupPending(ctx context.Context) error {
-	var errs []error
-	var jobs map[int64]bool // ids alter jobs write converted rows under
-	if s.eng != nil {
-		jobs = s.eng.RunningJobTxns()
-	}
-	for _, id := range s.tabs.PendingTxns() {
-		if jobs[id] {
-			continue
-		}
-		t, err := s.txns.Get(ctx, id)
-		var nf *txn.NotFoundError
-		switch {
-		case errors.As(err, &nf):
-		case err != nil:
-			errs = append(errs, err)
-			continue
-		case t.Status == txn.StatusAborted:
-		default:
-			continue
-		}
-		if err := s.tabs.AbortTxn(id); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// tabletStats sums what the tablet store holds of a tablet, and links its
-// compaction status on the BE HTTP port.
-func (s *Server) tabletStats(tabletID int64) session.TabletStats {
-	st := session.TabletStats{
-		CompactionStatus: fmt.Sprintf("http://%s/api/compaction/show?tablet_id=%d", s.beAddr, tabletID),
-	}
-	for _, rs := range s.tabs.Rowsets(tabletID) {
-		st.Rowsets++
-		st.Rows += rs.NumRows
-		st.DataSize += rs.DataSize
-	}
-	return st
-}
-
-// Close stops the server: listeners, then storage, then etcd.
+// Close stops the server: listeners, the leadership, then storage, then
+// etcd.
 func (s *Server) Close() error {
 	var errs []error
 	if s.mysql != nil {
 		errs = append(errs, s.mysql.Close())
 	}
-	shutdown := func(h *http.Server) {
-		if h == nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := h.Shutdown(ctx); err != nil {
-			// Long stream loads may still be sending; cut them.
-			errs = append(errs, h.Close())
-		}
-	}
-	shutdown(s.feHTTP)
-	shutdown(s.beHTTP)
+	shutdownHTTP(s.feHTTP, &errs)
+	shutdownHTTP(s.beHTTP, &errs)
 	if s.rpc != nil {
 		s.rpc.Close()
 	}
 	if s.cancel != nil {
 		s.cancel()
 		<-s.done
-		if s.jobsDone != nil {
-			<-s.jobsDone
+		if s.leadDone != nil {
+			<-s.leadDone
 		}
 	}
-	if s.cat != nil {
-		s.cat.Close()
+	if s.be != nil && s.be.alive != nil {
+		s.be.alive.Close()
+	}
+	if s.rpcCli != nil {
+		s.rpcCli.Close()
+	}
+	if s.fe != nil {
+		if s.fe.cat != nil {
+			s.fe.cat.Close()
+		}
+		if s.fe.reg != nil {
+			s.fe.reg.Close()
+		}
 	}
 	if s.cmpct != nil {
 		errs = append(errs, s.cmpct.Close())
@@ -494,4 +464,23 @@ func (s *Server) Close() error {
 		s.etcd.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// visibleVersions maps every tablet of the catalog to its partition's
+// visible version.
+func visibleVersions(cat *catalog.Catalog) map[int64]int64 {
+	out := map[int64]int64{}
+	for _, t := range allTables(cat) {
+		for _, p := range t.Partitions {
+			for _, id := range p.Tablets {
+				out[id] = p.VisibleVersion
+			}
+			for _, ids := range p.IndexTablets {
+				for _, id := range ids {
+					out[id] = p.VisibleVersion
+				}
+			}
+		}
+	}
+	return out
 }

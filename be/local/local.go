@@ -61,7 +61,7 @@ func (r Reader) read(acquire func(tabletID, version int64) (*tabletstore.Snapsho
 // Writers opens delta writers for the sink.
 type Writers struct{ S *tabletstore.Store }
 
-func (t Writers) OpenWriter(tabletID, txnID int64, schema sink.TabletSchema) (sink.TabletWriter, error) {
+func (t Writers) OpenWriter(tabletID, txnID int64, schema sink.TabletSchema, _ sink.Placement) (sink.TabletWriter, error) {
 	ts := storeSchema(schema)
 	if p := schema.Partial; p != nil {
 		ts.Partial = &tabletstore.Partial{Columns: p.Columns, NewKeyError: p.NewKeyError, Unfillable: p.Unfillable}
@@ -84,7 +84,7 @@ func ModelOf(schema sink.TabletSchema) tabletstore.Model {
 func (t Writers) AbortTxn(txnID int64) error { return t.S.AbortTxn(txnID) }
 
 // AddDelete records a DELETE's condition in a tablet.
-func (t Writers) AddDelete(tabletID, txnID int64, schema sink.TabletSchema, pred storage.DeletePredicate) error {
+func (t Writers) AddDelete(tabletID, txnID int64, schema sink.TabletSchema, pred storage.DeletePredicate, _ sink.Placement) error {
 	return t.S.AddDelete(tabletID, txnID, storeSchema(schema), pred)
 }
 

@@ -55,13 +55,16 @@ type TabletSchema struct {
 	Defaults []*exec.Literal
 	// Partial: the load updates some columns of existing rows.
 	Partial *loader.PartialUpdate
+	// Source is the table (or index, as a table) the schema was derived
+	// from: what a tablet writer on another backend derives it from again.
+	Source *catalog.Table
 }
 
 // SchemaOf returns what tablet writers of t need to know.
 func SchemaOf(t *catalog.Table) TabletSchema {
 	schema := TabletSchema{
 		SchemaVersion: t.Schema.Version, NumKeys: t.Schema.NumKeys(),
-		KeysType: t.KeysType, MergeOnWrite: t.MergeOnWrite(),
+		KeysType: t.KeysType, MergeOnWrite: t.MergeOnWrite(), Source: t,
 	}
 	schema.SeqCol, _ = t.SequenceColumn()
 	schema.DeleteSignCol, _ = t.DeleteSignColumn()
@@ -104,11 +107,28 @@ type TabletWriter interface {
 
 // Tablets is the backend the sink writes into.
 type Tablets interface {
-	OpenWriter(tabletID, txnID int64, schema TabletSchema) (TabletWriter, error)
+	// OpenWriter starts writing a transaction's rows into a tablet, whose
+	// replicas are where at says.
+	OpenWriter(tabletID, txnID int64, schema TabletSchema, at Placement) (TabletWriter, error)
 	// AddDelete records a DELETE's condition in a tablet under txnID.
-	AddDelete(tabletID, txnID int64, schema TabletSchema, pred storage.DeletePredicate) error
+	AddDelete(tabletID, txnID int64, schema TabletSchema, pred storage.DeletePredicate, at Placement) error
 	// AbortTxn discards every pending rowset of a transaction.
 	AbortTxn(txnID int64) error
+}
+
+// Placement is where a tablet's replicas are: the backends holding its
+// bucket (none: the only backend holds every tablet), and the partition,
+// whose visible version tells a replica that missed loads.
+type Placement struct {
+	DBID, TableID, PartitionID int64
+	Bucket                     int
+	Backends                   []int64
+}
+
+// PlacementOf is where bucket b of partition pi of t is.
+func PlacementOf(t *catalog.Table, pi, b int) Placement {
+	p := &t.Partitions[pi]
+	return Placement{DBID: t.DBID, TableID: t.ID, PartitionID: p.ID, Bucket: b, Backends: p.BucketBackends(b)}
 }
 
 // TxnService is the load transaction service the sink runs its loads
@@ -136,6 +156,10 @@ type Sink struct {
 	Catalog *catalog.Catalog
 	Txns    TxnService
 	Tablets Tablets
+	// Coordinator, when set, is recorded in the loads' transactions as the
+	// process running them (a backend of a cluster; see
+	// txn.BeginRequest.Coordinator).
+	Coordinator *txn.Coordinator
 	// Authenticator checks HTTP Basic credentials; nil admits root with an
 	// empty password only.
 	Authenticator func(user, password, host string) error
@@ -175,7 +199,7 @@ func (s *Sink) Begin(ctx context.Context, req loader.BeginRequest) (loader.Load,
 	}
 	tx, err := s.Txns.Begin(ctx, txn.BeginRequest{
 		DBID: db.ID, DBName: db.Name, Label: req.Label, TableIDs: []int64{t.ID},
-		Timeout: req.Timeout, TwoPhaseCommit: req.TwoPhaseCommit, Source: source,
+		Timeout: req.Timeout, TwoPhaseCommit: req.TwoPhaseCommit, Source: source, Coordinator: s.Coordinator,
 	})
 	if err != nil {
 		var le *txn.LabelExistsError
@@ -196,7 +220,7 @@ func (s *Sink) Begin(ctx context.Context, req loader.BeginRequest) (loader.Load,
 	}
 	l := &load{
 		s: s, txn: tx, table: t, router: router, schema: SchemaOf(t),
-		writers: map[int64]TabletWriter{}, touched: map[int]bool{},
+		writers: map[int64]TabletWriter{}, touched: map[int]bool{}, written: map[int64][]int64{},
 	}
 	for i := range t.Indexes {
 		p, err := NewIndexProjection(t, &t.Indexes[i])
@@ -222,9 +246,11 @@ type load struct {
 	// with the base in the same transaction.
 	indexes []*IndexProjection
 
-	mu        sync.Mutex // protects the fields below
-	writers   map[int64]TabletWriter
-	touched   map[int]bool // partition indexes written to
+	mu      sync.Mutex // protects the fields below
+	writers map[int64]TabletWriter
+	touched map[int]bool // partition indexes written to
+	// written are the tablets written (base and index), by partition id.
+	written   map[int64][]int64
 	finished  bool
 	committed bool // committed or precommitted: Abort must leave the data
 
@@ -250,13 +276,14 @@ func (l *load) Delete(ctx context.Context, pred storage.DeletePredicate, partiti
 		if len(partitions) > 0 && !slices.ContainsFunc(partitions, func(n string) bool { return strings.EqualFold(n, p.Name) }) {
 			continue
 		}
-		for _, id := range p.Tablets {
+		for b, id := range p.Tablets {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := l.s.Tablets.AddDelete(id, l.txn.ID, l.schema, pred); err != nil {
+			if err := l.s.Tablets.AddDelete(id, l.txn.ID, l.schema, pred, PlacementOf(l.table, pi, b)); err != nil {
 				return fmt.Errorf("tablet %d: %w", id, err)
 			}
+			l.written[p.ID] = append(l.written[p.ID], id)
 		}
 		// Every index holds the condition's columns (the DELETE was
 		// checked against them; one added since is checked here): it
@@ -265,10 +292,11 @@ func (l *load) Delete(ctx context.Context, pred storage.DeletePredicate, partiti
 			if err := CheckDelete(ix.Index, pred); err != nil {
 				return err
 			}
-			for _, id := range p.IndexTablets[ix.Index.ID] {
-				if err := l.s.Tablets.AddDelete(id, l.txn.ID, ix.Schema, pred); err != nil {
+			for b, id := range p.IndexTablets[ix.Index.ID] {
+				if err := l.s.Tablets.AddDelete(id, l.txn.ID, ix.Schema, pred, PlacementOf(l.table, pi, b)); err != nil {
 					return fmt.Errorf("tablet %d of index %s: %w", id, ix.Index.Name, err)
 				}
+				l.written[p.ID] = append(l.written[p.ID], id)
 			}
 		}
 		l.touched[pi] = true
@@ -363,7 +391,8 @@ func (l *load) Write(ctx context.Context, cols []arrow.Array) error {
 // and to the same bucket of every index.
 func (l *load) writeTablet(pi, bucket int, cols []arrow.Array) error {
 	p := &l.table.Partitions[pi]
-	if err := l.writeTo(p.Tablets[bucket], l.schema, cols); err != nil {
+	at := PlacementOf(l.table, pi, bucket)
+	if err := l.writeTo(p.Tablets[bucket], l.schema, cols, at); err != nil {
 		return err
 	}
 	for _, ix := range l.indexes {
@@ -371,7 +400,7 @@ func (l *load) writeTablet(pi, bucket int, cols []arrow.Array) error {
 		if err != nil {
 			return err
 		}
-		err = l.writeTo(p.IndexTablets[ix.Index.ID][bucket], ix.Schema, out)
+		err = l.writeTo(p.IndexTablets[ix.Index.ID][bucket], ix.Schema, out, at)
 		for _, a := range out {
 			a.Release()
 		}
@@ -383,15 +412,16 @@ func (l *load) writeTablet(pi, bucket int, cols []arrow.Array) error {
 	return nil
 }
 
-func (l *load) writeTo(tabletID int64, schema TabletSchema, cols []arrow.Array) error {
+func (l *load) writeTo(tabletID int64, schema TabletSchema, cols []arrow.Array, at Placement) error {
 	w, ok := l.writers[tabletID]
 	if !ok {
 		var err error
-		w, err = l.s.Tablets.OpenWriter(tabletID, l.txn.ID, schema)
+		w, err = l.s.Tablets.OpenWriter(tabletID, l.txn.ID, schema, at)
 		if err != nil {
 			return fmt.Errorf("opening tablet %d: %w", tabletID, err)
 		}
 		l.writers[tabletID] = w
+		l.written[at.PartitionID] = append(l.written[at.PartitionID], tabletID)
 	}
 	return w.Write(cols)
 }
@@ -429,7 +459,10 @@ func (l *load) Commit(ctx context.Context) (publishTimeout bool, err error) {
 	}
 	parts := make([]txn.PartitionRef, 0, len(l.touched))
 	for pi := range l.touched {
-		parts = append(parts, txn.PartitionRef{TableID: l.table.ID, PartitionID: l.table.Partitions[pi].ID})
+		id := l.table.Partitions[pi].ID
+		tablets := slices.Clone(l.written[id])
+		slices.Sort(tablets)
+		parts = append(parts, txn.PartitionRef{TableID: l.table.ID, PartitionID: id, Tablets: slices.Compact(tablets)})
 	}
 	l.finished = true
 	if l.txn.TwoPhaseCommit {

@@ -1,6 +1,8 @@
 // Command strata is the single Strata binary.
 //
 //	strata server    FE + BE + an embedded single-member etcd in one process
+//	strata fe        a frontend of a cluster, sharing an external etcd
+//	strata be        a backend of a cluster, joining through a frontend
 //	strata version   print the version and exit
 //
 // Every listener binds to 127.0.0.1 unless --bind says otherwise. SIGINT and
@@ -43,6 +45,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "server":
 		return runServer(args[1:], stderr)
+	case "fe":
+		return runFrontend(args[1:], stderr)
+	case "be":
+		return runBackend(args[1:], stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -57,9 +63,11 @@ func usage(w io.Writer) {
 
 commands:
   server    run FE, BE and an embedded etcd in one process
+  fe        run a frontend of a cluster (--etcd URLS)
+  be        run a backend of a cluster (--fe HOST:PORT)
   version   print the version
 
-run "strata server -h" for the server's flags.
+run "strata <command> -h" for a command's flags.
 `)
 }
 

@@ -494,3 +494,31 @@ func joinHostPort(host string, port int) string {
 	}
 	return host + ":" + strconv.Itoa(port)
 }
+
+// SetAddr moves backend id to host:port (the embedded server's backend,
+// after its RPC port changed).
+func (r *Registry) SetAddr(ctx context.Context, id int64, host string, port int) error {
+	for {
+		var cur Backend
+		mod, _, err := r.store.Get(ctx, backendKey(id), &cur)
+		if err != nil {
+			return err
+		}
+		if mod == 0 {
+			return fmt.Errorf("%w: id %d", ErrBackendNotFound, id)
+		}
+		old := addrKey(cur.Host, cur.Port)
+		cur.Host, cur.Port = host, port
+		rev, ok, err := r.store.Txn().IfModRev(backendKey(id), mod).IfModRev(addrKey(host, port), 0).
+			Delete(old).Put(addrKey(host, port), id).Put(backendKey(id), cur).Commit(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return r.WaitRevision(ctx, rev)
+		}
+		if _, taken := r.BackendByAddr(host, port); taken {
+			return fmt.Errorf("%w: %s", ErrBackendExists, joinHostPort(host, port))
+		}
+	}
+}

@@ -48,6 +48,9 @@ type Config struct {
 	// Authenticate checks HTTP Basic credentials; host is the client's IP.
 	// The error text is what the client sees.
 	Authenticate func(user, password, host string) error
+	// Backends, when set, lists the cluster's backends for GET
+	// /api/backends; otherwise it lists BackendHost:BackendHTTPPort.
+	Backends func() []Backend
 	// BackendHost and BackendHTTPPort are the backend GET /api/backends
 	// lists: the BE HTTP port of this process in the embedded server.
 	BackendHost     string
@@ -254,8 +257,25 @@ type backendRow struct {
 
 // backends serves GET /api/backends. The embedded server has one backend,
 // which is alive whenever this answers, so is_alive filters nothing.
-func (a *API) backends(w http.ResponseWriter, _ *http.Request, _ string) {
+func (a *API) backends(w http.ResponseWriter, r *http.Request, _ string) {
+	rows := []backendRow{{IP: a.cfg.BackendHost, HTTPPort: a.cfg.BackendHTTPPort, IsAlive: true}}
+	if a.cfg.Backends != nil {
+		rows = rows[:0]
+		onlyAlive := strings.EqualFold(r.URL.Query().Get("is_alive"), "true")
+		for _, b := range a.cfg.Backends() {
+			if b.IsAlive || !onlyAlive {
+				rows = append(rows, backendRow{IP: b.Host, HTTPPort: b.HTTPPort, IsAlive: b.IsAlive})
+			}
+		}
+	}
 	replyOK(w, struct {
 		Backends []backendRow `json:"backends"`
-	}{[]backendRow{{IP: a.cfg.BackendHost, HTTPPort: a.cfg.BackendHTTPPort, IsAlive: true}}})
+	}{rows})
+}
+
+// Backend is one backend GET /api/backends lists.
+type Backend struct {
+	Host     string
+	HTTPPort int
+	IsAlive  bool
 }

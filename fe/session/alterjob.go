@@ -19,7 +19,6 @@ import (
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/partition"
-	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/sql"
 )
 
@@ -50,7 +49,7 @@ type AlterBackend struct {
 	Writers sink.Tablets
 	// Rebuild publishes a tablet's converted rows (see
 	// tabletstore.Store.PublishRebuild).
-	Rebuild func(tabletID, txnID, version int64) error
+	Rebuild func(tabletID, txnID, version int64, at sink.Placement) error
 }
 
 // alterPoll is how often running jobs are looked at.
@@ -290,7 +289,7 @@ func (e *Engine) convertPartition(ctx context.Context, be AlterBackend, ref jobR
 	// a smaller sequence value, so the index must hold it too.
 	vars := map[string]string{"use_rollup": "false", "skip_delete_sign": "true"}
 	sess := &Session{eng: e, user: "root", host: "localhost", vars: vars, userVars: map[string]any{}, start: time.Now()}
-	pl := planner.New(sess, catalogView{snap}, e.Tablets)
+	pl := e.newPlanner(sess, snap)
 	plan, err := pl.PlanSelect(stmt.(*sql.SelectStmt), nil)
 	if err != nil {
 		return err
@@ -314,6 +313,9 @@ func (e *Engine) convertPartition(ctx context.Context, be AlterBackend, ref jobR
 		}
 	}()
 	tablets := p.IndexTablets[ix.ID]
+	at := func(b int) sink.Placement {
+		return sink.Placement{DBID: t.DBID, TableID: t.ID, PartitionID: p.ID, Bucket: b, Backends: p.BucketBackends(b)}
+	}
 	// No compaction may merge versions on both sides of the one read:
 	// the tablets are held from before the read until their rebuild.
 	e.convertingMu.Lock()
@@ -350,7 +352,7 @@ func (e *Engine) convertPartition(ctx context.Context, be AlterBackend, ref jobR
 		if err != nil {
 			return err
 		}
-		err = e.writeConverted(ctx, be, ref, proj, router, tablets, writers, cols, &part, &bucket)
+		err = e.writeConverted(ctx, be, ref, proj, router, tablets, at, writers, cols, &part, &bucket)
 		releaseArrays(cols)
 		if err != nil {
 			return err
@@ -370,8 +372,8 @@ func (e *Engine) convertPartition(ctx context.Context, be AlterBackend, ref jobR
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for _, id := range tablets {
-		if err := be.Rebuild(id, ref.job.Watershed, version); err != nil {
+	for b, id := range tablets {
+		if err := be.Rebuild(id, ref.job.Watershed, version, at(b)); err != nil {
 			return err
 		}
 	}
@@ -381,7 +383,7 @@ func (e *Engine) convertPartition(ctx context.Context, be AlterBackend, ref jobR
 // writeConverted routes base rows to their buckets and writes their index
 // rows.
 func (e *Engine) writeConverted(ctx context.Context, be AlterBackend, ref jobRef, proj *sink.IndexProjection, router *partition.Router, tablets []int64,
-	writers map[int64]sink.TabletWriter, cols []arrow.Array, part, bucket *[]int32) error {
+	at func(bucket int) sink.Placement, writers map[int64]sink.TabletWriter, cols []arrow.Array, part, bucket *[]int32) error {
 	n := cols[0].Len()
 	if cap(*part) < n {
 		*part, *bucket = make([]int32, n), make([]int32, n)
@@ -409,7 +411,7 @@ func (e *Engine) writeConverted(ctx context.Context, be AlterBackend, ref jobRef
 		id := tablets[bk]
 		w, ok := writers[id]
 		if !ok {
-			if w, err = be.Writers.OpenWriter(id, ref.job.Watershed, proj.Schema); err != nil {
+			if w, err = be.Writers.OpenWriter(id, ref.job.Watershed, proj.Schema, at(int(bk))); err != nil {
 				releaseArrays(out)
 				return fmt.Errorf("opening tablet %d: %w", id, err)
 			}

@@ -117,9 +117,6 @@ func tableFromDDL(st *sql.CreateTableStmt) (*catalog.Table, error) {
 		if err != nil || r < 1 {
 			return nil, ddlError("Invalid replication_num '%s': it must be a positive integer", n)
 		}
-		if r > 1 {
-			return nil, ddlError("Failed to find enough backend, please check the replication num,replication tag and storage medium and avail capacity of backends.\nCreate failed replications:\nreplication tag: {\"location\" : \"default\"}, replication num: %d, storage medium: HDD", r)
-		}
 	}
 	return t, nil
 }

@@ -92,7 +92,7 @@ func TestCreateTableErrors(t *testing.T) {
 		{"CREATE TABLE t (k INT, v INT) PARTITION BY RANGE(k) (PARTITION a VALUES LESS THAN ('x')) DISTRIBUTED BY HASH(k) BUCKETS 1", "invalid partition value"},
 		{"CREATE TABLE t (k INT, v INT DEFAULT 'abc') DISTRIBUTED BY HASH(k) BUCKETS 1", "Invalid default value for 'v'"},
 		{"CREATE TABLE t (k INT, v DECIMAL(40, 2)) DISTRIBUTED BY HASH(k) BUCKETS 1", "precision"},
-		{"CREATE TABLE t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '3')", "Failed to find enough backend"},
+		{"CREATE TABLE t (k INT) DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ('replication_num' = '0')", "Invalid replication_num '0'"},
 	} {
 		_, err := ddl(t, tc.sql)
 		require.Error(t, err, tc.sql)

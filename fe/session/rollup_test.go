@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/strata-db/strata/be/local"
+	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/planner"
@@ -32,7 +33,9 @@ func alterBackend(t *testing.T, e *Engine) AlterBackend {
 	v, ok := testStores.Load(e)
 	require.True(t, ok, "engine without a tablet store")
 	tabs := v.(*tabletstore.Store)
-	return AlterBackend{Writers: local.Writers{S: tabs}, Rebuild: tabs.PublishRebuild}
+	return AlterBackend{Writers: local.Writers{S: tabs}, Rebuild: func(tablet, txn, v int64, _ sink.Placement) error {
+		return tabs.PublishRebuild(tablet, txn, v)
+	}}
 }
 
 // runJobs steps the engine's alter jobs until none is running, or until

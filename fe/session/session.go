@@ -6,6 +6,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/cluster"
 	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/sql"
 	"github.com/strata-db/strata/fe/txn"
@@ -35,10 +37,27 @@ type Engine struct {
 	// Txns is the load transaction service SHOW TRANSACTION and SHOW
 	// [STREAM] LOAD read; nil makes them unsupported.
 	Txns *txn.Manager
-	// TabletStats describes a tablet's data on the backend, for SHOW
-	// TABLETS; nil shows zeros.
-	TabletStats func(tabletID int64) TabletStats
+	// TabletStats describes the replicas of tablets (the keys of the
+	// map, each with the backends holding it; none: the only backend),
+	// for SHOW TABLETS; nil shows one replica of zeros each.
+	TabletStats func(tablets map[int64][]int64) map[int64][]TabletStats
 	Logger      *slog.Logger
+	// Cluster is the view of the backends and frontends (ALTER SYSTEM,
+	// SHOW BACKENDS, SHOW FRONTENDS); nil shows none and refuses ALTER
+	// SYSTEM. FrontendName is this frontend's name in it, and LeaderName
+	// reports the leader's.
+	Cluster      *cluster.Registry
+	FrontendName string
+	LeaderName   func() string
+	// Remote, when set, runs the scans of queries as fragments on the
+	// backends holding the tablets (a frontend of a cluster); Tablets is
+	// then unused.
+	Remote planner.Remote
+	// Leading reports whether this frontend leads (nil: it always does).
+	// One that does not sends the statements that write the catalog to
+	// the leader through Forward.
+	Leading func() bool
+	Forward func(ctx context.Context, req ForwardRequest) (ForwardResponse, error)
 
 	mu    sync.Mutex // protects conns
 	conns map[uint32]*Session
@@ -79,6 +98,12 @@ func (e *Engine) NewSession(connID uint32, user, host, db string) (mysqlproto.Se
 
 // TabletStats is what a backend holds of one tablet.
 type TabletStats struct {
+	// Backend holds the replica; Version is the replica's version (every
+	// version up to it is there; 0: unknown); Err says why the backend
+	// could not tell.
+	Backend  int64
+	Version  int64
+	Err      string
 	Rowsets  int   // visible rowsets: the versions a read merges
 	Rows     int64 // rows in them
 	DataSize int64 // bytes of their segment files
@@ -223,6 +248,9 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 	if _, isShowWarnings := st.(*sql.ShowStmt); !isShowWarnings {
 		s.warnings = s.warnings[:0]
 	}
+	if forwarded(st) && s.eng.Leading != nil && !s.eng.Leading() && s.eng.Forward != nil {
+		return s.forward(ctx, st)
+	}
 	switch x := st.(type) {
 	case *sql.SelectStmt:
 		return s.runSelect(ctx, x, params)
@@ -257,6 +285,8 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 		return s.dropMaterializedView(ctx, x)
 	case *sql.CancelAlterStmt:
 		return s.cancelAlter(ctx, x)
+	case *sql.AlterSystemStmt:
+		return s.alterSystem(ctx, x)
 	case *sql.DropTableStmt:
 		for _, n := range x.Names {
 			db, err := s.dbFor(n)
@@ -317,7 +347,17 @@ func (s *Session) createTable(ctx context.Context, st *sql.CreateTableStmt) (*my
 	if err != nil {
 		return nil, err
 	}
+	if s.eng.Cluster == nil {
+		// Without a cluster view the one backend holds everything.
+		if n, err := cluster.ReplicationNum(t, 1); err == nil && n > 1 {
+			return nil, ddlError("%s", (&cluster.NotEnoughBackendsError{Need: n, Have: 1}).Error())
+		}
+	}
 	if err := s.eng.Catalog.CreateTable(ctx, db, t, st.IfNotExists); err != nil {
+		var nb *cluster.NotEnoughBackendsError
+		if errors.As(err, &nb) {
+			return nil, ddlError("%s", nb.Error())
+		}
 		return nil, err
 	}
 	return ok(0), nil
@@ -347,5 +387,15 @@ func (c catalogView) Tables(db string) []*catalog.Table {
 }
 
 func (s *Session) planner() *planner.Planner {
-	return planner.New(s, catalogView{s.eng.Catalog.Snapshot()}, s.eng.Tablets)
+	return s.eng.newPlanner(s, s.eng.Catalog.Snapshot())
+}
+
+// newPlanner plans for sess against snap: over the local tablets, or as
+// fragments on the backends when the engine has a Remote.
+func (e *Engine) newPlanner(sess planner.Session, snap *catalog.Snapshot) *planner.Planner {
+	pl := planner.New(sess, catalogView{snap}, e.Tablets)
+	if e.Remote != nil {
+		pl.SetRemote(e.Remote)
+	}
+	return pl
 }

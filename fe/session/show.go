@@ -25,6 +25,10 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		return nil, notSupported("SHOW ... WHERE")
 	}
 	switch st.Kind {
+	case "BACKENDS":
+		return s.showBackends()
+	case "FRONTENDS":
+		return s.showFrontends()
 	case "DATABASES":
 		var rows [][]any
 		names := planner.SystemSchemas()
@@ -256,18 +260,43 @@ func (e *Engine) showTablets(t *catalog.Table) *mysqlproto.Result {
 			fields[i].Type = types.BigInt
 		}
 	}
+	want := map[int64][]int64{}
+	for _, p := range t.Partitions {
+		for b, id := range p.Tablets {
+			want[id] = p.BucketBackends(b)
+		}
+	}
+	var stats map[int64][]TabletStats
+	if e.TabletStats != nil {
+		stats = e.TabletStats(want)
+	}
 	var rows [][]any
 	for _, p := range t.Partitions {
 		for _, id := range p.Tablets {
-			var st TabletStats
-			if e.TabletStats != nil {
-				st = e.TabletStats(id)
+			reps := stats[id]
+			if len(reps) == 0 {
+				reps = []TabletStats{{Version: p.VisibleVersion}}
 			}
-			rows = append(rows, []any{
-				id, id, int64(10001), int64(0), p.VisibleVersion, p.VisibleVersion,
-				int64(-1), "NULL", st.DataSize, int64(0), st.Rows, "NORMAL",
-				"NULL", int64(-1), int64(st.Rowsets), int64(0), int64(0), "", "", st.CompactionStatus, int64(-1), "",
-			})
+			for i, st := range reps {
+				// One row per replica, as Doris shows them. A replica
+				// behind the partition failed the versions above its own.
+				failed, state := int64(-1), "NORMAL"
+				if st.Version < p.VisibleVersion {
+					failed, state = p.VisibleVersion, "LAGGING"
+				}
+				if st.Err != "" {
+					state = "UNKNOWN"
+				}
+				replica := id
+				if len(reps) > 1 {
+					replica = id*10 + int64(i)
+				}
+				rows = append(rows, []any{
+					id, replica, st.Backend, int64(0), st.Version, st.Version,
+					failed, "NULL", st.DataSize, int64(0), st.Rows, state,
+					"NULL", int64(-1), int64(st.Rowsets), int64(0), int64(0), "", "", st.CompactionStatus, int64(-1), "",
+				})
+			}
 		}
 	}
 	return mysqlproto.NewRowsResult(fields, rows)

@@ -1,0 +1,100 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"time"
+
+	"github.com/strata-db/strata/fe/meta"
+	"github.com/strata-db/strata/fe/sql"
+	"github.com/strata-db/strata/mysqlproto"
+)
+
+// ForwardRequest is a statement a frontend that does not lead sends the
+// leader to run: only the leader writes the catalog.
+type ForwardRequest struct {
+	SQL  string            `json:"sql"`
+	DB   string            `json:"db"`
+	User string            `json:"user"`
+	Host string            `json:"host"`
+	Vars map[string]string `json:"vars,omitempty"`
+}
+
+// ForwardResponse is the OK result of a forwarded statement, and the
+// leader's catalog revision after it, which the follower waits for so
+// that its next statement sees the change.
+type ForwardResponse struct {
+	AffectedRows uint64 `json:"affected_rows"`
+	LastInsertID uint64 `json:"last_insert_id"`
+	Warnings     uint16 `json:"warnings"`
+	Info         string `json:"info,omitempty"`
+	Revision     int64  `json:"revision"`
+}
+
+// forwarded reports whether st writes the catalog, so that a frontend that
+// does not lead must send it to the leader. Loads (INSERT, DELETE, UPDATE)
+// run where they are received: their transactions go to the leader
+// through the load sink, and their rows straight to the backends.
+func forwarded(st sql.Stmt) bool {
+	switch st.(type) {
+	case *sql.CreateDatabaseStmt, *sql.DropDatabaseStmt, *sql.CreateTableStmt, *sql.DropTableStmt,
+		*sql.AlterTableStmt, *sql.CreateMaterializedViewStmt, *sql.DropMaterializedViewStmt,
+		*sql.CancelAlterStmt, *sql.AlterSystemStmt:
+		return true
+	}
+	return false
+}
+
+// forward runs st on the leader.
+func (s *Session) forward(ctx context.Context, st sql.Stmt) (*mysqlproto.Result, error) {
+	req := ForwardRequest{SQL: st.Text(), DB: s.db, User: s.user, Host: s.host, Vars: maps.Clone(s.vars)}
+	resp, err := s.eng.Forward(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	// Read-your-writes: the catalog here shows the change before the
+	// client's next statement runs.
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.eng.Catalog.WaitRevision(wctx, resp.Revision); err != nil {
+		return nil, err
+	}
+	if s.eng.Cluster != nil {
+		if err := s.eng.Cluster.WaitRevision(wctx, resp.Revision); err != nil {
+			return nil, err
+		}
+	}
+	return &mysqlproto.Result{AffectedRows: resp.AffectedRows, LastInsertID: resp.LastInsertID, Warnings: resp.Warnings, Info: resp.Info}, nil
+}
+
+// ExecuteForwarded runs a statement another frontend forwarded, as the
+// user who sent it there, and returns its OK result. A failure is a
+// *mysqlproto.Error, as the client would have seen it here.
+func (e *Engine) ExecuteForwarded(ctx context.Context, req ForwardRequest) (ForwardResponse, error) {
+	if e.Leading != nil && !e.Leading() {
+		return ForwardResponse{}, meta.ErrNotLeader
+	}
+	vars := map[string]string{}
+	maps.Copy(vars, req.Vars)
+	s := &Session{eng: e, user: req.User, host: req.Host, db: req.DB, vars: vars, userVars: map[string]any{}, start: time.Now()}
+	st, err := sql.Parse(req.SQL)
+	if err != nil {
+		return ForwardResponse{}, toMySQL(err)
+	}
+	if !forwarded(st) {
+		return ForwardResponse{}, mysqlproto.NewError(mysqlproto.ER_UNKNOWN_ERROR, "statement %q is not one a frontend forwards", firstWords(req.SQL))
+	}
+	r, err := s.execute(ctx, st, nil)
+	if err != nil {
+		if errors.Is(err, meta.ErrNotLeader) {
+			return ForwardResponse{}, err
+		}
+		return ForwardResponse{}, toMySQL(err)
+	}
+	if r.Rows != nil {
+		r.Rows.Close()
+	}
+	return ForwardResponse{AffectedRows: r.AffectedRows, LastInsertID: r.LastInsertID, Warnings: r.Warnings, Info: r.Info,
+		Revision: e.Catalog.Snapshot().Revision()}, nil
+}
