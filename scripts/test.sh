@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Strata's whole test suite on a machine that has nothing but Go:
 # installs the clients the end-to-end tests drive (the mysql command-line
-# client and curl), then runs the Go tests, with the race detector on the
+# client and curl) and the etcd server the cluster tests run, then runs the
+# Go tests, with the race detector on the
 # packages that are concurrent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v mysql >/dev/null 2>&1 || need_apt+=(mariadb-client)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "test.sh: installing ${need_apt[*]}"
 	SUDO=""
@@ -16,6 +18,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	$SUDO apt-get update -qq
 	$SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+	# Debian starts the packaged etcd as a service on 2379, the embedded
+	# server's port; the tests start their own on free ports.
+	if [[ " ${need_apt[*]} " == *" etcd-server "* ]] && command -v systemctl >/dev/null 2>&1; then
+		$SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+	fi
 fi
 
 go version
