@@ -49,6 +49,7 @@ import (
 
 type config struct {
 	addr, httpAddr, beHTTP    string
+	metrics                   string
 	user, password, db        string
 	sf                        float64
 	buckets                   int
@@ -91,6 +92,7 @@ func main() {
 	flag.StringVar(&c.model, "model", "dup", "data model of lineorder_flat: dup, mow (UNIQUE KEY, merge-on-write) or mor (merge-on-read)")
 	flag.DurationVar(&c.settle, "settle", 0, "before the queries, wait up to this long for the server's compactions to finish "+
 		"(its /metrics shows none running, queued or due); 0: do not wait")
+	flag.StringVar(&c.metrics, "metrics", "", "comma-separated /metrics URLs -settle watches (a cluster's backends); default the -http address's")
 	flag.Float64Var(&c.updateFrac, "update-frac", 0, "after loading, load this share of the rows again (unique models: every one an update)")
 	flag.BoolVar(&c.mv, "mv", false, "after loading, build materialized views that answer SSB-flat queries and time each "+
 		"query they answer with and without them (SET use_rollup = false), alternating, instead of the 13-query table")
@@ -157,7 +159,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 	if c.settle > 0 {
 		start := time.Now()
-		if err := strataload.Settle(ctx, "http://"+c.httpAddr+"/metrics", c.settle); err != nil {
+		if err := c.settleAll(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "compaction settled after %.1fs\n", time.Since(start).Seconds())
@@ -468,6 +470,20 @@ func writeFile(ctx context.Context, g *ssb.Generator, name, path, sep string) (e
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// settleAll waits for the compactions of every server -settle watches.
+func (c *config) settleAll(ctx context.Context) error {
+	urls := []string{"http://" + c.httpAddr + "/metrics"}
+	if c.metrics != "" {
+		urls = strings.Split(c.metrics, ",")
+	}
+	for _, u := range urls {
+		if err := strataload.Settle(ctx, u, c.settle); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -35,7 +35,6 @@ import (
 	"time"
 
 	"github.com/strata-db/strata/bench/ssb"
-	"github.com/strata-db/strata/bench/strataload"
 )
 
 // The kinds of view -mv-kinds names.
@@ -285,7 +284,7 @@ func runMVPhase(ctx context.Context, on, off *sql.Conn, kind string, defs []mvDe
 	}
 	if c.settle > 0 {
 		start := time.Now()
-		if err := strataload.Settle(ctx, "http://"+c.httpAddr+"/metrics", c.settle); err != nil {
+		if err := c.settleAll(ctx); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(out, "compaction settled after %.1fs\n", time.Since(start).Seconds())
