@@ -69,7 +69,12 @@ func openFrontendMeta(ctx context.Context, fe *frontendNode, cli *meta.Store, tc
 		if err != nil {
 			return err
 		}
-		if err := cluster.Place(t, n, fe.reg.Candidates(), cluster.Load(allTables(fe.cat))); err != nil {
+		tables := allTables(fe.cat)
+		if _, members := cluster.ColocateGroup(t, tables); t.Properties[cluster.PropColocateWith] != "" {
+			if err := cluster.PlaceColocated(t, n, fe.reg.Candidates(), cluster.Load(tables), members); err != nil {
+				return err
+			}
+		} else if err := cluster.Place(t, n, fe.reg.Candidates(), cluster.Load(tables)); err != nil {
 			return err
 		}
 		// The count chosen for a table that named none is kept, so that

@@ -73,6 +73,9 @@ type bucketKey struct {
 // bucketRef locates a bucket in the catalog.
 type bucketRef struct {
 	db, table string
+	// group is the table's colocation group ("db/name"; "" for none):
+	// its bucket moves with the same bucket of every table of the group.
+	group string
 	bucketKey
 	tablets  []int64 // the base's and every index's tablet of the bucket
 	backends []int64
@@ -95,14 +98,14 @@ func (s *replicaScheduler) run(ctx context.Context) {
 			select {
 			case sem <- struct{}{}:
 			default:
-				s.finish(task.ref.bucketKey)
+				s.release(task)
 				continue // the next round schedules it again
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				defer s.finish(task.ref.bucketKey)
+				defer s.release(task)
 				if err := task.do(ctx); err != nil && ctx.Err() == nil {
 					s.log.Warn("replica repair failed; retrying later", "table", task.ref.table, "partition", task.ref.partition,
 						"bucket", task.ref.bucket, "what", task.what, "err", err)
@@ -118,11 +121,21 @@ func (s *replicaScheduler) finish(k bucketKey) {
 	s.mu.Unlock()
 }
 
-// task is one repair or move of a bucket.
+// task is one repair or move of a bucket (and the buckets that move with
+// it, keys).
 type task struct {
 	ref  bucketRef
+	keys []bucketKey
 	what string
 	do   func(ctx context.Context) error
+}
+
+// release ends the claims of a task's buckets.
+func (s *replicaScheduler) release(t task) {
+	s.finish(t.ref.bucketKey)
+	for _, k := range t.keys {
+		s.finish(k)
+	}
 }
 
 // check compares the replicas with the catalog and returns the work to do.
@@ -229,7 +242,7 @@ func (s *replicaScheduler) check(ctx context.Context) []task {
 				scheduled = true
 			case decom[be] || !known[be] || (!alive[be] && now.Sub(s.downSince(be)) > s.deadGrace):
 				if dst, ok := s.pickDestination(ref, alive, decom, load); ok {
-					tasks = append(tasks, s.move(ref, be, dst, source))
+					tasks = append(tasks, s.move(s.siblings(ref, refs), be, dst, source))
 					load[dst]++
 					scheduled = true
 				}
@@ -297,6 +310,9 @@ func (s *replicaScheduler) buckets() []bucketRef {
 					}
 					ref := bucketRef{db: db.Name, table: t.Name, bucketKey: bucketKey{t.ID, p.ID, b},
 						tablets: []int64{tablet}, backends: bes, visible: p.VisibleVersion}
+					if g := t.Properties[cluster.PropColocateWith]; g != "" {
+						ref.group = db.Name + "/" + g
+					}
 					for _, ids := range p.IndexTablets {
 						if b < len(ids) {
 							ref.tablets = append(ref.tablets, ids[b])
@@ -373,13 +389,35 @@ func (s *replicaScheduler) pickDestination(ref bucketRef, alive, decom map[int64
 }
 
 // move clones a bucket to dst and then puts dst in old's place.
-func (s *replicaScheduler) move(ref bucketRef, old, dst, source int64) task {
-	return task{ref: ref, what: fmt.Sprintf("move from backend %d to %d", old, dst), do: func(ctx context.Context) error {
-		for _, tablet := range ref.tablets {
-			if err := s.clone(ctx, tablet, dst, source, 0, ref.visible); err != nil {
+func (s *replicaScheduler) move(refs []bucketRef, old, dst, source int64) task {
+	ref := refs[0]
+	var keys []bucketKey
+	for _, r := range refs[1:] {
+		keys = append(keys, r.bucketKey)
+	}
+	return task{ref: ref, keys: keys, what: fmt.Sprintf("move from backend %d to %d", old, dst), do: func(ctx context.Context) error {
+		// A colocated bucket moves with its group's: every copy first,
+		// then each table's catalog entry. Until the last one, the group's
+		// buckets differ and queries join them another way.
+		for _, r := range refs {
+			for _, tablet := range r.tablets {
+				if err := s.clone(ctx, tablet, dst, source, 0, r.visible); err != nil {
+					return err
+				}
+			}
+		}
+		for _, r := range refs {
+			if err := s.swap(ctx, r, old, dst); err != nil {
 				return err
 			}
 		}
+		return nil
+	}}
+}
+
+// swap puts dst in old's place among the backends of a bucket.
+func (s *replicaScheduler) swap(ctx context.Context, ref bucketRef, old, dst int64) error {
+	{
 		err := s.fe.cat.UpdateTable(ctx, ref.db, ref.table, func(t *catalog.Table) error {
 			for i := range t.Partitions {
 				p := &t.Partitions[i]
@@ -406,7 +444,23 @@ func (s *replicaScheduler) move(ref bucketRef, old, dst, source int64) task {
 			s.log.Info("moved a replica", "table", ref.table, "partition", ref.partition, "bucket", ref.bucket, "from", old, "to", dst)
 		}
 		return err
-	}}
+	}
+}
+
+// siblings are the buckets that move with ref: itself, and for a
+// colocated table the same bucket of every partition of every table of its
+// group, which it claims.
+func (s *replicaScheduler) siblings(ref bucketRef, refs []bucketRef) []bucketRef {
+	out := []bucketRef{ref}
+	if ref.group == "" {
+		return out
+	}
+	for _, r := range refs {
+		if r.group == ref.group && r.bucket == ref.bucket && r.bucketKey != ref.bucketKey && s.claim(r.bucketKey) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 var errMoved = errors.New("the bucket changed meanwhile")
@@ -438,10 +492,21 @@ func (s *replicaScheduler) rebalance(refs []bucketRef, alive, decom map[int64]bo
 		if !slices.Contains(ref.backends, high) || slices.Contains(ref.backends, low) || !healthy(ref, high) {
 			continue
 		}
+		// A colocated bucket moves with its group's: only when that
+		// narrows the gap.
+		n := 1
+		for _, r := range refs {
+			if ref.group != "" && r.group == ref.group && r.bucket == ref.bucket && r.bucketKey != ref.bucketKey {
+				n++
+			}
+		}
+		if load[high]-load[low] <= n {
+			continue
+		}
 		if !s.claim(ref.bucketKey) {
 			continue
 		}
-		return s.move(ref, high, low, high), true
+		return s.move(s.siblings(ref, refs), high, low, high), true
 	}
 	return task{}, false
 }

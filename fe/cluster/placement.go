@@ -95,3 +95,86 @@ func Load(tables []*catalog.Table) map[int64]int {
 	}
 	return load
 }
+
+// PropColocateWith is the table property naming a table's colocation
+// group: tables of one group in one database keep bucket b of every
+// partition on the same backends, so a join on their distribution columns
+// needs no data to move.
+const PropColocateWith = "colocate_with"
+
+// ColocateError is a table that cannot join its colocation group, with
+// Doris's wording.
+type ColocateError struct{ Msg string }
+
+func (e *ColocateError) Error() string { return e.Msg }
+
+// ColocateGroup returns the tables of t's database (among tables) in the
+// colocation group t names, and the group's name ("" when t names none).
+func ColocateGroup(t *catalog.Table, tables []*catalog.Table) (string, []*catalog.Table) {
+	group := t.Properties[PropColocateWith]
+	if group == "" {
+		return "", nil
+	}
+	var out []*catalog.Table
+	for _, o := range tables {
+		if o.ID != t.ID && o.DBID == t.DBID && o.Properties[PropColocateWith] == group {
+			out = append(out, o)
+		}
+	}
+	return group, out
+}
+
+// PlaceColocated places a table of a colocation group: like an existing
+// member when there is one (after checking it may join: same buckets,
+// replicas, distribution column count and types), else every partition's
+// bucket b on the same backends.
+func PlaceColocated(t *catalog.Table, n int, candidates []int64, load map[int64]int, members []*catalog.Table) error {
+	if len(members) == 0 {
+		if err := Place(t, n, candidates, load); err != nil {
+			return err
+		}
+		for i := 1; i < len(t.Partitions); i++ {
+			t.Partitions[i].Backends = t.Partitions[0].Backends
+		}
+		return nil
+	}
+	m := members[0]
+	if got, want := t.Distribution.Buckets, m.Distribution.Buckets; got != want {
+		return &ColocateError{fmt.Sprintf("Colocate tables must have same bucket num: %d should be %d", got, want)}
+	}
+	if mn, _ := ReplicationNum(m, n); mn != n {
+		return &ColocateError{fmt.Sprintf("Colocate tables must have same replication allocation: { tag.location.default: %d } should be { tag.location.default: %d }", n, mn)}
+	}
+	tc, mc := distTypes(t), distTypes(m)
+	if len(tc) != len(mc) {
+		return &ColocateError{fmt.Sprintf("Colocate tables distribution columns size must be same: %d should be %d", len(tc), len(mc))}
+	}
+	for i := range tc {
+		if tc[i] != mc[i] {
+			return &ColocateError{fmt.Sprintf("Colocate tables distribution columns must have the same data type: %s should be %s", tc[i], mc[i])}
+		}
+	}
+	if len(m.Partitions) == 0 || len(m.Partitions[0].Backends) != t.Distribution.Buckets {
+		return &ColocateError{fmt.Sprintf("colocate group member %s has no placed buckets", m.Name)}
+	}
+	for i := range t.Partitions {
+		t.Partitions[i].Backends = m.Partitions[0].Backends
+		for _, bes := range t.Partitions[i].Backends {
+			for _, id := range bes {
+				load[id]++
+			}
+		}
+	}
+	return nil
+}
+
+// distTypes are the types of a table's distribution columns, as text.
+func distTypes(t *catalog.Table) []string {
+	var out []string
+	for _, name := range t.Distribution.Columns {
+		if _, c := t.Schema.ColumnByName(name); c != nil {
+			out = append(out, c.Type.String())
+		}
+	}
+	return out
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/strata-db/strata/fe/cluster"
 	"github.com/strata-db/strata/fe/meta"
 	"github.com/strata-db/strata/fe/meta/metatest"
+	"github.com/strata-db/strata/types"
 )
 
 func TestRegistry(t *testing.T) {
@@ -107,4 +108,39 @@ func TestPlace(t *testing.T) {
 	require.Equal(t, 2, n)
 	_, err = cluster.ReplicationNum(&catalog.Table{Properties: map[string]string{"replication_num": "x"}}, 1)
 	require.Error(t, err)
+}
+
+func TestPlaceColocated(t *testing.T) {
+	intT := types.Type{Kind: types.KindInt}
+	mk := func(name string, buckets int, colType types.Type, props map[string]string) *catalog.Table {
+		tb := &catalog.Table{ID: int64(len(name)), DBID: 1, Name: name, Properties: props,
+			Schema:       catalog.Schema{Columns: []catalog.Column{{Name: "k", Type: colType, IsKey: true}}},
+			Distribution: catalog.Distribution{Columns: []string{"k"}, Buckets: buckets}}
+		for i := 0; i < 3; i++ {
+			tb.Partitions = append(tb.Partitions, catalog.Partition{Tablets: make([]int64, buckets)})
+		}
+		return tb
+	}
+	g := map[string]string{cluster.PropColocateWith: "g", "replication_num": "2"}
+	first := mk("a", 4, intT, g)
+	load := map[int64]int{}
+	require.NoError(t, cluster.PlaceColocated(first, 2, []int64{1, 2, 3}, load, nil))
+	for _, p := range first.Partitions {
+		require.Equal(t, first.Partitions[0].Backends, p.Backends, "every partition's bucket b on the same backends")
+	}
+	second := mk("bb", 4, intT, g)
+	second.ID = 99
+	group, members := cluster.ColocateGroup(second, []*catalog.Table{first, mk("other", 4, intT, nil)})
+	require.Equal(t, "g", group)
+	require.Len(t, members, 1)
+	require.NoError(t, cluster.PlaceColocated(second, 2, []int64{1, 2, 3}, load, members))
+	require.Equal(t, first.Partitions[0].Backends, second.Partitions[2].Backends)
+
+	var ce *cluster.ColocateError
+	require.ErrorAs(t, cluster.PlaceColocated(mk("c", 3, intT, g), 2, []int64{1, 2, 3}, load, members), &ce)
+	require.Equal(t, "Colocate tables must have same bucket num: 3 should be 4", ce.Msg)
+	require.ErrorAs(t, cluster.PlaceColocated(mk("c", 4, types.Type{Kind: types.KindBigInt}, g), 2, []int64{1, 2, 3}, load, members), &ce)
+	require.Contains(t, ce.Msg, "Colocate tables distribution columns must have the same data type")
+	require.ErrorAs(t, cluster.PlaceColocated(mk("c", 4, intT, g), 3, []int64{1, 2, 3}, load, members), &ce)
+	require.Contains(t, ce.Msg, "Colocate tables must have same replication allocation")
 }

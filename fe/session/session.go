@@ -358,6 +358,10 @@ func (s *Session) createTable(ctx context.Context, st *sql.CreateTableStmt) (*my
 		if errors.As(err, &nb) {
 			return nil, ddlError("%s", nb.Error())
 		}
+		var ce *cluster.ColocateError
+		if errors.As(err, &ce) {
+			return nil, ddlErrorCode(5063, "%s", ce.Error())
+		}
 		return nil, err
 	}
 	return ok(0), nil

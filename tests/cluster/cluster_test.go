@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -355,7 +356,44 @@ func backendID(c *Cluster, fe, port int) string {
 func TestRebalanceAndDecommission(t *testing.T) {
 	c := startCluster(t, clusterOptions{frontends: 1, backends: 3})
 	c.MustExec(0, "CREATE DATABASE d", `CREATE TABLE d.t (k INT, v VARCHAR(10), n BIGINT) DUPLICATE KEY(k)
-DISTRIBUTED BY HASH(k) BUCKETS 6 PROPERTIES ("replication_num" = "2")`)
+DISTRIBUTED BY HASH(k) BUCKETS 6 PROPERTIES ("replication_num" = "2")`,
+		// Two tables of one colocation group, whose buckets must stay
+		// together through the moves.
+		`CREATE TABLE d.c1 (k INT, a INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 4
+PROPERTIES ("replication_num" = "2", "colocate_with" = "g")`,
+		`CREATE TABLE d.c2 (k INT, b INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 4
+PROPERTIES ("replication_num" = "2", "colocate_with" = "g")`,
+		"INSERT INTO d.c1 VALUES (1, 10), (2, 20), (3, 30), (4, 40), (5, 50)",
+		"INSERT INTO d.c2 VALUES (1, 100), (2, 200), (3, 300), (4, 400), (5, 500)")
+	_, err := c.DB(0).Exec(`CREATE TABLE d.c3 (k INT) DISTRIBUTED BY HASH(k) BUCKETS 3 PROPERTIES ("replication_num" = "2", "colocate_with" = "g")`)
+	require.ErrorContains(t, err, "Colocate tables must have same bucket num: 3 should be 4")
+	_, err = c.DB(0).Exec(`CREATE TABLE d.c3 (k BIGINT) DISTRIBUTED BY HASH(k) BUCKETS 4 PROPERTIES ("replication_num" = "2", "colocate_with" = "g")`)
+	require.ErrorContains(t, err, "Colocate tables distribution columns must have the same data type")
+	colocated := func() {
+		t.Helper()
+		// SHOW TABLETS lists replicas by bucket: the group's tables have the
+		// same backends, bucket by bucket.
+		place := func(table string) []string {
+			var out []string
+			cur := ""
+			var bes []string
+			for _, r := range c.Rows(0, "SHOW TABLETS FROM "+table) {
+				if r[0] != cur && cur != "" {
+					slices.Sort(bes)
+					out = append(out, strings.Join(bes, ","))
+					bes = nil
+				}
+				cur = r[0]
+				bes = append(bes, r[2])
+			}
+			slices.Sort(bes)
+			return append(out, strings.Join(bes, ","))
+		}
+		require.Equal(t, place("d.c1"), place("d.c2"))
+		require.Equal(t, [][]string{{"1", "10", "100"}, {"5", "50", "500"}},
+			c.Rows(0, "SELECT c1.k, a, b FROM d.c1 JOIN d.c2 ON c1.k = c2.k WHERE c1.k IN (1, 5) ORDER BY c1.k"))
+	}
+	colocated()
 	body, sum := rowsCSV(0, 3000)
 	res, err := c.StreamLoad(0, "d", "t", "l0", body)
 	require.NoError(t, err)
@@ -374,15 +412,27 @@ DISTRIBUTED BY HASH(k) BUCKETS 6 PROPERTIES ("replication_num" = "2")`)
 	c.waitAlive(4)
 	id := backendID(c, 0, be.RPC)
 	require.NotEmpty(t, id)
+	// 28 replicas (12 of t, 8 of each colocated table, which move in
+	// pairs) over 4 backends: balanced within a pair.
+	all := func() map[string]int {
+		out := map[string]int{}
+		for _, table := range []string{"d.t", "d.c1", "d.c2"} {
+			for be, n := range replicasByBackend(c, 0, table) {
+				out[be] += n
+			}
+		}
+		return out
+	}
 	require.Eventually(t, func() bool {
-		byBE := replicasByBackend(c, 0, "d.t")
+		byBE := all()
 		lo, hi := 1<<30, 0
 		for _, n := range byBE {
 			lo, hi = min(lo, n), max(hi, n)
 		}
-		return byBE[id] >= 2 && len(byBE) == 4 && hi-lo <= 1
-	}, 90*time.Second, 500*time.Millisecond, "no rebalance onto the new backend: %v", replicasByBackend(c, 0, "d.t"))
+		return byBE[id] >= 5 && len(byBE) == 4 && hi-lo <= 2
+	}, 90*time.Second, 500*time.Millisecond, "no rebalance onto the new backend: %v", all())
 	check()
+	colocated()
 	requireReplicasAgree(t, c, 0, "d", "t")
 
 	// The first backend is decommissioned: its replicas move away and it
@@ -395,7 +445,9 @@ DISTRIBUTED BY HASH(k) BUCKETS 6 PROPERTIES ("replication_num" = "2")`)
 	require.Zero(t, replicasByBackend(c, 0, "d.t")[gone])
 	c.BEs[0].stop()
 	check()
+	colocated()
 	requireReplicasAgree(t, c, 0, "d", "t")
+	requireReplicasAgree(t, c, 0, "d", "c2")
 	// Loads go on over the three left.
 	body2, sum2 := rowsCSV(5000, 100)
 	res, err = c.StreamLoad(0, "d", "t", "l1", body2)
