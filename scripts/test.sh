@@ -39,7 +39,7 @@ go vet ./...
 # the end-to-end suite, which then builds and drives a race-enabled server.
 # The rest run plain (the race detector slows the storage and execution
 # kernels ~10x).
-race_re='/(fe|be/tabletstore|be/sink|be/local|compaction|loader|mysqlproto|server|tests/e2e)(/|$)'
+race_re='/(fe|be/tabletstore|be/sink|be/local|be/service|rpc|compaction|loader|mysqlproto|server|tests/e2e|tests/cluster)(/|$)'
 race_pkgs=$(go list ./... | grep -E "$race_re")
 plain_pkgs=$(go list ./... | grep -v -E "$race_re")
 

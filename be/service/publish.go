@@ -40,13 +40,7 @@ func (p *Publisher) PublishReplicas(ctx context.Context, txns []txn.TxnTargets) 
 	per := map[int64][]tabletstore.TxnPublish{} // backend -> its share, parallel to txns
 	for ti, t := range txns {
 		for tablet, tt := range t.Tablets {
-			if len(tt.Backends) == 0 {
-				// Not placed: a catalog from before placement, whose
-				// only backend holds every tablet.
-				tt.Backends = p.C.Alive()
-				t.Tablets[tablet] = tt
-			}
-			for _, be := range tt.Backends {
+			for _, be := range p.backends(tt) {
 				share := per[be]
 				if share == nil {
 					share = make([]tabletstore.TxnPublish, len(txns))
@@ -121,13 +115,24 @@ func (p *Publisher) PublishReplicas(ctx context.Context, txns []txn.TxnTargets) 
 	}
 	for i, t := range txns {
 		for tablet, tt := range t.Tablets {
-			if n := held[i][tablet]; n < Majority(len(tt.Backends)) {
+			bes := p.backends(tt)
+			if n := held[i][tablet]; n < Majority(len(bes)) {
 				return fmt.Errorf("publishing txn %d: tablet %d is at version %d on %d of %d replicas, %d needed",
-					t.TxnID, tablet, tt.Version, n, len(tt.Backends), Majority(len(tt.Backends)))
+					t.TxnID, tablet, tt.Version, n, len(bes), Majority(len(bes)))
 			}
 		}
 	}
 	return nil
+}
+
+// backends are the backends holding a tablet's replicas: those placed, or
+// for a tablet not placed (a catalog from before placement, whose only
+// backend holds every tablet) the live ones.
+func (p *Publisher) backends(tt txn.TabletTarget) []int64 {
+	if len(tt.Backends) > 0 {
+		return tt.Backends
+	}
+	return p.C.Alive()
 }
 
 func (p *Publisher) log() *slog.Logger {
