@@ -6,12 +6,14 @@
 #   scripts/cluster.sh up       build strata, start everything, add the backends
 #   scripts/cluster.sh down     stop everything (SIGTERM, then SIGKILL after 20 s)
 #   scripts/cluster.sh status   which processes run, SHOW FRONTENDS and SHOW BACKENDS
+#   scripts/cluster.sh add-be   add one more backend (ALTER SYSTEM ADD BACKEND, then start it)
 #
 # Ports (override with the variables):
 #   etcd            ETCD_PORT=12379 (peer 12380)
 #   frontend i=0..  MySQL 9030+i, HTTP 8030+i, RPC 9020+i
 #   backend  i=0..  HTTP 8040+i, RPC 8060+i
-# FRONTENDS=3 and BACKENDS=3 set the sizes; STRATA_BIN uses a prebuilt binary.
+# FRONTENDS=3 and BACKENDS=3 set the sizes; STRATA_BIN uses a prebuilt binary;
+# FE_FLAGS and BE_FLAGS add flags to every frontend and backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +58,28 @@ running() { # name
 	[ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
 }
 
+# start_be adds backend i and starts it.
+start_be() {
+	local i=$1 bin
+	bin=$(cat "$DIR/bin.path")
+	out=$(sql "ALTER SYSTEM ADD BACKEND '$HOST:$((BE_RPC + i))'")
+	case "$out" in
+	*'"code":0'* | *'"code": 0'* | *"already exists"*) ;;
+	*) die "adding backend $i: $out" ;;
+	esac
+	start "be$i" "$bin" be --fe "$HOST:$FE_HTTP" --data-dir "$DIR/be$i" \
+		--http-port $((BE_HTTP + i)) --rpc-port $((BE_RPC + i)) ${BE_FLAGS:-}
+}
+
+add_be() {
+	running fe0 || die "no cluster runs in $DIR"
+	local i=0
+	while [ -f "$DIR/pids/be$i.pid" ]; do i=$((i + 1)); done
+	start_be "$i"
+	wait_port $((BE_HTTP + i)) "be$i"
+	echo "backend be$i added: HTTP $((BE_HTTP + i)), RPC $((BE_RPC + i))"
+}
+
 up() {
 	command -v etcd >/dev/null || die "etcd is not installed (apt-get install etcd-server)"
 	command -v curl >/dev/null || die "curl is not installed"
@@ -75,20 +99,13 @@ up() {
 	wait_port "$ETCD_PORT" etcd
 	for i in $(seq 0 $((FRONTENDS - 1))); do
 		start "fe$i" "$bin" fe --etcd "$etcd_url" --name "fe$i" --data-dir "$DIR/fe$i" \
-			--query-port $((FE_QUERY + i)) --http-port $((FE_HTTP + i)) --rpc-port $((FE_RPC + i))
+			--query-port $((FE_QUERY + i)) --http-port $((FE_HTTP + i)) --rpc-port $((FE_RPC + i)) ${FE_FLAGS:-}
 	done
 	for i in $(seq 0 $((FRONTENDS - 1))); do wait_port $((FE_HTTP + i)) "fe$i"; done
 	sleep 0.5
 	for i in $(seq 0 $((FRONTENDS - 1))); do running "fe$i" || die "fe$i exited; see $DIR/logs/fe$i.log"; done
-	for i in $(seq 0 $((BACKENDS - 1))); do
-		out=$(sql "ALTER SYSTEM ADD BACKEND '$HOST:$((BE_RPC + i))'")
-		case "$out" in
-		*'"code":0'* | *'"code": 0'* | *"already exists"*) ;;
-		*) die "adding backend $i: $out" ;;
-		esac
-		start "be$i" "$bin" be --fe "$HOST:$FE_HTTP" --data-dir "$DIR/be$i" \
-			--http-port $((BE_HTTP + i)) --rpc-port $((BE_RPC + i))
-	done
+	echo "$bin" >"$DIR/bin.path"
+	for i in $(seq 0 $((BACKENDS - 1))); do start_be "$i"; done
 	for i in $(seq 0 $((BACKENDS - 1))); do wait_port $((BE_HTTP + i)) "be$i"; done
 	for i in $(seq 0 $((BACKENDS - 1))); do running "be$i" || die "be$i exited; see $DIR/logs/be$i.log"; done
 	# The backends are up once each holds its liveness lease.
@@ -137,5 +154,6 @@ case "${1:-}" in
 up) up ;;
 down) down ;;
 status) status ;;
-*) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+add-be) add_be ;;
+*) echo "usage: $0 up|down|status|add-be" >&2; exit 2 ;;
 esac

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -68,4 +69,28 @@ func CompactionIdle(ctx context.Context, url string) (bool, error) {
 		return false, fmt.Errorf("%s lacks the compaction gauges", url)
 	}
 	return true, nil
+}
+
+// ProcessCPU reads process_cpu_seconds_total (user and system CPU time of
+// the server process) from a Prometheus text page.
+func ProcessCPU(ctx context.Context, url string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "process_cpu_seconds_total "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no process_cpu_seconds_total", url)
 }

@@ -30,3 +30,15 @@ func TestCompactionIdle(t *testing.T) {
 	_, err = CompactionIdle(ctx, srv.URL)
 	require.ErrorContains(t, err, "lacks the compaction gauges")
 }
+
+func TestProcessCPU(t *testing.T) {
+	page := "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 12.34\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, page) }))
+	defer srv.Close()
+	v, err := ProcessCPU(context.Background(), srv.URL)
+	require.NoError(t, err)
+	require.InDelta(t, 12.34, v, 1e-9)
+	page = "go_goroutines 3\n"
+	_, err = ProcessCPU(context.Background(), srv.URL)
+	require.ErrorContains(t, err, "no process_cpu_seconds_total")
+}

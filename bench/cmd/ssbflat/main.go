@@ -50,6 +50,7 @@ import (
 type config struct {
 	addr, httpAddr, beHTTP    string
 	metrics                   string
+	cpu                       string
 	user, password, db        string
 	sf                        float64
 	buckets                   int
@@ -92,6 +93,8 @@ func main() {
 	flag.StringVar(&c.model, "model", "dup", "data model of lineorder_flat: dup, mow (UNIQUE KEY, merge-on-write) or mor (merge-on-read)")
 	flag.DurationVar(&c.settle, "settle", 0, "before the queries, wait up to this long for the server's compactions to finish "+
 		"(its /metrics shows none running, queued or due); 0: do not wait")
+	flag.StringVar(&c.cpu, "cpu", "", "comma-separated name=URL of /metrics pages (e.g. be0=http://127.0.0.1:8040/metrics): "+
+		"report each server's CPU time per query run, from its process_cpu_seconds_total before and after the timed runs")
 	flag.StringVar(&c.metrics, "metrics", "", "comma-separated /metrics URLs -settle watches (a cluster's backends); default the -http address's")
 	flag.Float64Var(&c.updateFrac, "update-frac", 0, "after loading, load this share of the rows again (unique models: every one an update)")
 	flag.BoolVar(&c.mv, "mv", false, "after loading, build materialized views that answer SSB-flat queries and time each "+
@@ -169,6 +172,10 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 	ts := runQueries(ctx, db, queries, answers, c, out)
 	printTable(out, c.sf, ts)
+	if names, _ := c.cpuServers(); names != nil {
+		fmt.Fprintln(out)
+		printCPU(out, c.sf, names, ts)
+	}
 	for _, t := range ts {
 		if t.err != nil || !t.check.ok() {
 			return errors.New("some queries failed or returned wrong answers")
@@ -392,6 +399,7 @@ func runQueries(ctx context.Context, db *sql.DB, qs []ssb.Query, answers map[str
 			want = &a
 		}
 		t.check = checkResult(q, c.sf, res, want)
+		before := c.readCPU(ctx)
 		for range c.runs {
 			r, d, err := runQuery(ctx, db, text)
 			if err != nil {
@@ -404,6 +412,12 @@ func runQueries(ctx context.Context, db *sql.DB, qs []ssb.Query, answers map[str
 			t.runs = append(t.runs, d)
 			if t.best == 0 || d < t.best {
 				t.best = d
+			}
+		}
+		if before != nil && len(t.runs) > 0 {
+			after := c.readCPU(ctx)
+			for i := range before {
+				t.cpu = append(t.cpu, (after[i]-before[i])/float64(len(t.runs)))
 			}
 		}
 		fmt.Fprintf(out, "%s: %s ms (%d groups)\n", q.ID, ms(t.best), t.check.groups)
@@ -486,4 +500,38 @@ func (c *config) settleAll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// cpuServers are the servers -cpu names, as name and /metrics URL.
+func (c *config) cpuServers() (names, urls []string) {
+	if c.cpu == "" {
+		return nil, nil
+	}
+	for _, nu := range strings.Split(c.cpu, ",") {
+		name, url, ok := strings.Cut(nu, "=")
+		if !ok {
+			name, url = nu, nu
+		}
+		names, urls = append(names, name), append(urls, url)
+	}
+	return names, urls
+}
+
+// readCPU reads each -cpu server's CPU seconds; nil without -cpu. A page
+// that cannot be read counts 0 (the table then shows nonsense for it, and
+// the error is on stderr).
+func (c *config) readCPU(ctx context.Context) []float64 {
+	_, urls := c.cpuServers()
+	if urls == nil {
+		return nil
+	}
+	out := make([]float64, len(urls))
+	for i, u := range urls {
+		v, err := strataload.ProcessCPU(ctx, u)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "reading CPU time:", err)
+		}
+		out[i] = v
+	}
+	return out
 }

@@ -285,3 +285,15 @@ func TestGenOnly(t *testing.T) {
 	require.Contains(t, out.String(), "lineorder_flat.csv")
 	require.Error(t, run(context.Background(), config{genOnly: true, sf: 0.01, runs: 1, buckets: 1, loadParallel: 1, rowsPerLoad: 1}, &out))
 }
+
+func TestPrintCPU(t *testing.T) {
+	var b bytes.Buffer
+	printCPU(&b, 10, []string{"be0", "be1"}, []timing{
+		{id: "Q1.1", runs: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}, cpu: []float64{0.012, 0.0305}},
+		{id: "Q1.2", err: fmt.Errorf("x")},
+	})
+	require.Equal(t, `| query (SF 10) | mean wall ms | be0 CPU ms | be1 CPU ms | CPU ms, all |
+|---|---:|---:|---:|---:|
+| Q1.1 | 15.0 | 12 | 30 | 42 |
+`, b.String())
+}

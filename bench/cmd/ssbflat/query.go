@@ -225,6 +225,39 @@ type timing struct {
 	runs  []time.Duration
 	check check
 	err   error
+	// cpu are the CPU seconds each -cpu server spent per timed run.
+	cpu []float64
+}
+
+// printCPU writes the Markdown table of the CPU time each server spent per
+// query run, beside the mean wall time of the runs.
+func printCPU(w io.Writer, sf float64, names []string, ts []timing) {
+	fmt.Fprintf(w, "| query (SF %g) | mean wall ms |", sf)
+	for _, n := range names {
+		fmt.Fprintf(w, " %s CPU ms |", n)
+	}
+	fmt.Fprintln(w, " CPU ms, all |")
+	fmt.Fprint(w, "|---|---:|")
+	for range names {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w, "---:|")
+	for _, t := range ts {
+		if len(t.cpu) != len(names) || len(t.runs) == 0 {
+			continue
+		}
+		var wall time.Duration
+		for _, d := range t.runs {
+			wall += d
+		}
+		fmt.Fprintf(w, "| %s | %.1f |", t.id, float64(wall.Microseconds())/1000/float64(len(t.runs)))
+		sum := 0.0
+		for _, c := range t.cpu {
+			fmt.Fprintf(w, " %.0f |", c*1000)
+			sum += c
+		}
+		fmt.Fprintf(w, " %.0f |\n", sum*1000)
+	}
 }
 
 // printTable writes the Markdown table of per-query hot times and the total.
