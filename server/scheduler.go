@@ -465,8 +465,13 @@ func (s *replicaScheduler) siblings(ref bucketRef, refs []bucketRef) []bucketRef
 
 var errMoved = errors.New("the bucket changed meanwhile")
 
-// rebalance moves one bucket from the most to the least loaded backend
-// when they differ by more than one replica.
+// rebalance moves one bucket between backends when the replicas are
+// uneven: from the most to the least loaded backend when they differ by
+// more than one replica; else, within one partition, from a backend
+// holding two buckets more of it than another holding one replica fewer
+// in all, so
+// that a query reading one partition spreads over the backends too. The
+// bucket moved is the one that most evens its partition out.
 func (s *replicaScheduler) rebalance(refs []bucketRef, alive, decom map[int64]bool, load map[int64]int,
 	healthy func(bucketRef, int64) bool) (task, bool) {
 	var cands []int64
@@ -484,29 +489,63 @@ func (s *replicaScheduler) rebalance(refs []bucketRef, alive, decom map[int64]bo
 		}
 		return int(a - b)
 	})
-	low, high := cands[0], cands[len(cands)-1]
-	if load[high]-load[low] <= 1 {
-		return task{}, false
-	}
-	for _, ref := range refs {
-		if !slices.Contains(ref.backends, high) || slices.Contains(ref.backends, low) || !healthy(ref, high) {
-			continue
+	// part counts the buckets of each partition on each backend.
+	type pb struct{ partition, backend int64 }
+	part := map[pb]int{}
+	for _, r := range refs {
+		for _, be := range r.backends {
+			part[pb{r.partition, be}]++
 		}
-		// A colocated bucket moves with its group's: only when that
-		// narrows the gap.
+	}
+	// groupSize is how many buckets move with ref (its colocation group's).
+	groupSize := func(ref bucketRef) int {
 		n := 1
 		for _, r := range refs {
 			if ref.group != "" && r.group == ref.group && r.bucket == ref.bucket && r.bucketKey != ref.bucketKey {
 				n++
 			}
 		}
-		if load[high]-load[low] <= n {
-			continue
+		return n
+	}
+	// pick returns the movable bucket from high to low that evens its
+	// partition out most, if it evens it out by at least minGain.
+	pick := func(high, low int64, minGain int, maxMove int) (task, bool) {
+		best, bestGain := -1, minGain-1
+		for i, ref := range refs {
+			if !slices.Contains(ref.backends, high) || slices.Contains(ref.backends, low) || !healthy(ref, high) {
+				continue
+			}
+			if groupSize(ref) > maxMove {
+				continue
+			}
+			gain := part[pb{ref.partition, high}] - part[pb{ref.partition, low}]
+			if gain > bestGain {
+				best, bestGain = i, gain
+			}
 		}
-		if !s.claim(ref.bucketKey) {
-			continue
+		if best < 0 || !s.claim(refs[best].bucketKey) {
+			return task{}, false
 		}
-		return s.move(s.siblings(ref, refs), high, low, high), true
+		return s.move(s.siblings(refs[best], refs), high, low, high), true
+	}
+	low, high := cands[0], cands[len(cands)-1]
+	if gap := load[high] - load[low]; gap > 1 {
+		// A colocated bucket moves with its group's: only when that
+		// narrows the gap.
+		return pick(high, low, -1<<30, gap-1)
+	}
+	// Totals are even: even out partitions, moving a bucket only to a
+	// backend holding one replica fewer (so that the totals stay even and
+	// no move undoes another), and only where it narrows a skew of two.
+	for _, h := range cands {
+		for _, l := range cands {
+			if load[h]-load[l] != 1 {
+				continue
+			}
+			if t, ok := pick(h, l, 2, 1); ok {
+				return t, true
+			}
+		}
 	}
 	return task{}, false
 }
