@@ -316,6 +316,13 @@ func (r *Registry) WaitRevision(ctx context.Context, rev int64) error {
 	}
 }
 
+// Revision is the etcd revision the view reflects.
+func (r *Registry) Revision() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rev
+}
+
 // Changed returns a channel closed at the view's next change.
 func (r *Registry) Changed() <-chan struct{} {
 	r.mu.Lock()

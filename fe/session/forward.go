@@ -53,17 +53,24 @@ func (s *Session) forward(ctx context.Context, st sql.Stmt) (*mysqlproto.Result,
 	if err != nil {
 		return nil, err
 	}
-	// Read-your-writes: the catalog here shows the change before the
-	// client's next statement runs.
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Read-your-writes: the view the statement changed shows the change
+	// here before the client's next statement runs. (Each view reaches
+	// only the revisions of its own keys: the catalog never sees an ALTER
+	// SYSTEM's.) The wait is bounded and best-effort: a statement that
+	// wrote nothing
+	// (IF NOT EXISTS) answers with the leader's snapshot revision, which
+	// may be one no event here ever carries.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := s.eng.Catalog.WaitRevision(wctx, resp.Revision); err != nil {
-		return nil, err
-	}
-	if s.eng.Cluster != nil {
-		if err := s.eng.Cluster.WaitRevision(wctx, resp.Revision); err != nil {
-			return nil, err
+	if _, system := st.(*sql.AlterSystemStmt); system {
+		if s.eng.Cluster != nil {
+			err = s.eng.Cluster.WaitRevision(wctx, resp.Revision)
 		}
+	} else {
+		err = s.eng.Catalog.WaitRevision(wctx, resp.Revision)
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	return &mysqlproto.Result{AffectedRows: resp.AffectedRows, LastInsertID: resp.LastInsertID, Warnings: resp.Warnings, Info: resp.Info}, nil
 }
@@ -95,6 +102,10 @@ func (e *Engine) ExecuteForwarded(ctx context.Context, req ForwardRequest) (Forw
 	if r.Rows != nil {
 		r.Rows.Close()
 	}
+	rev := e.Catalog.Snapshot().Revision()
+	if _, system := st.(*sql.AlterSystemStmt); system && e.Cluster != nil {
+		rev = e.Cluster.Revision()
+	}
 	return ForwardResponse{AffectedRows: r.AffectedRows, LastInsertID: r.LastInsertID, Warnings: r.Warnings, Info: r.Info,
-		Revision: e.Catalog.Snapshot().Revision()}, nil
+		Revision: rev}, nil
 }
