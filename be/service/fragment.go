@@ -112,6 +112,7 @@ func releaseInputs(in []planner.FragmentInput) {
 // RegisterFragments serves plan fragments on the local tablets.
 func RegisterFragments(srv *rpc.Server, s *Service) {
 	in := &inputs{}
+	registerExchange(srv, s, in)
 	srv.HandleUpload(callFragmentInput, func(ctx context.Context, body json.RawMessage, r rpc.RecordReader) (any, error) {
 		var req inputRequest
 		if err := decode(body, &req); err != nil {

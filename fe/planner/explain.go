@@ -3,8 +3,6 @@ package planner
 import (
 	"fmt"
 	"strings"
-
-	"github.com/strata-db/strata/be/exec"
 )
 
 // Explain renders the plan as an indented tree, one operator per line, with
@@ -18,10 +16,17 @@ import (
 // the backends show as fragments: "EXCHANGE: gather FRAGMENT n" where the
 // coordinator takes in their rows (or their partial aggregates, which a
 // final aggregation merges), "FRAGMENT n on k backends, t tablets" above
-// what runs there, and "EXCHANGE: broadcast" above a join's build side,
-// which the coordinator computes and sends to every instance.
+// what runs there. A join in a fragment shows its strategy (see
+// [JoinStrategy]) and how its build side arrives: "EXCHANGE: broadcast"
+// above a build side the coordinator computes and sends to every
+// instance; nothing above a colocated scan; "EXCHANGE: bucket shuffle"
+// and "EXCHANGE: hash partition" above the fragments that send their rows
+// to the instances of another.
 func (pl *Plan) Explain() []string {
 	e := &explainer{remote: pl.remote, spine: map[node]int{}}
+	if pl.remote != nil {
+		e.joins = chooseJoins(pl.root, pl.remote, pl.joinOpts)
+	}
 	e.node(pl.root, 0)
 	return e.out
 }
@@ -29,6 +34,7 @@ func (pl *Plan) Explain() []string {
 // explainer renders a plan.
 type explainer struct {
 	remote Remote
+	joins  map[*joinNode]*joinChoice
 	out    []string
 	frags  int
 	// spine maps the nodes of the fragments rendered so far to their
@@ -40,33 +46,65 @@ func (e *explainer) add(depth int, format string, args ...any) {
 	e.out = append(e.out, strings.Repeat("  ", depth)+fmt.Sprintf(format, args...))
 }
 
-// fragment renders a part of the plan that runs on the backends.
+// fragment renders a part of the plan that runs on the backends and
+// whose rows the coordinator gathers.
 func (e *explainer) fragment(cut *fragmentCut, depth int) {
-	e.frags++
-	id := e.frags
-	for _, n := range cut.spine {
-		e.spine[n] = id
-	}
-	e.spine[cut.scan] = id
-	tablets := scanTablets(cut.scan)
-	backends := map[int64]bool{}
-	for _, t := range tablets {
-		if rs := e.remote.Replicas(t.ID); len(rs) > 0 {
-			backends[rs[0]] = true
-		}
-	}
-	where := fmt.Sprintf("FRAGMENT %d on %d backends, %d tablets", id, len(backends), len(tablets))
+	id := e.frags + 1 // the stage rendered next
 	if cut.agg == nil {
 		e.add(depth, "EXCHANGE: gather FRAGMENT %d", id)
-		e.add(depth+1, "%s", where)
-		e.node(cut.top, depth+2)
+		e.stage(cut, depth+1, nil)
 		return
 	}
 	e.add(depth, "HashAggregate (final): %s", aggText(cut.agg))
 	e.add(depth+1, "EXCHANGE: gather partial aggregates of FRAGMENT %d", id)
-	e.add(depth+2, "%s", where)
-	e.add(depth+3, "HashAggregate (partial): %s", aggText(cut.agg))
-	e.node(cut.top, depth+4)
+	e.stage(cut, depth+2, func(d int) { e.add(d, "HashAggregate (partial): %s", aggText(cut.agg)) })
+}
+
+// stage renders the stage that runs the top of cut (see stageShape): a
+// line saying where it runs, then its operators; above, when set,
+// renders what the stage runs above cut.top. It returns the fragment's
+// number.
+func (e *explainer) stage(cut *fragmentCut, depth int, above func(depth int)) int {
+	e.frags++
+	id := e.frags
+	sh := shapeOf(cut, e.joins)
+	for _, n := range sh.spine {
+		e.spine[n] = id
+		if j, ok := n.(*joinNode); ok {
+			if ch := e.joins[j]; ch != nil && ch.strategy == JoinColocate {
+				e.spine[ch.buildScan] = id
+				for _, b := range ch.buildSpine {
+					e.spine[b] = id
+				}
+			}
+		}
+	}
+	backends := "?"
+	if bes, err := stageBackends(e.remote, sh, e.joins); err == nil {
+		backends = fmt.Sprint(len(bes))
+	}
+	var where string
+	if sh.scan == nil {
+		where = fmt.Sprintf("FRAGMENT %d on %s backends, hash partitioned", id, backends)
+	} else {
+		e.spine[sh.scan] = id
+		tablets := 0
+		for _, s := range append([]*scanNode{sh.scan}, sh.colocatedScans(e.joins)...) {
+			tablets += len(scanTablets(s))
+		}
+		where = fmt.Sprintf("FRAGMENT %d on %s backends, %d tablets", id, backends, tablets)
+		if sh.bucketed {
+			where += fmt.Sprintf(" by bucket of %s.%s", sh.scan.db, sh.scan.baseTable().Name)
+		}
+	}
+	e.add(depth, "%s", where)
+	depth++
+	if above != nil {
+		above(depth)
+		depth++
+	}
+	e.node(cut.top, depth)
+	return id
 }
 
 // aggText describes an aggregation: its group keys and aggregates.
@@ -168,27 +206,7 @@ func (e *explainer) node(n node, depth int) {
 		}
 		e.node(v.child, depth+1)
 	case *joinNode:
-		kind := "INNER"
-		if v.kind == exec.JoinLeft {
-			kind = "LEFT OUTER"
-		}
-		var conds []string
-		ln, rn := names(v.left.columns()), names(v.right.columns())
-		for i := range v.leftKeys {
-			conds = append(conds, v.leftKeys[i].format(ln)+" = "+v.rightKeys[i].format(rn))
-		}
-		line := fmt.Sprintf("HashJoin %s (probe: left, build: right) ON %s", kind, strings.Join(conds, " AND "))
-		if v.other != nil {
-			line += " OTHER " + v.other.format(names(v.out))
-		}
-		add("%s", line)
-		e.node(v.left, depth+1)
-		if id := e.spine[v]; id != 0 {
-			e.add(depth+1, "EXCHANGE: broadcast to FRAGMENT %d", id)
-			e.node(v.right, depth+2)
-			return
-		}
-		e.node(v.right, depth+1)
+		e.join(v, depth)
 	case *sortNode:
 		add("Sort: %s", explainKeys(v.keys, names(v.child.columns())))
 		e.node(v.child, depth+1)
@@ -274,4 +292,57 @@ func explainPipeline(s *scanNode, spine []node) string {
 		line += ", runtime filters on " + strings.Join(rfs, ", ")
 	}
 	return line
+}
+
+// join renders a hash join and, in a fragment, how its build side
+// arrives.
+func (e *explainer) join(v *joinNode, depth int) {
+	var conds []string
+	ln, rn := names(v.left.columns()), names(v.right.columns())
+	for i := range v.leftKeys {
+		conds = append(conds, v.leftKeys[i].format(ln)+" = "+v.rightKeys[i].format(rn))
+	}
+	id, ch := e.spine[v], e.joins[v]
+	strategy := ""
+	if id != 0 && ch != nil {
+		strategy = " (" + ch.strategy.String() + ")"
+	}
+	line := fmt.Sprintf("HashJoin %s%s (probe: left, build: right) ON %s", joinKind(v.kind), strategy, strings.Join(conds, " AND "))
+	if v.other != nil {
+		line += " OTHER " + v.other.format(names(v.out))
+	}
+	e.add(depth, "%s", line)
+	if id == 0 {
+		e.node(v.left, depth+1)
+		e.node(v.right, depth+1)
+		return
+	}
+	if ch == nil {
+		ch = &joinChoice{strategy: JoinBroadcast}
+	}
+	switch ch.strategy {
+	case JoinColocate:
+		e.node(v.left, depth+1)
+		e.node(v.right, depth+1)
+	case JoinBucketShuffle:
+		e.node(v.left, depth+1)
+		keys := make([]string, len(ch.distKeys))
+		for d, k := range ch.distKeys {
+			keys[d] = v.rightKeys[k].format(rn)
+		}
+		t := ch.probeScan.baseTable()
+		e.add(depth+1, "EXCHANGE: bucket shuffle by [%s] to the %d buckets of %s.%s in FRAGMENT %d",
+			strings.Join(keys, ", "), t.Distribution.Buckets, ch.probeScan.db, t.Name, id)
+		e.stage(cutFragment(v.right), depth+2, nil)
+	case JoinShuffle:
+		s, spine := probeSpine(v.left)
+		e.add(depth+1, "EXCHANGE: hash partition by [%s] to FRAGMENT %d", formatList(v.leftKeys, ln), id)
+		e.stage(&fragmentCut{top: v.left, scan: s, spine: spine}, depth+2, nil)
+		e.add(depth+1, "EXCHANGE: hash partition by [%s] to FRAGMENT %d", formatList(v.rightKeys, rn), id)
+		e.stage(cutFragment(v.right), depth+2, nil)
+	default:
+		e.node(v.left, depth+1)
+		e.add(depth+1, "EXCHANGE: broadcast to FRAGMENT %d", id)
+		e.node(v.right, depth+2)
+	}
 }

@@ -13,17 +13,24 @@ import (
 
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/fe/catalog"
+	"github.com/strata-db/strata/fe/partition"
 	"github.com/strata-db/strata/types"
 )
 
 // A Fragment is the part of a plan that runs where a scan's tablets are,
 // on a backend holding a replica of each tablet it lists: the scan, the
 // operators above it that read its rows one by one (filters, projections,
-// the probe side of hash joins whose build sides arrive as inputs: a
-// broadcast join), and, when the aggregation above allows it, the partial
-// phase of that aggregation. Its output goes back to the coordinator as
-// Arrow batches, where a gather operator takes the place of the fragment
-// in the plan (see [Remote]).
+// the probe side of hash joins), and, when the aggregation above allows
+// it, the partial phase of that aggregation. A join's build side arrives
+// as an input (a broadcast join), is a second scan of the same buckets of
+// a colocated table (a colocate join), or arrives through an exchange
+// from the instances of another fragment (bucket-shuffle and shuffle
+// joins; see [JoinStrategy]). A fragment may also read its probe side
+// from an exchange instead of a scan (Source: the part of a plan above a
+// shuffle join), and send its output to an exchange instead of the
+// coordinator (Sink). Otherwise its output goes back to the coordinator
+// as Arrow batches, where a gather operator takes the place of the
+// fragment in the plan (see [Remote]).
 //
 // A Fragment encodes to JSON and decodes into one that runs alike; only
 // Inputs are left out of the encoding: they are rows, which the transport
@@ -46,6 +53,22 @@ type Fragment struct {
 	// refuses a fragment it would build with other types.
 	Output   []types.Type     `json:"output"`
 	Settings FragmentSettings `json:"settings"`
+
+	// Query names the query's exchanges on the backends; set per run, and
+	// only for a fragment that reads or feeds an exchange.
+	Query string `json:"query,omitempty"`
+	// Source, when set, takes the place of the scan (Scan is then empty):
+	// the fragment reads the rows an exchange routes to this instance,
+	// the probe side of a shuffle join.
+	Source *FragmentExchange `json:"source,omitempty"`
+	// Partition is the partition this instance reads of every exchange
+	// it reads (Source, and joins whose build rows come from one); set
+	// per instance.
+	Partition int `json:"partition,omitempty"`
+	// Sink, when set, sends the fragment's rows to the instances of
+	// another fragment through an exchange instead of to the coordinator;
+	// Output is then empty.
+	Sink *FragmentSink `json:"sink,omitempty"`
 
 	// Inputs are the rows of each input (parallel to InputTypes), for the
 	// transport to send; they are not encoded. The coordinator owns them
@@ -103,15 +126,75 @@ const (
 	StepJoin    = "join"
 )
 
-// FragmentJoin is a hash join whose probe side is the step's input and
-// whose build side is input number Input. It outputs the probe columns,
-// then the build columns; Other is over those.
+// FragmentJoin is a hash join whose probe side is the step's input. Its
+// build side is input number Input (a broadcast join), or, when set, the
+// rows of Colocate's scan over this instance's buckets (a colocate join)
+// or the rows Exchange routes to this instance (a bucket-shuffle or
+// shuffle join). It outputs the probe columns, then the build columns;
+// Other is over those.
 type FragmentJoin struct {
-	Kind      string `json:"kind"` // "inner" or "left"
-	Input     int    `json:"input"`
-	ProbeKeys []Expr `json:"probe_keys"`
-	BuildKeys []Expr `json:"build_keys"`
-	Other     *Expr  `json:"other,omitempty"`
+	Kind      string             `json:"kind"` // "inner" or "left"
+	Input     int                `json:"input"`
+	Colocate  *FragmentBuildScan `json:"colocate,omitempty"`
+	Exchange  *FragmentExchange  `json:"exchange,omitempty"`
+	ProbeKeys []Expr             `json:"probe_keys"`
+	BuildKeys []Expr             `json:"build_keys"`
+	Other     *Expr              `json:"other,omitempty"`
+}
+
+// FragmentBuildScan is the build side of a colocate join: a scan of the
+// tablets of the instance's buckets of the other table of the colocation
+// group (Scan.Tablets set per instance), and the filters and projections
+// over it.
+type FragmentBuildScan struct {
+	Scan  FragmentScan   `json:"scan"`
+	Steps []FragmentStep `json:"steps,omitempty"`
+}
+
+// FragmentExchange is an exchange a fragment instance reads: the rows its
+// senders route to the instance's partition (Fragment.Partition).
+type FragmentExchange struct {
+	// ID names the exchange in its query: the ID of the fragment whose
+	// instances send to it.
+	ID int `json:"id"`
+	// Senders are the backends of the sending instances, by sender
+	// number; the instance reads until each sent its end of stream.
+	Senders []int64 `json:"senders"`
+	// Types are the column types of the rows.
+	Types []types.Type `json:"types"`
+}
+
+// FragmentSink sends a fragment's rows to the partitions of an exchange.
+// Without Buckets, a row goes to partition hash(Keys) mod len(Dests)
+// (exec.HashRoute: a shuffle join's sides, by its keys). With Buckets, a
+// row goes to the partitions Fanout lists for its bucket under the
+// bucket function of a table with Buckets buckets (partition.HashColumn
+// over Keys, which are in the order of that table's distribution
+// columns): the build side of a bucket-shuffle join, to the instances
+// reading the probe table's buckets.
+type FragmentSink struct {
+	Exchange int     `json:"exchange"`
+	Keys     []Expr  `json:"keys"`
+	Buckets  int     `json:"buckets,omitempty"`
+	Fanout   [][]int `json:"fanout,omitempty"`
+	// Dests are the backends of the partitions, by partition.
+	Dests []int64 `json:"dests"`
+	// Sender is this instance's number among the exchange's senders; set
+	// per instance.
+	Sender int `json:"sender"`
+}
+
+// Exchange connects the fragment instances of a query on one backend to
+// the exchanges between them (see [RunExchangeFragment]). Its methods may
+// be called from several goroutines.
+type Exchange interface {
+	// Source returns an operator of schema ts reading partition part of
+	// exchange id of query on this backend, until each of the senders
+	// (backends, by sender number) ended its stream.
+	Source(query string, id, part int, senders []int64, ts []types.Type) (exec.Operator, error)
+	// Writer opens sender's stream to partition part of exchange id of
+	// query, which is read on backend be.
+	Writer(ctx context.Context, query string, id, part, sender int, be int64) (exec.ExchangeWriter, error)
 }
 
 // FragmentAgg is the aggregation whose partial phase a fragment runs.
@@ -172,17 +255,40 @@ func (e *TabletReadError) Retryable() bool { return true }
 // exec.DenseColumns for sending them. Partial aggregations run on a worker
 // per core, as the coordinator would run them over local tablets.
 func RunFragment(f *Fragment, tablets TabletReader, inputs []FragmentInput) (exec.Operator, error) {
+	return RunExchangeFragment(f, tablets, inputs, nil)
+}
+
+// RunExchangeFragment is RunFragment for a fragment that may read
+// exchanges and send its rows to one (Source, joins with an Exchange,
+// Sink), through ex; ex may be nil for a fragment that does neither. A
+// fragment with a Sink outputs no rows: its first Next sends them all,
+// then ends every stream of the sink, and returns io.EOF.
+func RunExchangeFragment(f *Fragment, tablets TabletReader, inputs []FragmentInput, ex Exchange) (exec.Operator, error) {
 	fp, err := f.plan(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("fragment %d: %w", f.ID, err)
 	}
-	p := &Planner{sess: fragmentSession{f.Settings}, tablets: tablets}
+	if fp.exchanges && ex == nil {
+		return nil, fmt.Errorf("fragment %d reads or feeds an exchange, which this backend cannot serve", f.ID)
+	}
+	p := &Planner{sess: fragmentSession{f.Settings}, tablets: tablets,
+		frag: &fragmentEnv{ex: ex, query: f.Query, partition: f.Partition}}
 	x := &Execution{}
 	var op exec.Operator
-	if fp.agg != nil {
+	switch {
+	case fp.agg != nil && fp.scan != nil:
 		op, err = p.buildPartialAgg(fp.agg, fp.scan, fp.spine, x)
-	} else {
+	case fp.agg != nil:
+		var child exec.Operator
+		if child, err = p.build(fp.top, x); err == nil {
+			partial, _, _ := exec.SplitAggregates(aggSpecs(fp.agg))
+			op, err = exec.NewHashAgg(child, compileAll(fp.agg.groups), partial)
+		}
+	default:
 		op, err = p.build(fp.top, x)
+	}
+	if err == nil && fp.sink != nil {
+		op, err = p.buildSink(f, fp, op)
 	}
 	if err != nil {
 		x.Release()
@@ -279,40 +385,45 @@ func (f fragmentSession) SystemVariable(name, _ string) (string, bool, error) {
 }
 func (f fragmentSession) UserVariable(string) any { return nil }
 
+// fragmentEnv is what a planner building a fragment instance on a
+// backend needs besides its tablets: the exchanges of its query.
+type fragmentEnv struct {
+	ex        Exchange
+	query     string
+	partition int
+}
+
 // fragmentPlan is a decoded fragment as plan nodes: the top of the rows
 // it outputs (before any aggregation), its scan and spine (probeSpine's,
-// top first), and the aggregation over top, if any.
+// top first; nil for a fragment that reads an exchange), the aggregation
+// over top, if any, and the keys its sink routes by (over top's columns).
 type fragmentPlan struct {
-	top   node
-	scan  *scanNode
-	spine []node
-	agg   *aggNode
+	top       node
+	scan      *scanNode
+	spine     []node
+	agg       *aggNode
+	sink      []*ir
+	exchanges bool // reads or feeds an exchange
 }
 
 // plan rebuilds a fragment's plan nodes, checking that every expression
 // reads columns of the types its input has.
 func (f *Fragment) plan(inputs []FragmentInput) (*fragmentPlan, error) {
-	sc := &f.Scan
-	t := sc.Table
-	if t == nil {
-		return nil, errors.New("no table")
-	}
-	s := &scanNode{db: sc.DB, table: t, alias: t.Name, index: sc.Index, unfolded: sc.Unfolded, colIdx: sc.Columns}
-	s.tablets = sc.Tablets
-	if s.tablets == nil {
-		s.tablets = []FragmentTablet{}
-	}
-	for _, si := range sc.Columns {
-		if si < 0 || si >= len(t.Schema.Columns) {
-			return nil, fmt.Errorf("scan of column %d of %d", si, len(t.Schema.Columns))
+	fp := &fragmentPlan{}
+	var cur node
+	var s *scanNode
+	if src := f.Source; src != nil {
+		ex, err := exchangeOf(src)
+		if err != nil {
+			return nil, fmt.Errorf("source: %w", err)
 		}
-		c := t.Schema.Columns[si]
-		s.out = append(s.out, column{name: c.Name, table: t.Name, db: sc.DB, orgTable: t.Name, orgName: c.Name,
-			t: c.Type, nullable: c.Nullable, scanID: -1, schemaIdx: si})
-	}
-	var err error
-	if s.filters, err = checkedIRs(sc.Filters, s.out); err != nil {
-		return nil, fmt.Errorf("scan filter: %w", err)
+		cur, fp.exchanges = ex, true
+	} else {
+		var err error
+		if s, err = scanOf(&f.Scan); err != nil {
+			return nil, err
+		}
+		cur = s
 	}
 	if len(inputs) != len(f.InputTypes) {
 		return nil, fmt.Errorf("%d inputs, %d expected", len(inputs), len(f.InputTypes))
@@ -322,34 +433,54 @@ func (f *Fragment) plan(inputs []FragmentInput) (*fragmentPlan, error) {
 			return nil, fmt.Errorf("input %d: %w", i, err)
 		}
 	}
-	var cur node = s
 	for k, st := range f.Steps {
 		in := cur.columns()
 		switch st.Kind {
-		case StepFilter:
-			if st.Filter == nil {
-				return nil, fmt.Errorf("step %d: filter without a predicate", k)
-			}
-			pred, err := checkedIR(*st.Filter, in)
-			if err != nil {
+		case StepFilter, StepProject:
+			var err error
+			if cur, err = planStep(cur, st); err != nil {
 				return nil, fmt.Errorf("step %d: %w", k, err)
 			}
-			cur = &filterNode{child: cur, pred: pred}
-		case StepProject:
-			exprs, err := checkedIRs(st.Project, in)
-			if err != nil {
-				return nil, fmt.Errorf("step %d: %w", k, err)
-			}
-			out := make([]column, len(exprs))
-			for i, e := range exprs {
-				out[i] = column{name: fmt.Sprintf("#%d", i), t: e.t, nullable: true, scanID: -1}
-			}
-			cur = &projectNode{child: cur, exprs: exprs, out: out}
 		case StepJoin:
 			j := st.Join
-			if j == nil || j.Input < 0 || j.Input >= len(inputs) {
-				return nil, fmt.Errorf("step %d: join without an input", k)
+			if j == nil {
+				return nil, fmt.Errorf("step %d: a join step without its join", k)
 			}
+			var right node
+			switch {
+			case j.Colocate != nil && j.Exchange != nil:
+				return nil, fmt.Errorf("step %d: join with both a colocated scan and an exchange", k)
+			case j.Colocate != nil:
+				bs, err := scanOf(&j.Colocate.Scan)
+				if err != nil {
+					return nil, fmt.Errorf("step %d: colocated scan: %w", k, err)
+				}
+				right = bs
+				for bk, bst := range j.Colocate.Steps {
+					if bst.Kind != StepFilter && bst.Kind != StepProject {
+						return nil, fmt.Errorf("step %d: colocated step %d of kind %q", k, bk, bst.Kind)
+					}
+					if right, err = planStep(right, bst); err != nil {
+						return nil, fmt.Errorf("step %d: colocated step %d: %w", k, bk, err)
+					}
+				}
+			case j.Exchange != nil:
+				ex, err := exchangeOf(j.Exchange)
+				if err != nil {
+					return nil, fmt.Errorf("step %d: %w", k, err)
+				}
+				right, fp.exchanges = ex, true
+			default:
+				if j.Input < 0 || j.Input >= len(inputs) {
+					return nil, fmt.Errorf("step %d: join without an input", k)
+				}
+				var rcols []column
+				for i, ty := range f.InputTypes[j.Input] {
+					rcols = append(rcols, column{name: fmt.Sprintf("input%d.#%d", j.Input, i), t: ty, nullable: true, scanID: -1})
+				}
+				right = &inputNode{idx: j.Input, out: rcols, data: &inputs[j.Input]}
+			}
+			rcols := right.columns()
 			var kind exec.JoinKind
 			switch j.Kind {
 			case "inner":
@@ -359,12 +490,8 @@ func (f *Fragment) plan(inputs []FragmentInput) (*fragmentPlan, error) {
 			default:
 				return nil, fmt.Errorf("step %d: join kind %q", k, j.Kind)
 			}
-			var rcols []column
-			for i, ty := range f.InputTypes[j.Input] {
-				rcols = append(rcols, column{name: fmt.Sprintf("input%d.#%d", j.Input, i), t: ty, nullable: true, scanID: -1})
-			}
-			right := &inputNode{idx: j.Input, out: rcols, data: &inputs[j.Input]}
 			jn := &joinNode{left: cur, right: right, kind: kind, out: concatCols(in, rcols)}
+			var err error
 			if jn.leftKeys, err = checkedIRs(j.ProbeKeys, in); err != nil {
 				return nil, fmt.Errorf("step %d: probe key: %w", k, err)
 			}
@@ -384,14 +511,34 @@ func (f *Fragment) plan(inputs []FragmentInput) (*fragmentPlan, error) {
 			return nil, fmt.Errorf("step %d: unknown kind %q", k, st.Kind)
 		}
 	}
-	fp := &fragmentPlan{top: cur}
+	fp.top = cur
 	fp.scan, fp.spine = probeSpine(cur)
 	if fp.scan != s {
 		return nil, errors.New("BUG: a fragment's steps do not form a spine")
 	}
+	if sk := f.Sink; sk != nil {
+		if f.Agg != nil {
+			return nil, errors.New("a fragment with both a partial aggregation and a sink")
+		}
+		if len(f.Output) != 0 {
+			return nil, fmt.Errorf("a fragment with a sink outputs %v", f.Output)
+		}
+		var err error
+		if fp.sink, err = checkedIRs(sk.Keys, cur.columns()); err != nil {
+			return nil, fmt.Errorf("sink key: %w", err)
+		}
+		if len(fp.sink) == 0 || len(sk.Dests) == 0 {
+			return nil, fmt.Errorf("a sink with %d keys to %d partitions", len(fp.sink), len(sk.Dests))
+		}
+		if sk.Buckets > 0 && len(sk.Fanout) != sk.Buckets {
+			return nil, fmt.Errorf("a sink over %d buckets routes %d", sk.Buckets, len(sk.Fanout))
+		}
+		fp.exchanges = true
+	}
 	if a := f.Agg; a != nil {
 		in := cur.columns()
 		agg := &aggNode{child: cur}
+		var err error
 		if agg.groups, err = checkedIRs(a.Groups, in); err != nil {
 			return nil, fmt.Errorf("group key: %w", err)
 		}
@@ -510,4 +657,119 @@ func typesOf(cols []column) []types.Type {
 		out[i] = c.t
 	}
 	return out
+}
+
+// scanOf is the scan node of a fragment's scan.
+func scanOf(sc *FragmentScan) (*scanNode, error) {
+	t := sc.Table
+	if t == nil {
+		return nil, errors.New("no table")
+	}
+	s := &scanNode{db: sc.DB, table: t, alias: t.Name, index: sc.Index, unfolded: sc.Unfolded, colIdx: sc.Columns}
+	s.tablets = sc.Tablets
+	if s.tablets == nil {
+		s.tablets = []FragmentTablet{}
+	}
+	for _, si := range sc.Columns {
+		if si < 0 || si >= len(t.Schema.Columns) {
+			return nil, fmt.Errorf("scan of column %d of %d", si, len(t.Schema.Columns))
+		}
+		c := t.Schema.Columns[si]
+		s.out = append(s.out, column{name: c.Name, table: t.Name, db: sc.DB, orgTable: t.Name, orgName: c.Name,
+			t: c.Type, nullable: c.Nullable, scanID: -1, schemaIdx: si})
+	}
+	var err error
+	if s.filters, err = checkedIRs(sc.Filters, s.out); err != nil {
+		return nil, fmt.Errorf("scan filter: %w", err)
+	}
+	return s, nil
+}
+
+// planStep is a filter or projection step over cur.
+func planStep(cur node, st FragmentStep) (node, error) {
+	in := cur.columns()
+	if st.Kind == StepFilter {
+		if st.Filter == nil {
+			return nil, errors.New("filter without a predicate")
+		}
+		pred, err := checkedIR(*st.Filter, in)
+		if err != nil {
+			return nil, err
+		}
+		return &filterNode{child: cur, pred: pred}, nil
+	}
+	exprs, err := checkedIRs(st.Project, in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]column, len(exprs))
+	for i, e := range exprs {
+		out[i] = column{name: fmt.Sprintf("#%d", i), t: e.t, nullable: true, scanID: -1}
+	}
+	return &projectNode{child: cur, exprs: exprs, out: out}, nil
+}
+
+// exchangeNode is the rows an exchange routes to a fragment instance:
+// the probe side of a shuffle join, or the build side of a bucket-shuffle
+// or shuffle join. It is built on the backend, from the fragment's
+// Exchange.
+type exchangeNode struct {
+	id      int
+	senders []int64
+	out     []column
+}
+
+func (n *exchangeNode) columns() []column { return n.out }
+
+func exchangeOf(fe *FragmentExchange) (*exchangeNode, error) {
+	if len(fe.Senders) == 0 {
+		return nil, fmt.Errorf("exchange %d without senders", fe.ID)
+	}
+	n := &exchangeNode{id: fe.ID, senders: fe.Senders}
+	for i, t := range fe.Types {
+		if !t.Kind.IsValid() {
+			return nil, fmt.Errorf("exchange %d: column %d of invalid type", fe.ID, i)
+		}
+		n.out = append(n.out, column{name: fmt.Sprintf("exchange%d.#%d", fe.ID, i), t: t, nullable: true, scanID: -1})
+	}
+	return n, nil
+}
+
+// buildExchange builds the reading side of an exchange on a backend.
+func (p *Planner) buildExchange(n *exchangeNode) (exec.Operator, error) {
+	if p.frag == nil || p.frag.ex == nil {
+		return nil, fmt.Errorf("BUG: exchange %d read outside a fragment", n.id)
+	}
+	return p.frag.ex.Source(p.frag.query, n.id, p.frag.partition, n.senders, typesOf(n.out))
+}
+
+// buildSink puts op's rows into the exchange of f's sink.
+func (p *Planner) buildSink(f *Fragment, fp *fragmentPlan, op exec.Operator) (exec.Operator, error) {
+	sk := f.Sink
+	spec := exec.ExchangeSinkSpec{Keys: compileAll(fp.sink), Partitions: len(sk.Dests)}
+	if sk.Buckets > 0 {
+		spec.Route, spec.Fanout = bucketRoute(sk.Buckets), sk.Fanout
+	}
+	ex, query := p.frag.ex, p.frag.query
+	spec.Open = func(ctx context.Context, part int) (exec.ExchangeWriter, error) {
+		return ex.Writer(ctx, query, sk.Exchange, part, sk.Sender, sk.Dests[part])
+	}
+	return exec.NewExchangeSink(op, spec)
+}
+
+// bucketRoute routes rows by the bucket function of a table with the
+// given number of buckets: the keys are the values of its distribution
+// columns, in order (see partition.Router).
+func bucketRoute(buckets int) exec.ExchangeRoute {
+	var h []uint64
+	return func(keys []arrow.Array, n int, bucket []int32) {
+		h = slices.Grow(h[:0], n)[:n]
+		clear(h)
+		for _, k := range keys {
+			partition.HashColumn(k, h)
+		}
+		for i, x := range h {
+			bucket[i] = int32(x % uint64(buckets))
+		}
+	}
 }

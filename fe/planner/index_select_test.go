@@ -217,7 +217,7 @@ func newIndexFixture(t *testing.T) *indexFixture {
 		if x.dt >= 19723 { // 2024-01-01
 			part = 1
 		}
-		k := [2]int{part, int(x.id % 2)}
+		k := [2]int{part, testBucket(2, x.id)}
 		byTablet[k] = append(byTablet[k], x)
 	}
 	for k, rows := range byTablet {
@@ -260,7 +260,7 @@ func newIndexFixture(t *testing.T) *indexFixture {
 			bld := array.NewInt32Builder(mem)
 			for i, v := range vals {
 				switch {
-				case int(k1[i])%2 != b:
+				case testBucket(2, int64(k1[i])) != b:
 				case null != nil && null[i]:
 					bld.AppendNull()
 				default:
@@ -271,7 +271,7 @@ func newIndexFixture(t *testing.T) *indexFixture {
 		}
 		s3, s4 := array.NewStringBuilder(mem), array.NewInt64Builder(mem)
 		for i := range k1 {
-			if int(k1[i])%2 == b {
+			if testBucket(2, int64(k1[i])) == b {
 				s3.Append(k3[i])
 				s4.Append(vs[i])
 			}

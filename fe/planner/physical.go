@@ -23,8 +23,10 @@ type Field struct {
 type Plan struct {
 	root   node
 	Fields []Field
-	// remote is the planner's Remote, for EXPLAIN to show the fragments.
-	remote Remote
+	// remote is the planner's Remote, for EXPLAIN to show the fragments,
+	// and joinOpts the session's settings for their joins.
+	remote   Remote
+	joinOpts joinOptions
 }
 
 // PlanSelect binds and optimizes a query. params are the values of its ?
@@ -39,7 +41,7 @@ func (p *Planner) PlanSelect(stmt *sql.SelectStmt, params []any) (*Plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	pl := &Plan{root: root, remote: p.remote}
+	pl := &Plan{root: root, remote: p.remote, joinOpts: p.joinOptions()}
 	for _, c := range root.columns() {
 		t := c.t
 		if t == untypedNullType && c.orgName == "" {
@@ -60,6 +62,9 @@ type Execution struct {
 	releases []func()
 	// fragments counts the fragments cut so far (with a Remote).
 	fragments int
+	// joins are the strategies of the joins that run in fragments (with
+	// a Remote).
+	joins map[*joinNode]*joinChoice
 }
 
 // Release unpins every tablet version the execution read. It is safe to call
@@ -74,6 +79,9 @@ func (e *Execution) Release() {
 // Build pins the tablets the plan reads and builds its operators.
 func (p *Planner) Build(pl *Plan) (*Execution, error) {
 	x := &Execution{}
+	if p.remote != nil {
+		x.joins = chooseJoins(pl.root, p.remote, p.joinOptions())
+	}
 	op, err := p.build(pl.root, x)
 	if err != nil {
 		x.Release()
@@ -176,6 +184,8 @@ func (p *Planner) build(n node, x *Execution) (exec.Operator, error) {
 			children[i] = op
 		}
 		return exec.NewUnionAll(children...)
+	case *exchangeNode:
+		return p.buildExchange(v)
 	case *inputNode:
 		return &batchesOp{schema: typesOf(v.out), batches: v.data.Batches}, nil
 	case *valuesNode:

@@ -16,8 +16,10 @@
 //     filters, projections and join probe sides above it and the partial
 //     phase of a splittable aggregation over them, becomes a [Fragment]
 //     that runs on the backends holding the scan's tablets (fragment.go,
-//     remote.go); the coordinator keeps the rest and gathers their Arrow
-//     batches.
+//     remote.go, gather.go); the coordinator keeps the rest and gathers
+//     their Arrow batches. Each join in a fragment gets a strategy
+//     (joinplan.go): broadcast, colocate, bucket shuffle or shuffle, the
+//     last two moving rows between backends through exchanges (stage.go).
 //
 // Tables of the system schemas (information_schema) bind as scans of rows
 // computed from the catalog snapshot when the plan is built (systable.go),
@@ -101,6 +103,8 @@ type Planner struct {
 	// remote, when set, runs the scans of the plans it builds on the
 	// backends holding their tablets (see Remote).
 	remote Remote
+	// frag is set on a backend building a fragment instance.
+	frag *fragmentEnv
 
 	// bind state: used columns per scan, filled by the first pass.
 	pass     int

@@ -175,28 +175,58 @@ func run(t *testing.T, q string) [][]string {
 }
 
 // collect builds and runs a plan and returns its rows as text cells. A
-// plan built by a planner without a Remote runs a second time cut into
-// fragments that run on the in-process backends of a memRemote over the
-// same tablets, which must give the same rows (in any order).
+// plan built by a planner without a Remote runs again cut into fragments
+// that run on the in-process backends of a memRemote over the same
+// tablets, with the join strategies the planner picks and then with each
+// strategy forced (JoinStrategyVariable) where joins can use it, which
+// must give the same rows (in any order) and leave no stream open and no
+// exchange data behind.
 func collect(t *testing.T, p *Planner, pl *Plan, q string) [][]string {
 	t.Helper()
 	out, err := execute(p, pl, exec.NewEvalContext())
 	require.NoError(t, err, q)
 	if p.remote == nil && readsTables(pl) {
-		r := newMemRemote(p.tablets)
-		p.SetRemote(r)
-		got, err := execute(p, pl, exec.NewEvalContext())
-		p.SetRemote(nil)
-		require.NoError(t, err, "remote: %s", q)
 		want := out
-		if strings.Contains(strings.ToLower(q), "group_concat") {
+		lists := strings.Contains(strings.ToLower(q), "group_concat")
+		if lists {
 			// The order of a group's values is the order rows come in.
-			want, got = sortedLists(want), sortedLists(got)
+			want = sortedLists(want)
 		}
-		require.Equal(t, sortedRows(want), sortedRows(got), "remote: %s", q)
-		r.checkClosed(t)
+		sess := p.sess
+		strategies := []string{""}
+		if _, ok := sess.(strategySession); !ok && hasJoin(pl.root) {
+			strategies = append(strategies, "broadcast", "shuffle", "bucket", "colocate")
+		}
+		for _, strategy := range strategies {
+			if strategy != "" {
+				p.sess = strategySession{sess, strategy}
+			}
+			r := newMemRemote(p.tablets)
+			p.SetRemote(r)
+			got, err := execute(p, pl, exec.NewEvalContext())
+			p.SetRemote(nil)
+			p.sess = sess
+			require.NoError(t, err, "remote (%s): %s", strategy, q)
+			if lists {
+				got = sortedLists(got)
+			}
+			require.Equal(t, sortedRows(want), sortedRows(got), "remote (%s): %s", strategy, q)
+			r.checkClosed(t)
+			r.checkHubs(t)
+		}
 	}
 	return out
+}
+
+// hasJoin reports whether a plan joins.
+func hasJoin(n node) bool {
+	found := false
+	visit(n, func(n node) {
+		if _, ok := n.(*joinNode); ok {
+			found = true
+		}
+	})
+	return found
 }
 
 // readsTables reports whether a plan scans tables (not only system ones).

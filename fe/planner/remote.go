@@ -4,17 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"slices"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/strata-db/strata/be/exec"
-	"github.com/strata-db/strata/types"
 )
 
 // Remote runs plan fragments on the backends that hold the tablets they
@@ -22,14 +16,17 @@ import (
 // builds: each scan that reads tablets, with the operators above it that
 // a backend can run over its rows alone (see [Fragment]), becomes one
 // fragment instance per backend, each reading the tablets whose first
-// replica that backend is; a gather operator at the coordinator takes
-// their place and merges their output. Join build sides, sorts, limits,
-// final and DISTINCT aggregations, unions and system tables run at the
-// coordinator.
+// replica that backend is (or, with colocate and bucket-shuffle joins,
+// each reading whole buckets; see [JoinStrategy]); a gather operator at
+// the coordinator takes their place and merges their output. Broadcast
+// join build sides, sorts, limits, final and DISTINCT aggregations,
+// unions and system tables run at the coordinator.
 //
 // An instance that fails before any of its rows went up the plan, with an
 // error for which another replica may do better ([IsRetryable]), is run
-// again on the next replicas of its tablets (grouped anew by backend).
+// again on the next replicas of its tablets (grouped anew by backend;
+// a colocate join's buckets move whole). Instances that read or feed
+// exchanges do not run again: see [ExchangeRemote].
 // The output of a partial aggregation is collected whole before the final
 // phase reads it, and so are the rows of a fragment that become a join's
 // build side, so such an instance can always run again; an instance whose
@@ -46,6 +43,32 @@ type Remote interface {
 	// backend hands to RunFragment; f and its inputs stay valid until the
 	// stream is closed. Canceling ctx cancels the fragment.
 	Run(ctx context.Context, be int64, f *Fragment) (FragmentStream, error)
+}
+
+// ExchangeRemote is a Remote that also runs fragments that exchange rows
+// with each other across backends (bucket-shuffle and shuffle joins, see
+// [JoinStrategy]); a planner whose Remote is not one uses broadcast and
+// colocate joins only.
+//
+// A query's exchanges are named by a query id the coordinator draws for
+// each run. It starts the instances that read an exchange before those
+// that send to it, but the backends must accept rows for an exchange
+// before its reader arrived (see exec.ExchangeHub). Instances of such
+// fragments never run again elsewhere: any failure fails the query.
+type ExchangeRemote interface {
+	Remote
+	// RunExchange starts f on backend be as Run does, for a fragment
+	// that reads exchanges (Source, joins with an Exchange) from that
+	// backend's hub, or sends its rows to the hubs of the backends its
+	// Sink lists: the backend runs it with RunExchangeFragment. A
+	// fragment with a sink streams no rows back; its stream ends once it
+	// sent them all.
+	RunExchange(ctx context.Context, be int64, f *Fragment) (FragmentStream, error)
+	// ReleaseQuery drops whatever backend be still holds of query's
+	// exchanges and makes it refuse their later rows. The coordinator
+	// calls it on every backend that took part once the query ended,
+	// whether or not it succeeded.
+	ReleaseQuery(ctx context.Context, be int64, query string) error
 }
 
 // FragmentStream is the output of a running fragment instance.
@@ -138,180 +161,6 @@ func readsTablets(s *scanNode) bool {
 	return false
 }
 
-// buildRemote builds a fragment's gather operator and, for a partial
-// aggregation, the final phase over it. The join build sides of the spine
-// are built here (they may be fragments themselves) and run when the
-// gather opens.
-func (p *Planner) buildRemote(cut *fragmentCut, x *Execution) (op exec.Operator, err error) {
-	x.fragments++
-	s := cut.scan
-	t := *s.table
-	t.Partitions, t.Indexes, t.AlterJobs = nil, nil, nil
-	f := Fragment{
-		ID: x.fragments,
-		Scan: FragmentScan{DB: s.db, Table: &t, Index: s.index, Columns: s.colIdx,
-			Filters: exprsOf(s.filters), Unfolded: s.unfolded},
-		Settings: FragmentSettings{SkipDeleteSign: p.keepDeleteSigns()},
-	}
-	var builds []exec.Operator
-	defer func() {
-		if err != nil {
-			for _, b := range builds {
-				_ = b.Close()
-			}
-		}
-	}()
-	for k := len(cut.spine) - 1; k >= 0; k-- {
-		switch v := cut.spine[k].(type) {
-		case *filterNode:
-			e := exprOf(v.pred)
-			f.Steps = append(f.Steps, FragmentStep{Kind: StepFilter, Filter: &e})
-		case *projectNode:
-			f.Steps = append(f.Steps, FragmentStep{Kind: StepProject, Project: exprsOf(v.exprs)})
-		case *joinNode:
-			b, err := p.build(v.right, x)
-			if err != nil {
-				return nil, err
-			}
-			if rg, ok := b.(*gatherOp); ok {
-				// Its rows are collected whole before they are sent.
-				rg.whole = true
-			}
-			builds = append(builds, b)
-			in := typesOf(v.right.columns())
-			if !slices.Equal(b.Schema(), in) {
-				return nil, fmt.Errorf("BUG: join build side outputs %v, planned as %v", b.Schema(), in)
-			}
-			kind := "inner"
-			if v.kind == exec.JoinLeft {
-				kind = "left"
-			}
-			j := &FragmentJoin{Kind: kind, Input: len(f.InputTypes), ProbeKeys: exprsOf(v.leftKeys), BuildKeys: exprsOf(v.rightKeys)}
-			if v.other != nil {
-				o := exprOf(v.other)
-				j.Other = &o
-			}
-			f.InputTypes = append(f.InputTypes, in)
-			f.Steps = append(f.Steps, FragmentStep{Kind: StepJoin, Join: j})
-		default:
-			return nil, fmt.Errorf("BUG: %T in a fragment's spine", v)
-		}
-	}
-	g := &gatherOp{remote: p.remote, frag: f, tablets: scanTablets(s), builds: builds}
-	if cut.agg == nil {
-		g.schema = typesOf(cut.top.columns())
-		g.frag.Output = g.schema
-		return g, nil
-	}
-	v := cut.agg
-	aggs, groups := aggSpecs(v), compileAll(v.groups)
-	in := exec.NewValuesFromArrays(typesOf(cut.top.columns()), nil)
-	partial, _, _ := exec.SplitAggregates(aggs)
-	ph, err := exec.NewHashAgg(in, groups, partial)
-	if err != nil {
-		return nil, err
-	}
-	full, err := exec.NewHashAgg(in, groups, aggs)
-	if err != nil {
-		return nil, err
-	}
-	g.whole = true
-	g.schema = ph.Schema()
-	g.frag.Output = g.schema
-	fa := &FragmentAgg{Groups: exprsOf(v.groups)}
-	for _, a := range v.aggs {
-		fa.Aggs = append(fa.Aggs, FragmentAggCall{Func: a.fn, Args: exprsOf(a.args)})
-	}
-	g.frag.Agg = fa
-	return exec.NewFinalAgg(g, len(groups), aggs, full.Schema())
-}
-
-// gatherOp runs the instances of a fragment and outputs their rows: as
-// they come, or all at once after every instance finished (whole).
-type gatherOp struct {
-	// Immutable after construction.
-	remote  Remote
-	frag    Fragment // Tablets, Inputs and the time settings are set per run
-	tablets []FragmentTablet
-	builds  []exec.Operator // join build sides, run at Open
-	// whole: every instance's output is collected whole before any goes
-	// up (partial aggregates; rows that become a broadcast input), so an
-	// instance can always run again.
-	whole  bool
-	schema []types.Type
-
-	// Set by Open before the instances start, read by them.
-	inputs   []FragmentInput
-	drained  int // builds run to the end (closed)
-	cancel   context.CancelFunc
-	replicas [][]int64 // by tablet index
-	rows     chan []arrow.Array
-	done     chan struct{} // closed when every instance ended; err is then set
-	err      error
-
-	// Used by Next and Close only.
-	pos  int           // whole: the next batch to output
-	held []arrow.Array // streaming: the batch last output
-
-	mu      sync.Mutex // protects the following fields
-	tried   []map[int64]bool
-	batches [][]arrow.Array // whole: every instance's output
-}
-
-// instance is a fragment instance: a backend and the tablets it reads
-// (indexes into gatherOp.tablets).
-type instance struct {
-	be      int64
-	tablets []int
-}
-
-func (g *gatherOp) Schema() []types.Type { return g.schema }
-
-func (g *gatherOp) Open(ctx context.Context) error {
-	g.frag.Settings.Now, g.frag.Settings.TimeZone = querySettings(ctx)
-	for _, b := range g.builds {
-		in, err := collectDense(ctx, b)
-		g.drained++
-		if err != nil {
-			return err
-		}
-		g.inputs = append(g.inputs, in)
-	}
-	g.frag.Inputs = g.inputs
-	g.replicas = make([][]int64, len(g.tablets))
-	g.tried = make([]map[int64]bool, len(g.tablets))
-	byBE := map[int64][]int{}
-	for i, t := range g.tablets {
-		g.replicas[i] = g.remote.Replicas(t.ID)
-		if len(g.replicas[i]) == 0 {
-			return fmt.Errorf("fragment %d: tablet %d has no replica to read", g.frag.ID, t.ID)
-		}
-		be := g.replicas[i][0]
-		byBE[be] = append(byBE[be], i)
-	}
-	ctx, g.cancel = context.WithCancel(ctx)
-	eg, ectx := errgroup.WithContext(ctx)
-	g.done = make(chan struct{})
-	if !g.whole {
-		g.rows = make(chan []arrow.Array, 2*len(byBE))
-	}
-	for _, inst := range groupInstances(byBE) {
-		eg.Go(func() error { return g.run(ectx, eg, inst) })
-	}
-	go func() {
-		g.err = eg.Wait()
-		if g.rows != nil {
-			close(g.rows)
-		}
-		close(g.done)
-	}()
-	if g.whole {
-		<-g.done
-		return g.err
-	}
-	return nil
-}
-
 // querySettings are the query's start and time zone, from the
 // EvalContext the query runs with.
 func querySettings(ctx context.Context) (time.Time, string) {
@@ -361,193 +210,6 @@ func collectDense(ctx context.Context, op exec.Operator) (FragmentInput, error) 
 		return FragmentInput{}, err
 	}
 	return in, nil
-}
-
-// groupInstances orders instances by backend, for runs that repeat.
-func groupInstances(byBE map[int64][]int) []instance {
-	out := make([]instance, 0, len(byBE))
-	for be, ts := range byBE {
-		out = append(out, instance{be: be, tablets: ts})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].be < out[j].be })
-	return out
-}
-
-// run runs an instance to the end, again on other replicas as long as it
-// fails with retryable errors before any of its rows went up.
-func (g *gatherOp) run(ctx context.Context, eg *errgroup.Group, inst instance) error {
-	for {
-		passed, err := g.attempt(ctx, inst)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return err
-		}
-		if passed {
-			return fmt.Errorf("fragment %d on backend %d failed after sending rows, so it cannot be run again: %w", g.frag.ID, inst.be, err)
-		}
-		if !IsRetryable(err) {
-			return fmt.Errorf("fragment %d on backend %d: %w", g.frag.ID, inst.be, err)
-		}
-		next, err := g.regroup(inst, err)
-		if err != nil {
-			return err
-		}
-		for _, o := range next[1:] {
-			eg.Go(func() error { return g.run(ctx, eg, o) })
-		}
-		inst = next[0]
-	}
-}
-
-// regroup moves the tablets of an instance that failed on its backend to
-// their next replicas not tried yet, grouped by backend.
-func (g *gatherOp) regroup(inst instance, cause error) ([]instance, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	byBE := map[int64][]int{}
-	for _, ti := range inst.tablets {
-		if g.tried[ti] == nil {
-			g.tried[ti] = map[int64]bool{}
-		}
-		g.tried[ti][inst.be] = true
-		next := int64(-1)
-		for _, be := range g.replicas[ti] {
-			if !g.tried[ti][be] {
-				next = be
-				break
-			}
-		}
-		if next < 0 {
-			return nil, fmt.Errorf("fragment %d: no replica of tablet %d left to read (tried backends %v): %w",
-				g.frag.ID, g.tablets[ti].ID, g.replicas[ti], cause)
-		}
-		byBE[next] = append(byBE[next], ti)
-	}
-	return groupInstances(byBE), nil
-}
-
-// attempt runs an instance once. passed reports whether some of its rows
-// went up the plan.
-func (g *gatherOp) attempt(ctx context.Context, inst instance) (passed bool, err error) {
-	f := g.frag
-	f.Scan.Tablets = make([]FragmentTablet, len(inst.tablets))
-	for i, ti := range inst.tablets {
-		f.Scan.Tablets[i] = g.tablets[ti]
-	}
-	stream, err := g.remote.Run(ctx, inst.be, &f)
-	if err != nil {
-		return false, err
-	}
-	// The output is whole once Next said so; an error closing the stream
-	// after that changes nothing.
-	defer func() { _ = stream.Close() }()
-	var mine [][]arrow.Array
-	for {
-		cols, err := stream.Next(ctx)
-		if err == nil && cols != nil {
-			err = g.check(cols)
-			if err != nil {
-				releaseAll(cols)
-			}
-		}
-		if err != nil {
-			releaseBatches(mine)
-			return passed, err
-		}
-		if cols == nil {
-			break
-		}
-		if g.whole {
-			mine = append(mine, cols)
-			continue
-		}
-		select {
-		case g.rows <- cols:
-			passed = true
-		case <-ctx.Done():
-			releaseAll(cols)
-			return passed, ctx.Err()
-		}
-	}
-	if g.whole {
-		g.mu.Lock()
-		g.batches = append(g.batches, mine...)
-		g.mu.Unlock()
-	}
-	return passed, nil
-}
-
-// check refuses a batch that is not dense columns of the fragment's types.
-func (g *gatherOp) check(cols []arrow.Array) error {
-	if len(cols) != len(g.schema) {
-		return fmt.Errorf("fragment %d sent %d columns, want %d", g.frag.ID, len(cols), len(g.schema))
-	}
-	for i, c := range cols {
-		if !arrow.TypeEqual(c.DataType(), g.schema[i].Arrow()) || c.Len() != cols[0].Len() {
-			return fmt.Errorf("fragment %d sent column %d as %v of %d rows, want %v of %d", g.frag.ID, i, c.DataType(), c.Len(), g.schema[i].Arrow(), cols[0].Len())
-		}
-	}
-	return nil
-}
-
-func (g *gatherOp) Next(ctx context.Context, b *exec.Batch) error {
-	b.Reset()
-	g.held = releaseAll(g.held)
-	var cols []arrow.Array
-	if g.whole {
-		if g.pos >= len(g.batches) {
-			return io.EOF
-		}
-		cols = g.batches[g.pos]
-		g.pos++
-	} else {
-		var ok bool
-		select {
-		case cols, ok = <-g.rows:
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", exec.ErrCanceled, ctx.Err())
-		}
-		if !ok {
-			if g.err != nil {
-				return g.err
-			}
-			return io.EOF
-		}
-		g.held = append(g.held, cols...)
-	}
-	b.Cols = append(b.Cols, cols...)
-	b.Len = cols[0].Len()
-	return nil
-}
-
-func (g *gatherOp) Close() error {
-	if g.cancel != nil {
-		g.cancel()
-	}
-	if g.done != nil {
-		if g.rows != nil {
-			for cols := range g.rows {
-				releaseAll(cols)
-			}
-		}
-		<-g.done
-	}
-	for _, b := range g.builds[g.drained:] {
-		_ = b.Close()
-	}
-	g.drained = len(g.builds)
-	g.held = releaseAll(g.held)
-	g.mu.Lock()
-	releaseBatches(g.batches)
-	g.batches = nil
-	g.mu.Unlock()
-	for _, in := range g.inputs {
-		releaseBatches(in.Batches)
-	}
-	g.inputs, g.frag.Inputs = nil, nil
-	return nil
 }
 
 func releaseAll(cols []arrow.Array) []arrow.Array {

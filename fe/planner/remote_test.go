@@ -40,8 +40,17 @@ type memRemote struct {
 	fatal map[int64]bool
 	// lacks: the backend's replica of the tablet lacks its version.
 	lacks map[[2]int64]bool
-	runs  []memRun
-	open  int // streams not closed
+	// failPush: the exchange streams a producer on the backend writes
+	// fail after this many more batches.
+	failPush map[int64]int
+	runs     []memRun
+	open     int                // streams not closed
+	released map[string][]int64 // backends each query was released on
+
+	// hubs are the backends' exchange hubs (immutable map).
+	hubs map[int64]*exec.ExchangeHub
+	// replicasOf, when set, replaces Replicas' placement (set before use).
+	replicasOf func(id int64) []int64
 }
 
 // memRun records a Run call.
@@ -53,16 +62,109 @@ type memRun struct {
 	steps    []string
 	settings FragmentSettings
 	encoded  []byte // the fragment as JSON
+	// source and sink: the fragment reads an exchange instead of a scan,
+	// sends its rows to one; builds: where each join's build rows come
+	// from ("input", "colocate" or "exchange").
+	source, sink bool
+	builds       []string
+	partition    int
 }
 
 func newMemRemote(tablets TabletReader) *memRemote {
-	return &memRemote{tablets: tablets, n: 3, failRun: map[int64]int{}, failAfterFirst: map[int64]int{},
-		fatal: map[int64]bool{}, lacks: map[[2]int64]bool{}}
+	r := &memRemote{tablets: tablets, n: 3, failRun: map[int64]int{}, failAfterFirst: map[int64]int{},
+		fatal: map[int64]bool{}, lacks: map[[2]int64]bool{}, failPush: map[int64]int{},
+		released: map[string][]int64{}, hubs: map[int64]*exec.ExchangeHub{}}
+	for be := int64(1); be <= r.n; be++ {
+		r.hubs[be] = exec.NewExchangeHub(exec.ExchangeHubOptions{})
+	}
+	return r
 }
+
+// RunExchange runs fragments that use exchanges as Run runs the others:
+// every backend's fragments may use its hub.
+func (r *memRemote) RunExchange(ctx context.Context, be int64, f *Fragment) (FragmentStream, error) {
+	return r.Run(ctx, be, f)
+}
+
+func (r *memRemote) ReleaseQuery(_ context.Context, be int64, query string) error {
+	r.mu.Lock()
+	r.released[query] = append(r.released[query], be)
+	r.mu.Unlock()
+	r.hubs[be].ReleaseQuery(query)
+	return nil
+}
+
+// checkHubs checks that no hub holds anything of a query.
+func (r *memRemote) checkHubs(t *testing.T) {
+	t.Helper()
+	for be, h := range r.hubs {
+		require.Zero(t, h.Entries(), "exchange entries left on backend %d", be)
+	}
+}
+
+// memExchange is a backend's view of the exchanges: its own hub to read,
+// the others' to push to, every batch through Arrow IPC.
+type memExchange struct {
+	r  *memRemote
+	be int64
+}
+
+func (m *memExchange) Source(query string, id, part int, senders []int64, ts []types.Type) (exec.Operator, error) {
+	names := make([]string, len(senders))
+	for i, be := range senders {
+		names[i] = fmt.Sprintf("backend %d", be)
+	}
+	key := exec.ExchangeKey{Query: query, Exchange: id, Partition: part}
+	return exec.NewExchangeSource(m.r.hubs[m.be], key, names, ts, 30*time.Second), nil
+}
+
+func (m *memExchange) Writer(_ context.Context, query string, id, part, sender int, be int64) (exec.ExchangeWriter, error) {
+	h, ok := m.r.hubs[be]
+	if !ok {
+		return nil, fmt.Errorf("no backend %d", be)
+	}
+	return &memWriter{r: m.r, from: m.be, w: exec.HubWriter{Hub: h, Key: exec.ExchangeKey{Query: query, Exchange: id, Partition: part}, Sender: sender}}, nil
+}
+
+type memWriter struct {
+	r    *memRemote
+	from int64
+	w    exec.HubWriter
+}
+
+func (w *memWriter) Write(ctx context.Context, cols []arrow.Array) error {
+	w.r.mu.Lock()
+	fail := false
+	if n, ok := w.r.failPush[w.from]; ok {
+		if n == 0 {
+			fail = true
+		} else {
+			w.r.failPush[w.from] = n - 1
+		}
+	}
+	w.r.mu.Unlock()
+	if fail {
+		return &downErr{be: w.from, what: "connection reset while pushing"}
+	}
+	ts := make([]arrow.DataType, len(cols))
+	for i, c := range cols {
+		ts[i] = c.DataType()
+	}
+	out := ipcRoundTripArrow(cols, ts)
+	err := w.w.Write(ctx, out)
+	releaseAll(out)
+	return err
+}
+
+func (w *memWriter) Close() error       { return w.w.Close() }
+func (w *memWriter) Cancel(cause error) { w.w.Cancel(cause) }
 
 // Replicas puts a replica of every tablet on every backend, first the one
 // its id picks.
 func (r *memRemote) Replicas(id int64) []int64 {
+	if r.replicasOf != nil {
+		return r.replicasOf(id)
+	}
 	out := make([]int64, r.n)
 	for k := range r.n {
 		out[k] = 1 + (id+k)%r.n
@@ -89,7 +191,21 @@ func (r *memRemote) Run(ctx context.Context, be int64, f *Fragment) (FragmentStr
 	}
 	for _, st := range f.Steps {
 		run.steps = append(run.steps, st.Kind)
+		if j := st.Join; j != nil {
+			switch {
+			case j.Colocate != nil:
+				run.builds = append(run.builds, "colocate")
+				for _, t := range j.Colocate.Scan.Tablets {
+					run.tablets = append(run.tablets, t.ID)
+				}
+			case j.Exchange != nil:
+				run.builds = append(run.builds, "exchange")
+			default:
+				run.builds = append(run.builds, "input")
+			}
+		}
 	}
+	run.source, run.sink, run.partition = f.Source != nil, f.Sink != nil, f.Partition
 	r.mu.Lock()
 	r.runs = append(r.runs, run)
 	runIdx := len(r.runs) - 1
@@ -139,7 +255,7 @@ func (r *memRemote) Run(ctx context.Context, be int64, f *Fragment) (FragmentStr
 			releaseBatches(in.Batches)
 		}
 	}
-	op, err := RunFragment(&g, &memBackendReader{r: r, be: be}, inputs)
+	op, err := RunExchangeFragment(&g, &memBackendReader{r: r, be: be}, inputs, &memExchange{r: r, be: be})
 	if err != nil {
 		releaseInputs()
 		return nil, err
@@ -242,9 +358,17 @@ func (s *memStream) Close() error {
 
 // ipcRoundTrip writes columns as an Arrow IPC stream and reads them back.
 func ipcRoundTrip(cols []arrow.Array, ts []types.Type) []arrow.Array {
+	ats := make([]arrow.DataType, len(ts))
+	for i, t := range ts {
+		ats[i] = t.Arrow()
+	}
+	return ipcRoundTripArrow(cols, ats)
+}
+
+func ipcRoundTripArrow(cols []arrow.Array, ts []arrow.DataType) []arrow.Array {
 	fields := make([]arrow.Field, len(ts))
 	for i, t := range ts {
-		fields[i] = arrow.Field{Name: fmt.Sprintf("c%d", i), Type: t.Arrow(), Nullable: true}
+		fields[i] = arrow.Field{Name: fmt.Sprintf("c%d", i), Type: t, Nullable: true}
 	}
 	schema := arrow.NewSchema(fields, nil)
 	n := 0
@@ -347,6 +471,7 @@ func TestRemoteQueries(t *testing.T) {
 			steps: map[int][]string{1: {StepJoin}, 2: nil}, agg: map[int]bool{1: true, 2: true}},
 	} {
 		p, pl := f.plan(t, tc.q, true)
+		p.sess = strategySession{p.sess, "broadcast"} // see TestJoinStrategies for the others
 		collect(t, p, pl, tc.q)
 
 		r := newMemRemote(f.tablets)
@@ -391,6 +516,7 @@ func TestRemoteFailover(t *testing.T) {
 		r := newMemRemote(f.tablets)
 		setup(r)
 		p, pl := f.plan(t, q, false)
+		p.sess = strategySession{p.sess, "broadcast"}
 		p.SetRemote(r)
 		rows, err := execute(p, pl, exec.NewEvalContext())
 		r.checkClosed(t)
@@ -486,7 +612,7 @@ func TestRemoteExplain(t *testing.T) {
 	f := newIndexFixture(t)
 	explainRemote := func(q string) string {
 		t.Helper()
-		p := New(routingSession{fakeSession{db: "d"}, "1"}, f.cat, f.tablets)
+		p := New(strategySession{routingSession{fakeSession{db: "d"}, "1"}, "broadcast"}, f.cat, f.tablets)
 		p.SetRemote(newMemRemote(f.tablets))
 		pl, err := p.PlanSelect(mustParse(t, q), nil)
 		require.NoError(t, err, q)
@@ -500,7 +626,7 @@ func TestRemoteExplain(t *testing.T) {
 		"      EXCHANGE: gather partial aggregates of FRAGMENT 1",
 		"        FRAGMENT 1 on 3 backends, 4 tablets",
 		"          HashAggregate (partial): group by [a.region] output [count(*)]",
-		"            HashJoin INNER (probe: left, build: right) ON a.id = b.id",
+		"            HashJoin INNER (BROADCAST) (probe: left, build: right) ON a.id = b.id",
 		"              OlapScanNode TABLE: d.t(t), PREAGGREGATION: ON partitions=2/2 tablets=4 columns=[a.id, a.region]",
 		"              EXCHANGE: broadcast to FRAGMENT 1",
 		"                EXCHANGE: gather FRAGMENT 2",
@@ -555,6 +681,7 @@ func TestRunFragmentRefuses(t *testing.T) {
 	f := newIndexFixture(t)
 	q := "SELECT a.region, sum(a.qty) FROM t a JOIN t b ON a.id = b.id WHERE a.qty > 3 GROUP BY a.region"
 	p, pl := f.plan(t, q, false)
+	p.sess = strategySession{p.sess, "broadcast"}
 	r := newMemRemote(f.tablets)
 	p.SetRemote(r)
 	_, err := execute(p, pl, exec.NewEvalContext())
