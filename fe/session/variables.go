@@ -157,6 +157,11 @@ var sysVars = func() map[string]*sysVar {
 		{name: "enable_server_side_prepared_statement", kind: varBool, def: "1"},
 		{name: "batch_size", kind: varInt, def: "4064"},
 		{name: "disable_colocate_plan", kind: varBool, def: "0"},
+		// How a cluster's frontend joins tables across backends (see
+		// fe/planner/joinplan.go): AUTO chooses; the others force a
+		// strategy where the join allows it. Strata's own: Doris takes
+		// per-join hints ([broadcast], [shuffle], [bucket]).
+		{name: "strata_join_strategy", def: "AUTO", enum: []string{"AUTO", "BROADCAST", "SHUFFLE", "BUCKET", "COLOCATE"}},
 		{name: "runtime_filter_mode", def: "GLOBAL"},
 		{name: "runtime_filter_type", def: "IN_OR_BLOOM_FILTER"},
 		{name: "enable_sql_cache", kind: varBool, def: "0"},

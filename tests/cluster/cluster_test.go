@@ -457,3 +457,104 @@ PROPERTIES ("replication_num" = "2", "colocate_with" = "g")`,
 	require.NoError(t, err)
 	require.Equal(t, sum+sum2, n)
 }
+
+// Joins across backends give the same answers whichever way they move the
+// rows: broadcast, bucket shuffle, partitioned shuffle, or not at all
+// (colocated tables); EXPLAIN names the strategy.
+func TestJoinStrategiesAcrossBackends(t *testing.T) {
+	c := startCluster(t, clusterOptions{frontends: 1, backends: 3})
+	c.MustExec(0, "CREATE DATABASE d",
+		`CREATE TABLE d.t (k INT, v VARCHAR(10), n BIGINT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 6 PROPERTIES ("replication_num" = "1")`,
+		`CREATE TABLE d.u (k INT, v VARCHAR(10), n BIGINT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 4 PROPERTIES ("replication_num" = "1")`,
+		`CREATE TABLE d.c1 (k INT, v VARCHAR(10), n BIGINT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 6 PROPERTIES ("replication_num" = "2", "colocate_with" = "g")`,
+		`CREATE TABLE d.c2 (k INT, v VARCHAR(10), n BIGINT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 6 PROPERTIES ("replication_num" = "2", "colocate_with" = "g")`)
+	// t: keys 0..2999; u and c2: keys 1000..3999 (n = 2k); c1: as t.
+	for i, load := range []struct {
+		table    string
+		from, to int
+	}{{"t", 0, 3000}, {"u", 1000, 4000}, {"c1", 0, 3000}, {"c2", 1000, 4000}} {
+		body, _ := rowsCSV(load.from, load.to-load.from)
+		res, err := c.StreamLoad(0, "d", load.table, fmt.Sprintf("j%d", i), body)
+		require.NoError(t, err)
+		require.Equal(t, "Success", res["Status"], "%v", res)
+	}
+	// Keys 1000..2999 match: 2000 rows, sum of n on both sides 2*(2k) each.
+	var sum int64
+	for k := 1000; k < 3000; k++ {
+		sum += 4 * int64(k)
+	}
+	queries := []struct {
+		name, sql string
+		want      [][]string
+		strategy  map[string]string // forced strategy -> EXPLAIN word
+	}{
+		{"distribution keys", "SELECT count(*), sum(t.n + u.n) FROM d.t JOIN d.u ON t.k = u.k",
+			[][]string{{"2000", fmt.Sprint(sum)}},
+			map[string]string{"BROADCAST": "BROADCAST", "SHUFFLE": "PARTITIONED", "BUCKET": "BUCKET_SHUFFLE"}},
+		{"other keys", "SELECT count(*), sum(t.n + u.n) FROM d.t JOIN d.u ON t.n = u.n",
+			[][]string{{"2000", fmt.Sprint(sum)}},
+			map[string]string{"BROADCAST": "BROADCAST", "SHUFFLE": "PARTITIONED"}},
+		{"left join", "SELECT count(*), count(u.k) FROM d.t LEFT JOIN d.u ON t.k = u.k",
+			[][]string{{"3000", "2000"}},
+			map[string]string{"BROADCAST": "BROADCAST", "SHUFFLE": "PARTITIONED", "BUCKET": "BUCKET_SHUFFLE"}},
+		{"colocated", "SELECT count(*), sum(c1.n + c2.n) FROM d.c1 JOIN d.c2 ON c1.k = c2.k",
+			[][]string{{"2000", fmt.Sprint(sum)}},
+			map[string]string{"COLOCATE": "COLOCATE", "BROADCAST": "BROADCAST", "SHUFFLE": "PARTITIONED"}},
+		{"grouped", "SELECT t.v, count(*) FROM d.t JOIN d.u ON t.k = u.k GROUP BY t.v ORDER BY t.v",
+			groupedWant(), map[string]string{"SHUFFLE": "PARTITIONED", "BUCKET": "BUCKET_SHUFFLE"}},
+	}
+	db := c.DB(0)
+	conn, err := db.Conn(t.Context())
+	require.NoError(t, err)
+	defer conn.Close()
+	rowsOf := func(q string) [][]string {
+		t.Helper()
+		rows, err := conn.QueryContext(t.Context(), q)
+		require.NoError(t, err, q)
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var out [][]string
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			strs := make([]string, len(cols))
+			for i := range vals {
+				vals[i] = &strs[i]
+			}
+			require.NoError(t, rows.Scan(vals...))
+			out = append(out, strs)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	for _, mode := range []string{"AUTO", "BROADCAST", "SHUFFLE", "BUCKET", "COLOCATE"} {
+		_, err := conn.ExecContext(t.Context(), "SET strata_join_strategy = '"+mode+"'")
+		require.NoError(t, err)
+		for _, q := range queries {
+			require.Equal(t, q.want, rowsOf(q.sql), "%s, %s", q.name, mode)
+			if word, ok := q.strategy[mode]; ok {
+				plan := strings.Join(func() []string {
+					var out []string
+					for _, r := range rowsOf("EXPLAIN " + q.sql) {
+						out = append(out, r[0])
+					}
+					return out
+				}(), "\n")
+				require.Contains(t, plan, "("+word+")", "%s, %s:\n%s", q.name, mode, plan)
+			}
+		}
+	}
+}
+
+// groupedWant is the answer of the grouped join: keys 1000..2999 by k%7.
+func groupedWant() [][]string {
+	counts := map[string]int{}
+	for k := 1000; k < 3000; k++ {
+		counts[fmt.Sprintf("v%d", k%7)]++
+	}
+	var out [][]string
+	for i := 0; i < 7; i++ {
+		v := fmt.Sprintf("v%d", i)
+		out = append(out, []string{v, fmt.Sprint(counts[v])})
+	}
+	return out
+}
