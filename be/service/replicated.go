@@ -138,7 +138,7 @@ func (w *replicatedWriter) Close() error {
 			switch {
 			case err != nil:
 				rep.err = err
-			case v < visible:
+			case v < visible && !w.at.Building:
 				rep.err = fmt.Errorf("the replica is at version %d, behind the partition's %d", v, visible)
 			}
 		}()

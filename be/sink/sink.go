@@ -123,6 +123,11 @@ type Placement struct {
 	DBID, TableID, PartitionID int64
 	Bucket                     int
 	Backends                   []int64
+	// Building: the tablet belongs to an index being built, whose rows up
+	// to some version its alter job replaces; its replicas' versions do
+	// not tell whether they missed loads (see tabletstore's lenient
+	// publish).
+	Building bool
 }
 
 // PlacementOf is where bucket b of partition pi of t is.
@@ -400,7 +405,9 @@ func (l *load) writeTablet(pi, bucket int, cols []arrow.Array) error {
 		if err != nil {
 			return err
 		}
-		err = l.writeTo(p.IndexTablets[ix.Index.ID][bucket], ix.Schema, out, at)
+		iat := at
+		iat.Building = ix.Index.State == catalog.IndexShadow
+		err = l.writeTo(p.IndexTablets[ix.Index.ID][bucket], ix.Schema, out, iat)
 		for _, a := range out {
 			a.Release()
 		}

@@ -314,7 +314,7 @@ func (e *Engine) convertPartition(ctx context.Context, be AlterBackend, ref jobR
 	}()
 	tablets := p.IndexTablets[ix.ID]
 	at := func(b int) sink.Placement {
-		return sink.Placement{DBID: t.DBID, TableID: t.ID, PartitionID: p.ID, Bucket: b, Backends: p.BucketBackends(b)}
+		return sink.Placement{DBID: t.DBID, TableID: t.ID, PartitionID: p.ID, Bucket: b, Backends: p.BucketBackends(b), Building: true}
 	}
 	// No compaction may merge versions on both sides of the one read:
 	// the tablets are held from before the read until their rebuild.

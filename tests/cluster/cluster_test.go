@@ -558,3 +558,52 @@ func groupedWant() [][]string {
 	}
 	return out
 }
+
+// A materialized view and a heavy schema change are built across the
+// backends while loads go on, and read back the same answers.
+func TestAlterJobsAcrossBackends(t *testing.T) {
+	c := startCluster(t, clusterOptions{frontends: 2, backends: 3})
+	c.MustExec(1, "CREATE DATABASE d", createT)
+	var sum int64
+	for i := 0; i < 3; i++ {
+		body, s := rowsCSV(i*1000, 1000)
+		res, err := c.StreamLoad(i%2, "d", "t", fmt.Sprintf("a%d", i), body)
+		require.NoError(t, err)
+		require.Equal(t, "Success", res["Status"], "%v", res)
+		sum += s
+	}
+	c.MustExec(1, "CREATE MATERIALIZED VIEW mv AS SELECT v, sum(n) FROM d.t GROUP BY v")
+	body, s := rowsCSV(5000, 500)
+	res, err := c.StreamLoad(0, "d", "t", "during", body)
+	require.NoError(t, err)
+	require.Equal(t, "Success", res["Status"], "%v", res)
+	sum += s
+	done := func(kind string) func() bool {
+		return func() bool {
+			rows := c.Rows(0, "SHOW ALTER TABLE "+kind+" FROM d")
+			return len(rows) > 0 && strings.Contains(strings.Join(rows[len(rows)-1], " "), "FINISHED")
+		}
+	}
+	require.Eventually(t, done("MATERIALIZED VIEW"), 120*time.Second, 500*time.Millisecond, "%v", c.Rows(0, "SHOW ALTER TABLE MATERIALIZED VIEW FROM d"))
+	plan := c.Rows(1, "EXPLAIN SELECT v, sum(n) FROM d.t GROUP BY v")
+	require.Contains(t, fmt.Sprint(plan), "t(mv)")
+	got, err := c.QueryInt(1, "SELECT sum(s) FROM (SELECT v, sum(n) AS s FROM d.t GROUP BY v) x")
+	require.NoError(t, err)
+	require.Equal(t, sum, got)
+	requireReplicasAgree(t, c, 0, "d", "t")
+
+	// A heavy schema change: n becomes a LARGEINT... widened, converted on
+	// every replica.
+	c.MustExec(0, "DROP MATERIALIZED VIEW mv ON d.t", "ALTER TABLE d.t MODIFY COLUMN v VARCHAR(20)")
+	c.MustExec(0, "ALTER TABLE d.t ORDER BY (k, n, v)")
+	require.Eventually(t, done("COLUMN"), 120*time.Second, 500*time.Millisecond, "%v", c.Rows(0, "SHOW ALTER TABLE COLUMN FROM d"))
+	for i := range c.FEs {
+		got, err := c.QueryInt(i, "SELECT sum(n) FROM d.t")
+		require.NoError(t, err)
+		require.Equal(t, sum, got)
+		n, err := c.QueryInt(i, "SELECT count(*) FROM d.t")
+		require.NoError(t, err)
+		require.EqualValues(t, 3500, n)
+	}
+	requireReplicasAgree(t, c, 0, "d", "t")
+}
