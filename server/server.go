@@ -60,34 +60,10 @@ type Config struct {
 	// quiet, because a fresh single member logs alarming but harmless
 	// errors on every start.
 	EtcdLogLevel string
-	// PageCacheBytes bounds the cache of decoded segment pages (Doris's
-	// storage_page_cache_limit); 0 turns it off.
-	PageCacheBytes int64
-	// Load transactions (STREAMLOAD.md §4.2); zero takes Doris's default.
-	// StreamLoadTimeout bounds a load without a timeout header
-	// (stream_load_default_timeout_second); PrecommitTimeout bounds a
-	// precommitted two-phase load (stream_load_default_precommit_timeout_second);
-	// LabelKeep is how long finished labels are kept
-	// (streaming_label_keep_max_second); MaxRunningTxnsPerDB bounds the
-	// loads of a database not yet finished (max_running_txn_num_per_db).
-	StreamLoadTimeout   time.Duration
-	PrecommitTimeout    time.Duration
-	LabelKeep           time.Duration
-	MaxRunningTxnsPerDB int
-	// MaxTabletVersionNum bounds the visible rowsets of a tablet; a load
-	// into a tablet past it fails (Doris's max_tablet_version_num). 0:
-	// 2000.
-	MaxTabletVersionNum int
-	// TabletRowsetStaleSweepTime is how long the rowsets a compaction
-	// replaced stay readable for queries planned before it (Doris's
-	// tablet_rowset_stale_sweep_time_sec). 0: 300 s.
-	TabletRowsetStaleSweepTime time.Duration
-	// CompactionWorkers bounds the compactions that run at once. 0: one on
-	// machines with at most 2 cores, else a quarter of the cores.
-	CompactionWorkers int
-	// BaseCompactionWriteMBPerSec paces what base compactions write
-	// (base_compaction_write_mbytes_per_sec); 0: no limit.
-	BaseCompactionWriteMBPerSec int
+	// TxnConfig configures load transactions, StorageConfig the backend's
+	// storage, as for `strata fe` and `strata be`.
+	TxnConfig
+	StorageConfig
 }
 
 // DefaultConfig returns Doris's default ports on loopback.
@@ -103,7 +79,7 @@ func DefaultConfig() Config {
 		EtcdPeerPort:   2380,
 		MaxConnections: 1024,
 		EtcdLogLevel:   "fatal",
-		PageCacheBytes: physicalMemory() / 5, // Doris's default: 20%
+		StorageConfig:  StorageConfig{PageCacheBytes: physicalMemory() / 5}, // Doris's default: 20%
 	}
 }
 
@@ -196,11 +172,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	// The backend's storage, then the frontend's metadata over the fenced
 	// store, whose publisher reaches the backend in process.
-	s.tabs, s.cmpct, err = openBackendStorage(filepath.Join(cfg.DataDir, "be"), StorageConfig{
-		PageCacheBytes: cfg.PageCacheBytes, MaxTabletVersionNum: cfg.MaxTabletVersionNum,
-		TabletRowsetStaleSweepTime: cfg.TabletRowsetStaleSweepTime, CompactionWorkers: cfg.CompactionWorkers,
-		BaseCompactionWriteMBPerSec: cfg.BaseCompactionWriteMBPerSec,
-	}, log)
+	s.tabs, s.cmpct, err = openBackendStorage(filepath.Join(cfg.DataDir, "be"), cfg.StorageConfig, log)
 	if err != nil {
 		return nil, err
 	}
@@ -212,8 +184,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	fe := &frontendNode{log: log, name: name, info: cluster.Frontend{Name: name, Host: host, HTTPPort: cfg.HTTPPort,
 		QueryPort: cfg.QueryPort, RPCPort: cfg.BERPCPort, StartTime: time.Now().UnixMilli(), Version: version.Version}}
 	s.fe = fe
-	tcfg := TxnConfig{StreamLoadTimeout: cfg.StreamLoadTimeout, PrecommitTimeout: cfg.PrecommitTimeout,
-		LabelKeep: cfg.LabelKeep, MaxRunningTxnsPerDB: cfg.MaxRunningTxnsPerDB}
+	tcfg := cfg.TxnConfig
 	if err := openFrontendMeta(ctx, fe, meta.NewFencedStore(s.etcd.Client()), tcfg, uuid.NewString(),
 		newPublisher(view, local.Publisher{S: s.tabs}, log)); err != nil {
 		return nil, fmt.Errorf("opening catalog: %w", err)

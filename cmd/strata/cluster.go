@@ -36,7 +36,7 @@ func logFlags(fs *flag.FlagSet, stderr io.Writer) func() (*slog.Logger, error) {
 	}
 }
 
-// txnFlags registers the load transaction flags shared by server and fe.
+// txnFlags registers the load transaction flags of server and fe.
 func txnFlags(fs *flag.FlagSet, c *server.TxnConfig) {
 	fs.DurationVar(&c.StreamLoadTimeout, "stream-load-default-timeout", 259200*time.Second,
 		"how long a stream load without a timeout header may run (stream_load_default_timeout_second)")
@@ -59,8 +59,6 @@ func storageFlags(fs *flag.FlagSet, c *server.StorageConfig) *string {
 		"compactions that may run at once (0: 1 on machines with up to 2 cores, else a quarter of the cores)")
 	fs.IntVar(&c.BaseCompactionWriteMBPerSec, "base-compaction-write-mbytes-per-sec", 64,
 		"MiB per second base compactions may write, all together (base_compaction_write_mbytes_per_sec); 0: no limit")
-	fs.IntVar(&c.CloneMBPerSec, "clone-mbytes-per-sec", 64,
-		"MiB per second this backend sends to replicas it repairs, all together; 0: no limit")
 	return pageCache
 }
 
@@ -147,6 +145,8 @@ func runBackend(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.StreamLoadTimeout, "stream-load-default-timeout", 259200*time.Second,
 		"how long a stream load without a timeout header may run")
 	pageCache := storageFlags(fs, &cfg.Storage)
+	fs.IntVar(&cfg.Storage.CloneMBPerSec, "clone-mbytes-per-sec", 64,
+		"MiB per second this backend sends to replicas it repairs, all together; 0: no limit")
 	logger := logFlags(fs, stderr)
 	if code, ok := parse(fs, args, "be", stderr); !ok {
 		return code

@@ -13,11 +13,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served only with --pprof
@@ -84,52 +82,23 @@ func runServer(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.EtcdClientPort, "etcd-client-port", cfg.EtcdClientPort, "embedded etcd client port")
 	fs.IntVar(&cfg.EtcdPeerPort, "etcd-peer-port", cfg.EtcdPeerPort, "embedded etcd peer port")
 	fs.StringVar(&cfg.EtcdLogLevel, "etcd-log-level", cfg.EtcdLogLevel, "log level of the embedded etcd (debug, info, warn, error, fatal)")
-	pageCache := fs.String("storage-page-cache-limit", "20%",
-		"memory for decoded segment pages: a share of physical memory (20%) or a size (512M, 4G); 0 turns the cache off")
-	fs.DurationVar(&cfg.StreamLoadTimeout, "stream-load-default-timeout", 259200*time.Second,
-		"how long a stream load without a timeout header may run (stream_load_default_timeout_second)")
-	fs.DurationVar(&cfg.PrecommitTimeout, "stream-load-precommit-timeout", 3600*time.Second,
-		"how long a precommitted two-phase load waits for its commit before it is aborted (stream_load_default_precommit_timeout_second)")
-	fs.DurationVar(&cfg.LabelKeep, "label-keep", 43200*time.Second,
-		"how long the label of a finished load stays taken (streaming_label_keep_max_second)")
-	fs.IntVar(&cfg.MaxRunningTxnsPerDB, "max-running-txn-num-per-db", 1000,
-		"loads of one database that may run at once; more are refused with a retryable error")
-	fs.IntVar(&cfg.MaxTabletVersionNum, "max-tablet-version-num", 2000,
-		"visible versions a tablet may have; loads into a tablet past it fail with a retryable error (max_tablet_version_num)")
-	fs.IntVar(&cfg.CompactionWorkers, "compaction-workers", 0,
-		"compactions that may run at once (0: 1 on machines with up to 2 cores, else a quarter of the cores)")
-	fs.IntVar(&cfg.BaseCompactionWriteMBPerSec, "base-compaction-write-mbytes-per-sec", 64,
-		"MiB per second base compactions may write, all together (base_compaction_write_mbytes_per_sec); 0: no limit")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	logJSON := fs.Bool("log-json", false, "log as JSON lines instead of text")
+	txnFlags(fs, &cfg.TxnConfig)
+	pageCache := storageFlags(fs, &cfg.StorageConfig)
+	newLogger := logFlags(fs, stderr)
 	pprofAddr := fs.String("pprof", "", "serve Go's net/http/pprof profiles on this address (host:port); off when empty")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "strata server: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parse(fs, args, "server", stderr); !ok {
+		return code
 	}
 	var err error
 	if cfg.PageCacheBytes, err = server.ParseMemLimit(*pageCache); err != nil {
 		fmt.Fprintf(stderr, "strata server: bad --storage-page-cache-limit: %v\n", err)
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "strata server: bad --log-level: %v\n", err)
+	if cfg.Logger, err = newLogger(); err != nil {
+		fmt.Fprintf(stderr, "strata server: %v\n", err)
 		return 2
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(stderr, opts)
-	if *logJSON {
-		h = slog.NewJSONHandler(stderr, opts)
-	}
-	logger := slog.New(h)
-	cfg.Logger = logger
+	logger := cfg.Logger
 
 	if *pprofAddr != "" {
 		ln, err := net.Listen("tcp", *pprofAddr)
@@ -156,13 +125,5 @@ func runServer(args []string, stderr io.Writer) int {
 		"query_port", cfg.QueryPort, "http_port", cfg.HTTPPort, "be_http_port", cfg.BEHTTPPort,
 		"data_dir", cfg.DataDir, "startup", time.Since(start).Round(time.Millisecond))
 
-	<-ctx.Done()
-	logger.Info("shutting down")
-	stopStart := time.Now()
-	if err := srv.Close(); err != nil {
-		logger.Error("shutdown", "err", err)
-		return 1
-	}
-	logger.Info("stopped", "took", time.Since(stopStart).Round(time.Millisecond))
-	return 0
+	return waitSignal(ctx, logger, srv.Close)
 }

@@ -10,47 +10,22 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	"github.com/strata-db/strata/tests/testbin"
 )
 
 // strataBinary builds cmd/strata once per test run.
 func strataBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "strata-e2e-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "strata")
-		args := []string{"build", "-o", binPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "../../cmd/strata")...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
+	return testbin.Strata(t, "../..", raceEnabled)
 }
 
 // freePorts reserves n distinct loopback ports.
@@ -80,7 +55,7 @@ type Server struct {
 	ports    []int
 	extra    []string // further server flags
 	cmd      *exec.Cmd
-	logs     *lockedBuffer
+	logs     *testbin.LockedBuffer
 	waitDone chan struct{}
 }
 
@@ -102,7 +77,7 @@ func (s *Server) start() {
 	t := s.t
 	t.Helper()
 	p := s.ports
-	s.logs = &lockedBuffer{}
+	s.logs = &testbin.LockedBuffer{}
 	s.cmd = exec.Command(strataBinary(t), "server",
 		"--data-dir", s.DataDir,
 		"--query-port", strconv.Itoa(p[0]), "--http-port", strconv.Itoa(p[1]),
@@ -165,25 +140,6 @@ func (s *Server) Kill9() {
 // Restart starts a new process on the same data dir and ports.
 func (s *Server) Restart() {
 	s.start()
-}
-
-// lockedBuffer collects the server's output, which a goroutine of os/exec
-// writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex // protects b
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // MySQL runs the real mysql client with the given SQL and returns its batch
