@@ -335,13 +335,8 @@ func (r *FragmentRunner) RunExchange(ctx context.Context, be int64, f *planner.F
 			req.Addrs[d] = a
 		}
 	}
-	if len(f.Inputs) > 0 {
-		req.Inputs = newInputKey()
-		for i, in := range f.Inputs {
-			if err := r.upload(ctx, addr, req.Inputs, i, len(f.Inputs), typesSchema(f.InputTypes[i]), in); err != nil {
-				return nil, fragmentErr(be, addr, err)
-			}
-		}
+	if req.Inputs, err = r.uploadInputs(ctx, be, addr, f); err != nil {
+		return nil, err
 	}
 	rr, err := r.RPC.Stream(ctx, addr, callFragmentExchange, req)
 	if err != nil {

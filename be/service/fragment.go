@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -273,21 +271,29 @@ func (r *FragmentRunner) Run(ctx context.Context, be int64, f *planner.Fragment)
 		return nil, &remoteErr{err: err, retryable: true}
 	}
 	req := fragmentRequest{Fragment: f}
-	if len(f.Inputs) > 0 {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		req.Inputs = hex.EncodeToString(b)
-		for i, in := range f.Inputs {
-			if err := r.upload(ctx, addr, req.Inputs, i, len(f.Inputs), typesSchema(f.InputTypes[i]), in); err != nil {
-				return nil, fragmentErr(be, addr, err)
-			}
-		}
+	if req.Inputs, err = r.uploadInputs(ctx, be, addr, f); err != nil {
+		return nil, err
 	}
 	rr, err := r.RPC.Stream(ctx, addr, callFragment, req)
 	if err != nil {
 		return nil, fragmentErr(be, addr, err)
 	}
 	return &fragmentStream{rr: rr, be: be, addr: addr}, nil
+}
+
+// uploadInputs sends a fragment's inputs ahead of it and returns the key
+// the fragment names them by ("" without inputs).
+func (r *FragmentRunner) uploadInputs(ctx context.Context, be int64, addr string, f *planner.Fragment) (string, error) {
+	if len(f.Inputs) == 0 {
+		return "", nil
+	}
+	key := newInputKey()
+	for i, in := range f.Inputs {
+		if err := r.upload(ctx, addr, key, i, len(f.Inputs), typesSchema(f.InputTypes[i]), in); err != nil {
+			return "", fragmentErr(be, addr, err)
+		}
+	}
+	return key, nil
 }
 
 func (r *FragmentRunner) upload(ctx context.Context, addr, key string, index, count int, schema *arrow.Schema, in planner.FragmentInput) error {
