@@ -51,6 +51,7 @@ type inputs struct {
 
 type inputSet struct {
 	in      []planner.FragmentInput
+	filled  []bool
 	expires time.Time
 }
 
@@ -75,15 +76,29 @@ func (s *inputs) put(key string, index, count int, in planner.FragmentInput) err
 	}
 	set := s.sets[key]
 	if set == nil {
-		set = &inputSet{in: make([]planner.FragmentInput, count), expires: now.Add(inputTTL)}
+		set = &inputSet{in: make([]planner.FragmentInput, count), filled: make([]bool, count), expires: now.Add(inputTTL)}
 		s.sets[key] = set
+		// Inputs whose fragment never comes go when they expire, even if
+		// no other upload arrives to sweep them.
+		time.AfterFunc(inputTTL, func() { s.expire(key, set) })
 	}
 	if len(set.in) != count {
 		return invalid(fmt.Errorf("inputs %q: %d inputs, then %d", key, len(set.in), count))
 	}
 	releaseInputs(set.in[index : index+1])
 	set.in[index] = in
+	set.filled[index] = true
 	return nil
+}
+
+// expire drops a set of inputs its fragment never took.
+func (s *inputs) expire(key string, set *inputSet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sets[key] == set {
+		releaseInputs(set.in)
+		delete(s.sets, key)
+	}
 }
 
 func (s *inputs) take(key string) ([]planner.FragmentInput, error) {
@@ -92,6 +107,12 @@ func (s *inputs) take(key string) ([]planner.FragmentInput, error) {
 	set, ok := s.sets[key]
 	if !ok {
 		return nil, invalid(fmt.Errorf("fragment inputs %q are unknown or expired", key))
+	}
+	for i, f := range set.filled {
+		if !f {
+			// A join against a missing build side would answer wrong.
+			return nil, invalid(fmt.Errorf("fragment inputs %q: input %d of %d never arrived", key, i, len(set.in)))
+		}
 	}
 	delete(s.sets, key)
 	return set.in, nil

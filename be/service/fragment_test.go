@@ -248,5 +248,9 @@ func TestFragmentMalformed(t *testing.T) {
 	require.NoError(t, upload(map[string]any{"key": "k", "index": 0, "count": 2}))
 	err = upload(map[string]any{"key": "k", "index": 0, "count": 3})
 	require.Contains(t, requireCode(t, err, rpc.CodeInvalidArgument), `inputs "k": 2 inputs, then 3`)
+	// A fragment whose inputs did not all arrive is refused: a join
+	// against a missing build side would answer wrong.
+	err = stream(json.RawMessage(fmt.Sprintf(`{"fragment":%s,"inputs":"k"}`, good)))
+	require.Contains(t, requireCode(t, err, rpc.CodeInvalidArgument), `fragment inputs "k": input 1 of 2 never arrived`)
 	require.NotContains(t, b.logs.String(), "panicked")
 }
