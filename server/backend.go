@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -334,3 +335,39 @@ func (b *backendNode) loaderConfig(timeout time.Duration) loader.Config {
 func backendMetrics(cmpct *compaction.Scheduler) *prometheus.Registry { return newRegistry(cmpct) }
 
 func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+
+// buildingTablets reports the tablets of indexes being built (SHADOW) in
+// the catalog, which a cluster backend holds from compaction until their
+// alter job finishes: the job replaces their rows up to the version it
+// reads, which a compaction merging versions on both sides of it would
+// prevent. (The embedded server holds only the partition being converted,
+// knowing the job's progress.)
+type buildingTablets struct {
+	cat *catalog.Catalog
+	mu  sync.Mutex
+	rev int64
+	ids map[int64]bool
+}
+
+func (b *buildingTablets) held(tabletID int64) bool {
+	snap := b.cat.Snapshot()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ids == nil || b.rev != snap.Revision() {
+		b.ids = map[int64]bool{}
+		for _, t := range allTablesOf(snap) {
+			for _, ix := range t.Indexes {
+				if ix.State != catalog.IndexShadow {
+					continue
+				}
+				for _, p := range t.Partitions {
+					for _, id := range p.IndexTablets[ix.ID] {
+						b.ids[id] = true
+					}
+				}
+			}
+		}
+		b.rev = snap.Revision()
+	}
+	return b.ids[tabletID]
+}

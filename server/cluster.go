@@ -347,6 +347,7 @@ func StartBackend(ctx context.Context, cfg BackendConfig) (_ *Backend, err error
 		return nil, err
 	}
 	b.closers = append(b.closers, func() { node.cmpct.Close(); node.tabs.Close() })
+	node.tabs.SetCompactionHold((&buildingTablets{cat: node.cat}).held)
 	node.svc = &service.Service{Store: node.tabs, Log: log}
 	node.clone = newCloneSource(node.svc, cfg.Storage.CloneMBPerSec)
 	b.closers = append(b.closers, node.clone.Close)
