@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -178,9 +179,55 @@ func (fe *frontendNode) lead(ctx context.Context, alter session.AlterBackend, ex
 			if _, err := fe.txns.Recover(ctx); err != nil && ctx.Err() == nil {
 				fe.log.Warn("transaction maintenance", "err", err)
 			}
+			fe.abortOrphanLoads(ctx)
 		}
 	}
 	wg.Wait()
+}
+
+// abortOrphanLoads aborts the loads whose coordinating process died: a
+// PREPARE transaction recorded as run by a backend or frontend that holds
+// no liveness lease any more will never commit (its rows went down with
+// it), and holding it would keep its label taken until its timeout, days
+// away. A process that only lost etcd for a while has its loads aborted
+// too; their commits then fail, as Doris fails loads whose coordinating
+// backend missed its heartbeats.
+func (fe *frontendNode) abortOrphanLoads(ctx context.Context) {
+	if fe.reg == nil {
+		return
+	}
+	alive := map[string]bool{fe.name: true}
+	for _, f := range fe.reg.Frontends() {
+		alive[f.Name] = true
+	}
+	for _, b := range fe.reg.Backends() {
+		if b.Alive {
+			alive[fmt.Sprintf("be%d", b.ID)] = true
+		}
+	}
+	running, err := fe.txns.ListRunning(ctx, 0)
+	if err != nil {
+		if ctx.Err() == nil {
+			fe.log.Warn("listing running loads", "err", err)
+		}
+		return
+	}
+	for _, t := range running {
+		if t.Status != txn.StatusPrepare || t.Coordinator.Node == "" || alive[t.Coordinator.Node] {
+			continue
+		}
+		// A process that just started may not be registered yet; its
+		// loads are younger than a lease.
+		if time.Since(time.UnixMilli(t.PrepareTime)) < DefaultLeaseTTL {
+			continue
+		}
+		reason := fmt.Sprintf("the process running the load (%s) is down", t.Coordinator.Node)
+		if err := fe.txns.Abort(ctx, t.ID, reason); err != nil {
+			fe.log.Warn("aborting a load whose coordinator died", "txn", t.ID, "err", err)
+			continue
+		}
+		fe.log.Info("aborted a load whose coordinator died", "txn", t.ID, "label", t.Label, "coordinator", t.Coordinator.Node)
+	}
 }
 
 // replicatedSink is the load sink of a process in a cluster: transactions

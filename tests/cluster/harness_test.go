@@ -274,6 +274,21 @@ func (c *Cluster) QueryInt(i int, q string) (int64, error) {
 	return n.Int64, err
 }
 
+// WaitInt waits until a query returning one integer gives want on
+// frontend i. A frontend other than the one that published a load sees it
+// once its catalog watch brings the new visible version, a moment later
+// (as a Doris follower replays the journal).
+func (c *Cluster) WaitInt(i int, q string, want int64) {
+	c.t.Helper()
+	var got int64
+	var err error
+	ok := assertEventually(10*time.Second, func() bool {
+		got, err = c.QueryInt(i, q)
+		return err == nil && got == want
+	})
+	require.True(c.t, ok, "fe%d: %s gave %d (%v), want %d", i, q, got, err, want)
+}
+
 // Drain runs a query on frontend i and reads all its rows.
 func (c *Cluster) Drain(i int, q string) error {
 	rows, err := c.DB(i).Query(q)
