@@ -61,8 +61,6 @@ type replicaScheduler struct {
 	down map[int64]time.Time
 	// running are the buckets being repaired or moved.
 	running map[bucketKey]bool
-	// reports are the last tablet reports, by backend.
-	reports map[int64]map[int64]tabletstore.TabletInfo
 }
 
 type bucketKey struct {
@@ -179,9 +177,6 @@ func (s *replicaScheduler) check(ctx context.Context) []task {
 		}
 		reports[id] = m
 	}
-	s.mu.Lock()
-	s.reports = reports
-	s.mu.Unlock()
 
 	// version is a replica's version as its backend reported it; a
 	// broken replica (it missed rows of an index being built) counts as
@@ -549,19 +544,3 @@ func (s *replicaScheduler) rebalance(refs []bucketRef, alive, decom map[int64]bo
 	}
 	return task{}, false
 }
-
-// replicaVersions are the last reports' versions of a tablet's replicas,
-// by backend (for SHOW TABLETS on the leader).
-func (s *replicaScheduler) replicaVersions(tablet int64) map[int64]tabletstore.TabletInfo {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[int64]tabletstore.TabletInfo{}
-	for be, rep := range s.reports {
-		if ti, ok := rep[tablet]; ok {
-			out[be] = ti
-		}
-	}
-	return out
-}
-
-var _ = cluster.DefaultReplicationNum
