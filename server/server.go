@@ -246,6 +246,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := be.register(ctx, DefaultLeaseTTL); err != nil {
 		return nil, err
 	}
+	// The registry's watch shows the backend alive a moment after its key
+	// is written; until then CREATE TABLE would find no backend to place
+	// replicas on.
+	if err := waitAlive(ctx, fe.reg, id); err != nil {
+		return nil, err
+	}
 	// Pending rowsets whose transaction is gone or aborted are garbage.
 	if err := be.cleanupPending(ctx, nil); err != nil {
 		log.Warn("cleaning pending rowsets", "err", err)
@@ -454,4 +460,21 @@ func visibleVersions(cat *catalog.Catalog) map[int64]int64 {
 		}
 	}
 	return out
+}
+
+// waitAlive waits until the registry shows backend id alive.
+func waitAlive(ctx context.Context, reg *cluster.Registry, id int64) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		ch := reg.Changed()
+		if reg.Alive(id) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for backend %d to show alive: %w", id, ctx.Err())
+		}
+	}
 }
