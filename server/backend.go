@@ -264,6 +264,15 @@ func containsID(ids []int64, id int64) bool {
 // maintenance goroutine calls it.
 func (b *backendNode) dropOrphanTablets() {
 	held := b.tabs.Tablets()
+	// A tablet that moved away may still hold the rows of a load that
+	// wrote it before the move and is not published yet: it stays until
+	// its pending rowsets are published or aborted.
+	pending := map[int64]bool{}
+	for _, ti := range b.tabs.TabletReport() {
+		if ti.Pending {
+			pending[ti.TabletID] = true
+		}
+	}
 	live := map[int64]bool{}
 	b.placedHere(func(id int64) bool {
 		live[id] = true
@@ -272,7 +281,7 @@ func (b *backendNode) dropOrphanTablets() {
 	next := map[int64]bool{}
 	for _, id := range held {
 		switch {
-		case live[id]:
+		case live[id], pending[id]:
 		case !b.orphans[id]:
 			next[id] = true
 		default:

@@ -166,7 +166,7 @@ func StartFrontend(ctx context.Context, cfg FrontendConfig) (_ *Frontend, err er
 	f.cli = rpc.NewClient()
 	info := cluster.Frontend{Name: cfg.Name, Host: host, HTTPPort: cfg.HTTPPort, QueryPort: cfg.QueryPort, RPCPort: cfg.RPCPort,
 		StartTime: time.Now().UnixMilli(), Version: version.Version}
-	fe := &frontendNode{log: log, name: cfg.Name, info: info}
+	fe := &frontendNode{log: log, name: cfg.Name, info: info, leaseTTL: cfg.LeaseTTL}
 	f.fe = fe
 	view := &clusterView{rpc: f.cli}
 	incarnation := uuid.NewString()

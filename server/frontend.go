@@ -53,6 +53,9 @@ type frontendNode struct {
 	view   *clusterView
 	eng    *session.Engine
 	alive  *meta.Registration
+	// leaseTTL is how long a process keeps its liveness key after it
+	// stopped answering.
+	leaseTTL time.Duration
 
 	mu      sync.Mutex
 	leading bool
@@ -218,7 +221,7 @@ func (fe *frontendNode) abortOrphanLoads(ctx context.Context) {
 		}
 		// A process that just started may not be registered yet; its
 		// loads are younger than a lease.
-		if time.Since(time.UnixMilli(t.PrepareTime)) < DefaultLeaseTTL {
+		if time.Since(time.UnixMilli(t.PrepareTime)) < fe.leaseTTL {
 			continue
 		}
 		reason := fmt.Sprintf("the process running the load (%s) is down", t.Coordinator.Node)

@@ -181,7 +181,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	svc := &service.Service{Store: s.tabs, Log: log}
 	view := &clusterView{rpc: s.rpcCli, self: svc}
 	name := "embedded"
-	fe := &frontendNode{log: log, name: name, info: cluster.Frontend{Name: name, Host: host, HTTPPort: cfg.HTTPPort,
+	fe := &frontendNode{log: log, name: name, leaseTTL: DefaultLeaseTTL, info: cluster.Frontend{Name: name, Host: host, HTTPPort: cfg.HTTPPort,
 		QueryPort: cfg.QueryPort, RPCPort: cfg.BERPCPort, StartTime: time.Now().UnixMilli(), Version: version.Version}}
 	s.fe = fe
 	tcfg := cfg.TxnConfig

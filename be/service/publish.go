@@ -116,9 +116,13 @@ func (p *Publisher) PublishReplicas(ctx context.Context, txns []txn.TxnTargets) 
 	for i, t := range txns {
 		for tablet, tt := range t.Tablets {
 			bes := p.backends(tt)
-			if n := held[i][tablet]; n < Majority(len(bes)) {
+			need := tt.Need
+			if need <= 0 {
+				need = Majority(len(bes))
+			}
+			if n := held[i][tablet]; n < need {
 				return fmt.Errorf("publishing txn %d: tablet %d is at version %d on %d of %d replicas, %d needed",
-					t.TxnID, tablet, tt.Version, n, len(bes), Majority(len(bes)))
+					t.TxnID, tablet, tt.Version, n, len(bes), need)
 			}
 		}
 	}

@@ -152,6 +152,17 @@ func (w *replicatedWriter) Close() error {
 	return w.check()
 }
 
+// Replicas are the backends that hold the rows after Close.
+func (w *replicatedWriter) Replicas() []int64 {
+	var out []int64
+	for _, rep := range w.replicas {
+		if rep.err == nil {
+			out = append(out, rep.backend)
+		}
+	}
+	return out
+}
+
 func (w *replicatedWriter) Cancel() {
 	for i := range w.replicas {
 		if rep := &w.replicas[i]; rep.w != nil {

@@ -105,6 +105,14 @@ type TabletWriter interface {
 	Cancel()
 }
 
+// ReplicaWriter is a TabletWriter of a replicated tablet: after Close it
+// says which backends hold the rows, which the commit records so that the
+// publish reaches them even if the tablet's replicas move meanwhile.
+type ReplicaWriter interface {
+	TabletWriter
+	Replicas() []int64
+}
+
 // Tablets is the backend the sink writes into.
 type Tablets interface {
 	// OpenWriter starts writing a transaction's rows into a tablet, whose
@@ -469,7 +477,16 @@ func (l *load) Commit(ctx context.Context) (publishTimeout bool, err error) {
 		id := l.table.Partitions[pi].ID
 		tablets := slices.Clone(l.written[id])
 		slices.Sort(tablets)
-		parts = append(parts, txn.PartitionRef{TableID: l.table.ID, PartitionID: id, Tablets: slices.Compact(tablets)})
+		ref := txn.PartitionRef{TableID: l.table.ID, PartitionID: id, Tablets: slices.Compact(tablets)}
+		for _, tablet := range ref.Tablets {
+			if rw, ok := l.writers[tablet].(ReplicaWriter); ok {
+				if ref.Replicas == nil {
+					ref.Replicas = map[int64][]int64{}
+				}
+				ref.Replicas[tablet] = rw.Replicas()
+			}
+		}
+		parts = append(parts, ref)
 	}
 	l.finished = true
 	if l.txn.TwoPhaseCommit {

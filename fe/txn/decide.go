@@ -60,6 +60,14 @@ func normalizeParts(parts []PartitionRef) []PartitionRef {
 				slices.Sort(ts)
 				merged[n-1].Tablets = slices.Compact(ts)
 			}
+			if p.Replicas != nil {
+				rs := maps.Clone(merged[n-1].Replicas)
+				if rs == nil {
+					rs = map[int64][]int64{}
+				}
+				maps.Copy(rs, p.Replicas)
+				merged[n-1].Replicas = rs
+			}
 			continue
 		}
 		merged = append(merged, p)
@@ -123,7 +131,7 @@ func assignVersions(txnID int64, parts []PartitionRef, ts tableSet) ([]Partition
 			nv = cloneVersions(tv.stored)
 			updated[p.TableID] = nv
 		}
-		out = append(out, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID, Version: cur.Next, Tablets: p.Tablets})
+		out = append(out, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID, Version: cur.Next, Tablets: p.Tablets, Replicas: p.Replicas})
 		cur.Next++
 		nv.Partitions[p.PartitionID] = cur
 	}

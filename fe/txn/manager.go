@@ -45,9 +45,13 @@ type ManyPublisher interface {
 // tablets: the version, whether the load wrote the tablet, and the
 // backends holding its replicas (nil: not placed).
 type TabletTarget struct {
-	Version  int64
-	Written  bool
+	Version int64
+	Written bool
+	// Backends are the tablet's placement and the backends the load
+	// wrote (the placement may have moved since); Need is how many must
+	// hold the version: a majority of the placement (0: of Backends).
 	Backends []int64
+	Need     int
 	// Lenient: the tablet belongs to an index being built, whose rows up
 	// to some version its alter job will replace; a replica that has no
 	// version of it, or a gap, takes the version anyway.
@@ -383,7 +387,7 @@ func (m *Manager) Precommit(ctx context.Context, id int64, parts []PartitionRef)
 		t.PrecommitTime = now.UnixMilli()
 		t.Partitions = t.Partitions[:0]
 		for _, p := range parts {
-			t.Partitions = append(t.Partitions, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID, Tablets: p.Tablets})
+			t.Partitions = append(t.Partitions, PartitionVersion{TableID: p.TableID, PartitionID: p.PartitionID, Tablets: p.Tablets, Replicas: p.Replicas})
 		}
 		_, ok, err := m.store.Txn().IfModRev(txnKey(id), mod).Put(txnKey(id), t).Commit(ctx)
 		if err != nil {
@@ -472,7 +476,7 @@ func (m *Manager) Commit(ctx context.Context, id int64, parts []PartitionRef) (m
 		use := parts
 		if use == nil {
 			for _, p := range t.Partitions {
-				use = append(use, PartitionRef{TableID: p.TableID, PartitionID: p.PartitionID, Tablets: p.Tablets})
+				use = append(use, PartitionRef{TableID: p.TableID, PartitionID: p.PartitionID, Tablets: p.Tablets, Replicas: p.Replicas})
 			}
 		}
 		ts, err := m.readTables(ctx, snap, t.DBID, tableIDsOf(use, func(p PartitionRef) int64 { return p.TableID }))
@@ -847,7 +851,18 @@ func tabletTargets(snap *catalog.Snapshot, t *Txn) (TxnTargets, bool) {
 			}
 			add := func(b int, tablet int64, lenient bool) {
 				_, written := slices.BinarySearch(p.Tablets, tablet)
-				out.Tablets[tablet] = TabletTarget{Version: p.Version, Written: written, Backends: part.BucketBackends(b), Lenient: lenient}
+				placed := part.BucketBackends(b)
+				tt := TabletTarget{Version: p.Version, Written: written, Backends: placed, Lenient: lenient}
+				if wrote := p.Replicas[tablet]; len(wrote) > 0 {
+					tt.Need = len(placed)/2 + 1
+					tt.Backends = slices.Clone(placed)
+					for _, be := range wrote {
+						if !slices.Contains(tt.Backends, be) {
+							tt.Backends = append(tt.Backends, be)
+						}
+					}
+				}
+				out.Tablets[tablet] = tt
 			}
 			for b, tablet := range part.Tablets {
 				add(b, tablet, false)

@@ -107,6 +107,10 @@ type PartitionRef struct {
 	// Tablets are the tablets of the partition (the base's and every
 	// index's) the load wrote, sorted; nil when not recorded.
 	Tablets []int64 `json:"tablets,omitempty"`
+	// Replicas are, per tablet written, the backends that hold the load's
+	// rows (a replicated load); publish goes to them as well as to the
+	// tablet's placement, which may have moved since.
+	Replicas map[int64][]int64 `json:"replicas,omitempty"`
 }
 
 // PartitionVersion is the version a committed load has in a partition.
@@ -118,6 +122,8 @@ type PartitionVersion struct {
 	// a replica of one of them that lacks the load's rows cannot publish
 	// it, while the partition's other tablets just advance their version.
 	Tablets []int64 `json:"tablets,omitempty"`
+	// Replicas: see PartitionRef.Replicas.
+	Replicas map[int64][]int64 `json:"replicas,omitempty"`
 }
 
 // Coordinator identifies the process that runs a load. Incarnation differs
