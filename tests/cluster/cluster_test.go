@@ -2,8 +2,7 @@ package cluster
 
 import (
 	"fmt"
-	"io"
-	"net/http"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/strata-db/strata/tests/testbin"
 )
 
 // rowsCSV returns n rows "k,v,n" for keys from..from+n-1 and their sum of n.
@@ -647,23 +648,25 @@ func TestLoadOfDeadBackendAborted(t *testing.T) {
 		require.NoError(t, err)
 		return out
 	}
-	// A load straight to backend 2 whose body never ends.
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut,
-		fmt.Sprintf("http://127.0.0.1:%d/api/d/t/_stream_load", c.BEs[2].HTTP), pr)
+	// A load straight to backend 2 whose body never ends: curl reading
+	// from a pipe the test keeps open.
+	cmd := exec.Command("curl", "-sS", "-u", "root:", "-H", "label: orphan", "-H", "column_separator: ,",
+		"-H", "Transfer-Encoding: chunked", "-T", "-", fmt.Sprintf("http://127.0.0.1:%d/api/d/t/_stream_load", c.BEs[2].HTTP))
+	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
-	req.SetBasicAuth("root", "")
-	req.Header.Set("label", "orphan")
-	req.Header.Set("column_separator", ",")
-	go func() {
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-		}
+	var out testbin.LockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	defer func() {
+		stdin.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 	}()
-	_, err = pw.Write([]byte("1,a,2\n"))
+	_, err = stdin.Write([]byte("1,a,2\n"))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return strings.Contains(state(), "PREPARE") }, 30*time.Second, 100*time.Millisecond)
+	var st string
+	ok := assertEventually(30*time.Second, func() bool { st = state(); return strings.Contains(st, "PREPARE") })
+	require.True(t, ok, "the load did not begin: %s; curl: %s", st, out.String())
 	c.BEs[2].kill9()
 	require.Eventually(t, func() bool { return strings.Contains(state(), "ABORTED") }, 60*time.Second, 200*time.Millisecond,
 		"the dead backend's load was not aborted: %s", state())
