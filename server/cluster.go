@@ -454,17 +454,8 @@ func httpBackends(reg *cluster.Registry) []httpapi.Backend {
 func fragmentRunner(cli *rpc.Client, view *clusterView) *service.FragmentRunner {
 	idx := &replicaIndex{view: view}
 	return &service.FragmentRunner{
-		RPC: cli,
-		Addr: func(id int64) (string, error) {
-			b, ok := view.reg.Backend(id)
-			if !ok {
-				return "", fmt.Errorf("backend %d is not in the cluster", id)
-			}
-			if !b.Alive {
-				return "", &backendDownError{id: id, addr: b.Addr()}
-			}
-			return b.Addr(), nil
-		},
+		RPC:        cli,
+		Addr:       view.addr,
 		ReplicasOf: idx.replicas,
 	}
 }

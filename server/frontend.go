@@ -108,17 +108,7 @@ func openFrontendMeta(ctx context.Context, fe *frontendNode, cli *meta.Store, tc
 }
 
 // allTables lists every table of the catalog's current snapshot.
-func allTables(cat *catalog.Catalog) []*catalog.Table {
-	snap := cat.Snapshot()
-	var out []*catalog.Table
-	for _, db := range snap.Databases() {
-		ts, err := snap.Tables(db.Name)
-		if err == nil {
-			out = append(out, ts...)
-		}
-	}
-	return out
-}
+func allTables(cat *catalog.Catalog) []*catalog.Table { return allTablesOf(cat.Snapshot()) }
 
 // Leading reports whether this frontend holds the leadership now.
 func (fe *frontendNode) Leading() bool { return fe.store.Fenced() != nil }

@@ -37,14 +37,23 @@ func (v *clusterView) Backend(id int64) (service.Backend, error) {
 	if v.self != nil && id == v.selfID {
 		return service.Local{S: v.self, RPC: v.rpc}, nil
 	}
+	addr, err := v.addr(id)
+	if err != nil {
+		return nil, err
+	}
+	return service.Remote{RPC: v.rpc, Addr: addr, ID: id}, nil
+}
+
+// addr is the RPC address of a live backend.
+func (v *clusterView) addr(id int64) (string, error) {
 	b, ok := v.reg.Backend(id)
 	if !ok {
-		return nil, fmt.Errorf("backend %d is not in the cluster", id)
+		return "", fmt.Errorf("backend %d is not in the cluster", id)
 	}
 	if !b.Alive {
-		return nil, &backendDownError{id: id, addr: b.Addr()}
+		return "", &backendDownError{id: id, addr: b.Addr()}
 	}
-	return service.Remote{RPC: v.rpc, Addr: b.Addr(), ID: id}, nil
+	return b.Addr(), nil
 }
 
 // backendDownError is a backend without its liveness lease. It is
