@@ -2,6 +2,7 @@ package mysqlproto
 
 import (
 	"context"
+	"crypto/sha1"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -13,16 +14,38 @@ import (
 // many connection goroutines at once.
 type Handler interface {
 	// Authenticate checks a user's credentials. host is the client's IP
-	// address; check reports whether a candidate clear-text password matches
-	// the mysql_native_password scramble the client sent (check("") is true
-	// for a client that sent an empty password). Return nil to admit the
-	// login; an [*Error] is sent to the client as is, any other error as
-	// ER_ACCESS_DENIED_ERROR.
-	Authenticate(user, host string, check func(password string) bool) error
+	// address; cred is what the client sent to prove its password. Return
+	// nil to admit the login; an [*Error] is sent to the client as is, any
+	// other error as ER_ACCESS_DENIED_ERROR.
+	Authenticate(user, host string, cred Credentials) error
 	// NewSession is called after authentication. db is the database the
 	// client named in the handshake (CLIENT_CONNECT_WITH_DB) or "". An error
 	// is sent to the client and the connection is closed.
 	NewSession(connID uint32, user, host, db string) (Session, error)
+}
+
+// Credentials is what a client sent to prove it knows its password,
+// whichever authentication plugin carried it. Servers keep passwords as
+// their mysql_native_password hash, SHA1(SHA1(password)) (MySQL's
+// authentication_string without the leading '*'), and check against it.
+type Credentials interface {
+	// Match reports whether the client knows the password whose
+	// SHA1(SHA1(password)) is hash; a nil or empty hash stands for the
+	// empty password.
+	Match(hash []byte) bool
+	// Empty reports whether the client sent an empty password.
+	Empty() bool
+}
+
+// NativeHash returns SHA1(SHA1(password)), the hash Credentials.Match
+// checks against; nil for the empty password.
+func NativeHash(password string) []byte {
+	if password == "" {
+		return nil
+	}
+	h1 := sha1.Sum([]byte(password))
+	h2 := sha1.Sum(h1[:])
+	return h2[:]
 }
 
 // Session is one connection's state. Calls on one Session are serialized

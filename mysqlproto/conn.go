@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha1"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -319,10 +321,7 @@ func (c *conn) handshake() error {
 			auth = nil
 		}
 	}
-	check := func(password string) bool {
-		return bytes.Equal(gomysql.CalcPassword(scramble, []byte(password)), auth)
-	}
-	if err := c.authenticate(check); err != nil {
+	if err := c.authenticate(nativeCredentials{scramble: scramble, auth: auth}); err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
 			using := "YES"
@@ -352,15 +351,39 @@ func (c *conn) handshake() error {
 	return c.nc.SetDeadline(time.Time{})
 }
 
+// nativeCredentials is a mysql_native_password scramble response:
+// SHA1(password) XOR SHA1(scramble + SHA1(SHA1(password))).
+type nativeCredentials struct{ scramble, auth []byte }
+
+func (n nativeCredentials) Empty() bool { return len(n.auth) == 0 }
+
+func (n nativeCredentials) Match(hash []byte) bool {
+	if len(hash) == 0 || len(n.auth) == 0 {
+		return len(hash) == 0 && len(n.auth) == 0
+	}
+	if len(n.auth) != sha1.Size || len(hash) != sha1.Size {
+		return false
+	}
+	h := sha1.New()
+	h.Write(n.scramble)
+	h.Write(hash)
+	stage1 := h.Sum(nil) // SHA1(scramble + SHA1(SHA1(pw)))
+	for i := range stage1 {
+		stage1[i] ^= n.auth[i] // now SHA1(pw), if the client knew it
+	}
+	got := sha1.Sum(stage1)
+	return subtle.ConstantTimeCompare(got[:], hash) == 1
+}
+
 // authenticate and newSession turn handler panics into errors.
-func (c *conn) authenticate(check func(string) bool) (err error) {
+func (c *conn) authenticate(cred Credentials) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("panic in Authenticate", "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error: %v", r)
 		}
 	}()
-	return c.srv.h.Authenticate(c.user, c.host, check)
+	return c.srv.h.Authenticate(c.user, c.host, cred)
 }
 
 func (c *conn) newSession(db string) (s Session, err error) {

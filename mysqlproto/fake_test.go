@@ -29,11 +29,11 @@ type fakeHandler struct {
 	closed   int
 }
 
-func (h *fakeHandler) Authenticate(user, host string, check func(string) bool) error {
+func (h *fakeHandler) Authenticate(user, host string, cred Credentials) error {
 	switch {
-	case user == "root" && check(""):
+	case user == "root" && cred.Match(nil):
 		return nil
-	case user == "alice" && check("secret"):
+	case user == "alice" && cred.Match(NativeHash("secret")):
 		return nil
 	case user == "boom":
 		panic("authenticate exploded")

@@ -72,8 +72,8 @@ var _ mysqlproto.Handler = (*Engine)(nil)
 
 // Authenticate admits root with an empty password. Users and privileges
 // arrive with their own release; until then every other user is refused.
-func (e *Engine) Authenticate(user, host string, check func(password string) bool) error {
-	if user == "root" && check("") {
+func (e *Engine) Authenticate(user, host string, cred mysqlproto.Credentials) error {
+	if user == "root" && cred.Match(nil) {
 		return nil
 	}
 	return mysqlproto.NewError(mysqlproto.ER_ACCESS_DENIED_ERROR, "Access denied for user '%s'@'%s' (using password: YES)", user, host)
