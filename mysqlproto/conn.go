@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha1"
-	"crypto/subtle"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"net"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -31,7 +30,6 @@ var serverCaps = gomysql.CLIENT_LONG_PASSWORD | gomysql.CLIENT_LONG_FLAG | gomys
 	gomysql.CLIENT_DEPRECATE_EOF
 
 const (
-	nativePassword = "mysql_native_password"
 	// flushSize is the amount of buffered output that is sent to the socket
 	// while a result streams.
 	flushSize = 64 << 10
@@ -45,13 +43,16 @@ const (
 // goroutine, except nc and cancel, which Server.Close may call.
 type conn struct {
 	srv    *Server
-	nc     net.Conn
+	nc     net.Conn // the accepted connection; never replaced
 	id     uint32
 	ctx    context.Context // cancelled when the server closes the connection
 	cancel context.CancelFunc
 	log    *slog.Logger
 
-	br     *bufio.Reader
+	rw     net.Conn      // what packets go through: nc, or the TLS connection over it
+	br     *bufio.Reader // reads rw
+	tls    *tls.ConnectionState
+	plugin string // the authentication plugin that admitted the login
 	seq    uint8
 	in     []byte // the last packet read
 	out    []byte // complete packets not yet written
@@ -59,12 +60,19 @@ type conn struct {
 	status uint16
 	user   string
 	host   string
+	// authLimit, when not 0, bounds packets in place of MaxPacketSize
+	// until the login has succeeded.
+	authLimit int
 
 	sess     Session
 	stmts    map[uint32]*stmt
 	nextStmt uint32
 	cols     []colBuf
 	infos    []colInfo
+	// writeDeadline: a result's statement was canceled while it was
+	// written, and a write deadline bounds the rest of the response; the
+	// loop lifts it once the response was flushed.
+	writeDeadline bool
 }
 
 // fatalError marks an error after which the connection cannot go on.
@@ -80,6 +88,7 @@ func (c *conn) serve() {
 		}
 		c.close()
 	}()
+	c.rw = c.nc
 	c.br = bufio.NewReaderSize(c.nc, 16<<10)
 	if err := c.handshake(); err != nil {
 		c.log.Debug("mysql handshake failed", "err", err)
@@ -135,7 +144,11 @@ func (c *conn) readPacket() ([]byte, error) {
 			return nil, fmt.Errorf("packet sequence %d, want %d: %w", h[3], c.seq, errMalformed)
 		}
 		c.seq++
-		if len(c.in)+n > c.srv.opts.MaxPacketSize {
+		limit := c.srv.opts.MaxPacketSize
+		if c.authLimit > 0 {
+			limit = c.authLimit
+		}
+		if len(c.in)+n > limit {
 			return nil, errPacketTooLarge
 		}
 		start := len(c.in)
@@ -196,7 +209,7 @@ func (c *conn) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	_, err := c.nc.Write(c.out)
+	_, err := c.rw.Write(c.out)
 	c.out = c.out[:0]
 	if cap(c.out) > keepBuf {
 		c.out = nil
@@ -242,175 +255,6 @@ func (c *conn) writeEnd(status, warnings uint16) error {
 	return c.writePacket([]byte{0xfe, byte(warnings), byte(warnings >> 8), byte(status), byte(status >> 8)})
 }
 
-// ---- handshake ----
-
-// newScramble returns 20 random printable bytes (no NUL, as clients expect).
-func newScramble() []byte {
-	b := make([]byte, 20)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = 33 + b[i]%94
-	}
-	return b
-}
-
-func (c *conn) handshake() error {
-	_ = c.nc.SetDeadline(time.Now().Add(c.srv.opts.HandshakeTimeout))
-	scramble := newScramble()
-	b := make([]byte, 0, 128)
-	b = append(b, 10)
-	b = append(b, c.srv.opts.Version...)
-	b = append(b, 0)
-	b = binary.LittleEndian.AppendUint32(b, c.id)
-	b = append(b, scramble[:8]...)
-	b = append(b, 0)
-	caps := serverCaps
-	b = append(b, byte(caps), byte(caps>>8))
-	b = append(b, charsetUTF8)
-	b = append(b, 0, 0) // status: 0 in the handshake
-	b = append(b, byte(caps>>16), byte(caps>>24))
-	b = append(b, byte(len(scramble)+1))
-	b = append(b, make([]byte, 10)...)
-	b = append(b, scramble[8:]...)
-	b = append(b, 0)
-	b = append(b, nativePassword...)
-	b = append(b, 0)
-	if err := c.writePacket(b); err != nil {
-		return err
-	}
-	if err := c.flush(); err != nil {
-		return err
-	}
-
-	pkt, err := c.readPacket()
-	if err != nil {
-		return fmt.Errorf("reading handshake response: %w", err)
-	}
-	resp, err := parseHandshakeResponse(pkt)
-	if err == nil && resp.sslOnly {
-		err = errors.New("client asked for TLS, which this server does not offer")
-	}
-	if err != nil {
-		_ = c.writeErr(NewError(ER_HANDSHAKE_ERROR, "Bad handshake"))
-		_ = c.flush()
-		return err
-	}
-	c.caps = resp.caps & serverCaps
-	c.user = resp.user
-	c.host = hostOf(c.nc.RemoteAddr())
-
-	auth := resp.auth
-	if resp.caps&gomysql.CLIENT_PLUGIN_AUTH != 0 && resp.plugin != "" && resp.plugin != nativePassword {
-		// Ask the client to use mysql_native_password with the same scramble.
-		sw := append([]byte{0xfe}, nativePassword...)
-		sw = append(sw, 0)
-		sw = append(sw, scramble...)
-		sw = append(sw, 0)
-		if err := c.writePacket(sw); err != nil {
-			return err
-		}
-		if err := c.flush(); err != nil {
-			return err
-		}
-		pkt, err := c.readPacket()
-		if err != nil {
-			return fmt.Errorf("reading auth switch response: %w", err)
-		}
-		auth = bytes.Clone(pkt)
-		if len(auth) == 1 && auth[0] == 0 {
-			auth = nil
-		}
-	}
-	if err := c.authenticate(nativeCredentials{scramble: scramble, auth: auth}); err != nil {
-		var e *Error
-		if !errors.As(err, &e) {
-			using := "YES"
-			if len(auth) == 0 {
-				using = "NO"
-			}
-			err = NewError(ER_ACCESS_DENIED_ERROR, "Access denied for user '%s'@'%s' (using password: %s)", c.user, c.host, using)
-		}
-		_ = c.writeErr(err)
-		_ = c.flush()
-		return fmt.Errorf("authenticating %q: %w", c.user, err)
-	}
-	sess, err := c.newSession(resp.db)
-	if err != nil {
-		_ = c.writeErr(err)
-		_ = c.flush()
-		return fmt.Errorf("starting session: %w", err)
-	}
-	c.sess = sess
-	c.status = gomysql.SERVER_STATUS_AUTOCOMMIT
-	if err := c.writeOK(0, 0, c.status, 0, ""); err != nil {
-		return err
-	}
-	if err := c.flush(); err != nil {
-		return err
-	}
-	return c.nc.SetDeadline(time.Time{})
-}
-
-// nativeCredentials is a mysql_native_password scramble response:
-// SHA1(password) XOR SHA1(scramble + SHA1(SHA1(password))).
-type nativeCredentials struct{ scramble, auth []byte }
-
-func (n nativeCredentials) Empty() bool { return len(n.auth) == 0 }
-
-func (n nativeCredentials) Match(hash []byte) bool {
-	if len(hash) == 0 || len(n.auth) == 0 {
-		return len(hash) == 0 && len(n.auth) == 0
-	}
-	if len(n.auth) != sha1.Size || len(hash) != sha1.Size {
-		return false
-	}
-	h := sha1.New()
-	h.Write(n.scramble)
-	h.Write(hash)
-	stage1 := h.Sum(nil) // SHA1(scramble + SHA1(SHA1(pw)))
-	for i := range stage1 {
-		stage1[i] ^= n.auth[i] // now SHA1(pw), if the client knew it
-	}
-	got := sha1.Sum(stage1)
-	return subtle.ConstantTimeCompare(got[:], hash) == 1
-}
-
-// authenticate and newSession turn handler panics into errors.
-func (c *conn) authenticate(cred Credentials) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.Error("panic in Authenticate", "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("internal error: %v", r)
-		}
-	}()
-	return c.srv.h.Authenticate(c.user, c.host, cred)
-}
-
-func (c *conn) newSession(db string) (s Session, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.log.Error("panic in NewSession", "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("internal error: %v", r)
-		}
-	}()
-	s, err = c.srv.h.NewSession(c.id, c.user, c.host, db)
-	if err == nil && s == nil {
-		err = errors.New("BUG: NewSession returned no session")
-	}
-	return s, err
-}
-
-func hostOf(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	h, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return h
-}
-
 // ---- command loop ----
 
 func (c *conn) loop() error {
@@ -430,6 +274,12 @@ func (c *conn) loop() error {
 		}
 		if err != nil || quit {
 			return err
+		}
+		if c.writeDeadline {
+			c.writeDeadline = false
+			if err := c.nc.SetWriteDeadline(time.Time{}); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -536,7 +386,14 @@ func closeRows(r *Result) {
 // writeResult sends one result, as an OK packet or a result set in the text
 // or binary protocol. more sets SERVER_MORE_RESULTS_EXISTS. ok is false when
 // an error packet was sent in place of the end of the result; err is an I/O
-// error. The row iterator is always closed.
+// error. The row iterator is always closed, before the packet that ends
+// the result is written: the statement has ended when the client learns so.
+//
+// Rows that are [StatementRows] are written under a guard: once their
+// statement's context is canceled (KILL QUERY, its timeout), the rest of
+// the response must reach the client within cancelWriteGrace. A client
+// that stopped reading would otherwise block the write, and with it the
+// statement, forever; instead the write fails and the connection closes.
 func (c *conn) writeResult(r *Result, bin, more bool) (ok bool, err error) {
 	status := c.status
 	if more {
@@ -549,15 +406,28 @@ func (c *conn) writeResult(r *Result, bin, more bool) (ok bool, err error) {
 		}
 		return true, c.writeOK(r.AffectedRows, r.LastInsertID, status, r.Warnings, r.Info)
 	}
-	if r.Rows != nil {
-		defer r.Rows.Close()
+	rows := r.Rows
+	var guard *writeGuard
+	if sr, ok := rows.(StatementRows); ok {
+		guard = c.guardWrites(sr.StatementContext())
 	}
+	end := func() {
+		if guard != nil {
+			c.unguard(guard)
+			guard = nil
+		}
+		if rows != nil {
+			rows.Close()
+			rows = nil
+		}
+	}
+	defer end()
 	if err := c.writeColumns(r.Fields, status); err != nil {
 		return false, err
 	}
-	if r.Rows != nil {
+	if rows != nil {
 		for {
-			cols, sel, err := r.Rows.Next()
+			cols, sel, err := rows.Next()
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -569,11 +439,66 @@ func (c *conn) writeResult(r *Result, bin, more bool) (ok bool, err error) {
 				if errors.As(err, &fe) {
 					return false, err
 				}
+				end()
 				return false, c.writeErr(err)
 			}
 		}
 	}
+	end()
 	return true, c.writeEnd(status, r.Warnings)
+}
+
+// StatementRows is implemented by a [RowIterator] whose statement can be
+// canceled while its rows are sent. StatementContext is that statement's
+// context; once it is canceled the connection stops waiting on a client
+// that does not read (see writeResult).
+type StatementRows interface {
+	RowIterator
+	StatementContext() context.Context
+}
+
+// cancelWriteGrace is how long the rest of a result's response may take
+// to reach the client once its statement was canceled: long enough for a
+// client that reads to get the error packet, short enough that one that
+// does not read frees the statement soon.
+const cancelWriteGrace = 2 * time.Second
+
+// writeGuard sets a write deadline on a connection when a statement's
+// context is canceled while its result is written.
+type writeGuard struct {
+	stop func() bool // stops the context.AfterFunc
+
+	mu    sync.Mutex // protects following fields
+	off   bool       // the result was written: set no deadline any more
+	fired bool       // the deadline was set
+}
+
+// guardWrites guards the writes of a result of the statement of ctx.
+func (c *conn) guardWrites(ctx context.Context) *writeGuard {
+	g := &writeGuard{}
+	nc := c.nc
+	g.stop = context.AfterFunc(ctx, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if !g.off {
+			g.fired = true
+			_ = nc.SetWriteDeadline(time.Now().Add(cancelWriteGrace))
+		}
+	})
+	return g
+}
+
+// unguard ends a guard. A deadline it set stays for the rest of the
+// command's response (loop lifts it).
+func (c *conn) unguard(g *writeGuard) {
+	g.stop()
+	g.mu.Lock()
+	g.off = true
+	fired := g.fired
+	g.mu.Unlock()
+	if fired {
+		c.writeDeadline = true
+	}
 }
 
 // writeColumns sends the column count, the definitions and (without

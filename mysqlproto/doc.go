@@ -1,6 +1,7 @@
 // Package mysqlproto is the server side of the MySQL client/server protocol:
-// it accepts connections, performs the v10 handshake with
-// mysql_native_password authentication, reads commands and writes results,
+// it accepts connections, performs the v10 handshake (optionally upgraded
+// to TLS) with mysql_native_password, caching_sha2_password or, over TLS,
+// mysql_clear_password authentication, reads commands and writes results,
 // delegating everything that knows about data to a [Handler] and its
 // per-connection [Session].
 //
@@ -8,7 +9,7 @@
 //
 //	accept ─ semaphore (MaxConnections, bounded wait; 1040 "Too many connections" on timeout)
 //	  └─ one goroutine per connection, deferred recover closes only that connection
-//	       handshake v10 ─ HandshakeResponse41 ─ [AuthSwitch to mysql_native_password] ─ OK
+//	       handshake v10 ─ [SSLRequest ─ TLS] ─ HandshakeResponse41 ─ plugin exchange (handshake.go) ─ OK
 //	       loop: read packet (seq 0) → dispatch → write response into the out buffer → flush
 //
 // Results stream: a [RowIterator] is drained batch by batch, each batch is

@@ -2,6 +2,7 @@ package mysqlproto
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +57,19 @@ type fakeSession struct {
 	id   uint32
 	user string
 	db   string
+	info ConnInfo
+}
+
+func (s *fakeSession) SetConnInfo(info ConnInfo) { s.info = info }
+
+// connInfoText is what "select conninfo" returns: "plain" or the TLS
+// version and cipher, then the authentication plugin.
+func (s *fakeSession) connInfoText() string {
+	t := "plain"
+	if s.info.TLS {
+		t = tls.VersionName(s.info.TLSVersion) + " " + tls.CipherSuiteName(s.info.CipherSuite)
+	}
+	return t + " " + s.info.AuthPlugin
 }
 
 // typeFields covers every column type.
@@ -118,6 +132,11 @@ func (s *fakeSession) run(st string) (*Result, error) {
 		return NewRowsResult([]Field{{Name: "@@version_comment", Type: types.Varchar(64)}}, [][]any{{"Strata test"}}), nil
 	case low == "select database()":
 		return NewRowsResult([]Field{{Name: "DATABASE()", Type: types.Varchar(64), Nullable: true}}, [][]any{{s.db}}), nil
+	case low == "select conninfo":
+		return NewRowsResult([]Field{{Name: "conninfo", Type: types.Varchar(128)}}, [][]any{{s.connInfoText()}}), nil
+	case low == "select database(), user() limit 1":
+		return NewRowsResult([]Field{{Name: "DATABASE()", Type: types.Varchar(64), Nullable: true}, {Name: "USER()", Type: types.Varchar(64)}},
+			[][]any{{s.db, s.user + "@127.0.0.1"}}), nil
 	case low == "select connection_id()":
 		return NewRowsResult([]Field{{Name: "CONNECTION_ID()", Type: types.BigInt}}, [][]any{{int64(s.id)}}), nil
 	case strings.HasPrefix(low, "select big "):

@@ -1,6 +1,9 @@
 package mysqlproto
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
 	"encoding/binary"
 	"testing"
 
@@ -19,6 +22,10 @@ func FuzzPacket(f *testing.F) {
 	f.Add(resp)
 	f.Add(resp[:40])
 	f.Add(resp[:32])
+	f.Add(sslRequest(rawCaps))
+	f.Add(sslRequest(rawCaps)[:31])
+	f.Add(buildResponse(rawCaps, "alice", sha2Scramble([]byte("abcdefghijklmnopqrst"), "secret"), cachingSha2Password,
+		"_client_name", "libmysql", "_client_version", "9.1.0"))
 	f.Add([]byte{0xfc, 1})
 	f.Add([]byte{0xfe, 1, 2, 3})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -43,6 +50,28 @@ func FuzzStmtExecute(f *testing.F) {
 			if len(args) != params || len(typesInForce) != 2*params {
 				t.Fatalf("got %d args and %d type bytes for %d parameters", len(args), len(typesInForce), params)
 			}
+		}
+	})
+}
+
+// FuzzDecryptPassword feeds arbitrary ciphertexts to the decryption of
+// caching_sha2_password's RSA-encrypted password. No input may panic, and
+// only ciphertexts of the key's size may decrypt.
+func FuzzDecryptPassword(f *testing.F) {
+	key := testRSAKey()
+	scramble := []byte("abcdefghijklmnopqrst")
+	ct, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &key.PublicKey, xorPassword("secret", scramble), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ct)
+	f.Add(ct[:100])
+	f.Add(append(ct, 1))
+	f.Add(make([]byte, 256))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, ok := decryptPassword(key, data, scramble); ok && len(data) != key.Size() {
+			t.Fatalf("decrypted %d bytes with a %d-byte key", len(data), key.Size())
 		}
 	})
 }

@@ -373,7 +373,7 @@ func TestPacketSplitting(t *testing.T) {
 	for _, size := range []int{0, 10, maxPayload - 1, maxPayload, maxPayload + 10, 2*maxPayload + 1} {
 		payload := bytes.Repeat([]byte{'x'}, size)
 		cc := &captureConn{}
-		w := &conn{nc: cc}
+		w := &conn{nc: cc, rw: cc}
 		require.NoError(t, w.writePacket(payload))
 		require.NoError(t, w.flush())
 		wantPackets := size/maxPayload + 1
@@ -388,7 +388,7 @@ func TestPacketSplitting(t *testing.T) {
 	}
 	// Past MaxPacketSize the read fails.
 	cc := &captureConn{}
-	w := &conn{nc: cc}
+	w := &conn{nc: cc, rw: cc}
 	require.NoError(t, w.writePacket(make([]byte, 1000)))
 	require.NoError(t, w.flush())
 	r := &conn{srv: &Server{opts: Options{MaxPacketSize: 999}}, br: bufio.NewReader(&cc.buf)}

@@ -2,6 +2,8 @@ package mysqlproto
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -28,6 +30,25 @@ type Options struct {
 	// Logger receives connection errors and recovered panics (default
 	// slog.Default()).
 	Logger *slog.Logger
+
+	// TLSConfig, when set, offers TLS: the handshake advertises CLIENT_SSL
+	// and a client's SSLRequest is answered with a TLS handshake using this
+	// configuration, which must provide a certificate. Nil offers no TLS.
+	TLSConfig *tls.Config
+	// RequireSecureTransport refuses logins over connections without TLS
+	// with error 3159, like MySQL's require_secure_transport. Without
+	// TLSConfig it refuses every login.
+	RequireSecureTransport bool
+	// AuthPlugin is the authentication plugin the handshake names:
+	// "mysql_native_password" (the default) or "caching_sha2_password".
+	// Clients answer with the plugin they prefer, and either is accepted
+	// whatever is named here; naming caching_sha2_password makes clients
+	// that follow the server's choice (go-sql-driver/mysql) use it.
+	AuthPlugin string
+	// RSAKey decrypts the passwords caching_sha2_password clients send
+	// without TLS; clients may ask for its public half. The default is a
+	// 2048-bit key generated once per Server, when it is first needed.
+	RSAKey *rsa.PrivateKey
 }
 
 // Server accepts MySQL connections and serves them with a [Handler].
@@ -36,6 +57,8 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	sem  chan struct{} // one token per live connection
+
+	rsaKey func() (*rsaKey, error) // generates or wraps Options.RSAKey once
 
 	nextID atomic.Uint32
 
@@ -67,11 +90,21 @@ func NewServer(h Handler, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	switch opts.AuthPlugin {
+	case nativePassword, cachingSha2Password:
+	default:
+		if opts.AuthPlugin != "" {
+			opts.Logger.Warn("unsupported MySQL authentication plugin; using mysql_native_password", "plugin", opts.AuthPlugin)
+		}
+		opts.AuthPlugin = nativePassword
+	}
+	key := opts.RSAKey
 	return &Server{
 		h:         h,
 		opts:      opts,
 		log:       opts.Logger,
 		sem:       make(chan struct{}, opts.MaxConnections),
+		rsaKey:    sync.OnceValues(func() (*rsaKey, error) { return newRSAKey(key) }),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
 	}
