@@ -17,6 +17,32 @@ func strMap(f func(s string) string) kernel {
 	}
 }
 
+// trimKernel is TRIM, LTRIM and RTRIM: with one argument they strip
+// spaces; with a second (MySQL's TRIM([BOTH|LEADING|TRAILING] rem FROM s),
+// Doris's trim(s, rem)) they strip repeated occurrences of that whole
+// string. An empty one strips nothing.
+func trimKernel(leading, trailing bool) kernel {
+	return func(_ *EvalContext, a []*view, o *outVec, rows []int32) error {
+		for _, r := range rows {
+			i := int(r)
+			s, rem := a[0].strv(i), " "
+			if len(a) > 1 {
+				rem = a[1].strv(i)
+			}
+			if rem != "" {
+				for leading && strings.HasPrefix(s, rem) {
+					s = s[len(rem):]
+				}
+				for trailing && strings.HasSuffix(s, rem) {
+					s = s[:len(s)-len(rem)]
+				}
+			}
+			o.setStr(i, s)
+		}
+		return nil
+	}
+}
+
 // strInt returns a kernel computing an integer from a string argument.
 func strInt(f func(s string) int64) kernel {
 	return func(_ *EvalContext, a []*view, o *outVec, rows []int32) error {
@@ -177,9 +203,9 @@ func init() {
 		eval: strInt(charLen)})
 	register([]string{"lower", "lcase"}, funcDef{minArgs: 1, maxArgs: 1, resolve: sig(str, str), eval: strMap(strings.ToLower)})
 	register([]string{"upper", "ucase"}, funcDef{minArgs: 1, maxArgs: 1, resolve: sig(str, str), eval: strMap(strings.ToUpper)})
-	register([]string{"trim"}, funcDef{minArgs: 1, maxArgs: 1, resolve: sig(str, str), eval: strMap(func(s string) string { return strings.Trim(s, " ") })})
-	register([]string{"ltrim"}, funcDef{minArgs: 1, maxArgs: 1, resolve: sig(str, str), eval: strMap(func(s string) string { return strings.TrimLeft(s, " ") })})
-	register([]string{"rtrim"}, funcDef{minArgs: 1, maxArgs: 1, resolve: sig(str, str), eval: strMap(func(s string) string { return strings.TrimRight(s, " ") })})
+	register([]string{"trim"}, funcDef{minArgs: 1, maxArgs: 2, resolve: sig(str, str, str), eval: trimKernel(true, true)})
+	register([]string{"ltrim"}, funcDef{minArgs: 1, maxArgs: 2, resolve: sig(str, str, str), eval: trimKernel(true, false)})
+	register([]string{"rtrim"}, funcDef{minArgs: 1, maxArgs: 2, resolve: sig(str, str, str), eval: trimKernel(false, true)})
 	register([]string{"reverse"}, funcDef{minArgs: 1, maxArgs: 1, resolve: sig(str, str), eval: strMap(reverseStr)})
 	register([]string{"substring", "substr", "mid"}, funcDef{minArgs: 2, maxArgs: 3, resolve: sig(str, str, i64, i64),
 		eval: func(_ *EvalContext, a []*view, o *outVec, rows []int32) error {

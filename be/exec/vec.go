@@ -193,7 +193,10 @@ func newViewWith(arr arrow.Array, t types.Type, pool bool) *view {
 	case *array.Int64:
 		v.i64 = a.Int64Values()
 	case *array.Timestamp:
-		v.i64 = arrow.Int64Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()]
+		// An empty array may have no value buffer.
+		if buf := a.Data().Buffers()[1]; buf != nil {
+			v.i64 = arrow.Int64Traits.CastFromBytes(buf.Bytes())[a.Data().Offset():][:a.Len()]
+		}
 	case *array.Int32:
 		v.i32 = a.Int32Values()
 	case *array.Int16:
