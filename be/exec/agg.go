@@ -569,6 +569,7 @@ type HashAgg struct {
 	direct  []int32
 	ngroups int
 	keys    *tableBuilder
+	mem     memAccount // the groups' keys and states
 
 	out  *table
 	pos  int
@@ -656,10 +657,12 @@ func (h *HashAgg) Open(ctx context.Context) error {
 		h.ngroups = 1
 	}
 	h.out, h.pos, h.done = nil, 0, false
+	h.mem.open(ctx, "HashAgg")
 	return h.child.Open(ctx)
 }
 
 func (h *HashAgg) Close() error {
+	h.mem.release()
 	h.held = releaseAll(h.held)
 	if h.out != nil {
 		h.out.release()
@@ -878,6 +881,14 @@ func (h *HashAgg) build(ctx context.Context) error {
 		}
 		if gids, newRows, buf, err = h.consume(&b, gids, newRows, buf); err != nil {
 			return err
+		}
+		if h.mem.t != nil && len(newRows) > 0 {
+			// The new groups' share of the batch, plus their table
+			// entries and aggregate states.
+			n := int64(len(newRows))
+			if err := h.mem.grow(h.mem.batchBytes(&b)*n/int64(b.NumRows()) + n*int64(hashEntryBytes+16*len(h.aggs))); err != nil {
+				return err
+			}
 		}
 	}
 	keys := h.keys.finish()

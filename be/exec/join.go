@@ -43,13 +43,24 @@ type HashJoin struct {
 	ectx                 *EvalContext
 
 	jt     *JoinTable
-	shared bool // jt was built elsewhere and outlives the join
+	mt     *MemTracker // the query's, from Open; charged for the build side
+	shared bool        // jt was built elsewhere and outlives the join
 	built  bool
 	in     Batch
-	held   []arrow.Array
-	buf    []byte
-	pIdx   []int32
-	bIdx   []int32
+	// The probe batch in is joined a chunk of pairs at a time, so that an
+	// output batch holds at most BatchSize pairs however many build rows
+	// each probe row matches: rows are in's rows, pos the first not yet
+	// joined, kv the probe keys evaluated over in. chain, when not 0, is
+	// the build row + 1 at which the chain of matches of rows[pos] resumes:
+	// a chunk stopped in the middle of it.
+	rows  []int32
+	pos   int
+	kv    []*view
+	chain int32
+	held  []arrow.Array
+	buf   []byte
+	pIdx  []int32
+	bIdx  []int32
 }
 
 // NewHashJoin returns the join of probe with build on buildKeys[i] =
@@ -121,6 +132,10 @@ func (j *HashJoin) Schema() []types.Type { return j.schema }
 
 func (j *HashJoin) Open(ctx context.Context) error {
 	j.ectx = evalCtxFrom(ctx)
+	j.mt = MemTrackerFrom(ctx)
+	// Nothing of an earlier run's probe batch carries over.
+	j.in.Reset()
+	j.rows, j.pos, j.kv, j.chain = nil, 0, j.kv[:0], 0
 	if !j.shared {
 		j.built = false
 		if err := j.build.Open(ctx); err != nil {
@@ -165,6 +180,7 @@ type JoinTable struct {
 	// unique: no two build rows share a key, so a probe row matches at
 	// most once.
 	unique bool
+	mem    memAccount // the build rows and the index
 }
 
 // maxDenseSpan bounds a join's direct index (64 MiB of int32).
@@ -174,7 +190,7 @@ const maxDenseSpan = 1 << 24
 func (jt *JoinTable) Rows() int { return jt.tbl.n }
 
 // Release frees the build rows.
-func (jt *JoinTable) Release() { jt.tbl.release() }
+func (jt *JoinTable) Release() { jt.tbl.release(); jt.mem.release() }
 
 // BuildJoinTable reads build to its end and hashes its rows on keys
 // (expressions over build's schema, of the types the probe keys will be
@@ -208,27 +224,12 @@ func buildJoinTable(ctx context.Context, ectx *EvalContext, build Operator, keys
 		jt.keyTypes = append(jt.keyTypes, k.Type())
 	}
 	tb := newTableBuilder(all)
-	var b Batch
-	for {
-		b.Reset()
-		err := Next(ctx, build, &b)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			tb.finish().release()
-			return nil, err
-		}
-		vs := batchViews(&b, bs)
-		for _, k := range keys {
-			v, err := evalView(ectx, k, &b)
-			if err != nil {
-				tb.finish().release()
-				return nil, err
-			}
-			vs = append(vs, v)
-		}
-		tb.appendViews(vs, rowsOf(&b))
+	jt.mem.open(ctx, "HashJoin build")
+	if err := jt.readBuild(ctx, ectx, build, keys, tb); err != nil {
+		// Whatever went wrong, the rows read so far and their charge go.
+		tb.finish().release()
+		jt.mem.release()
+		return nil, err
 	}
 	jt.tbl = tb.finish()
 	views := jt.tbl.views()
@@ -277,6 +278,35 @@ func buildJoinTable(ctx context.Context, ectx *EvalContext, build Operator, keys
 	return jt, nil
 }
 
+// readBuild reads build to its end into tb: its rows, then the keys
+// evaluated over them, charging jt.mem as it goes.
+func (jt *JoinTable) readBuild(ctx context.Context, ectx *EvalContext, build Operator, keys []Expr, tb *tableBuilder) error {
+	bs := build.Schema()
+	var b Batch
+	for {
+		b.Reset()
+		err := Next(ctx, build, &b)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := jt.mem.grow(jt.mem.batchBytes(&b) + int64(b.NumRows())*hashEntryBytes); err != nil {
+			return err
+		}
+		vs := batchViews(&b, bs)
+		for _, k := range keys {
+			v, err := evalView(ectx, k, &b)
+			if err != nil {
+				return err
+			}
+			vs = append(vs, v)
+		}
+		tb.appendViews(vs, rowsOf(&b))
+	}
+}
+
 // buildDense indexes the keys directly when their span is at most eight
 // times the build rows (or 64K) and under maxDenseSpan.
 func (jt *JoinTable) buildDense(kv *view) {
@@ -319,7 +349,11 @@ func (j *HashJoin) Next(ctx context.Context, b *Batch) error {
 	if !j.built {
 		j.built = true
 		if !j.shared {
-			jt, err := buildJoinTable(ctx, j.ectx, j.build, j.buildKeys)
+			bctx := ctx
+			if j.mt != nil && MemTrackerFrom(ctx) != j.mt {
+				bctx = WithMemTracker(ctx, j.mt)
+			}
+			jt, err := buildJoinTable(bctx, j.ectx, j.build, j.buildKeys)
 			if err != nil {
 				return err
 			}
@@ -328,12 +362,18 @@ func (j *HashJoin) Next(ctx context.Context, b *Batch) error {
 	}
 	j.held = releaseAll(j.held)
 	for {
-		j.in.Reset()
-		if err := Next(ctx, j.probe, &j.in); err != nil {
-			b.Reset()
-			return err
+		if j.pos >= len(j.rows) {
+			j.in.Reset()
+			if err := Next(ctx, j.probe, &j.in); err != nil {
+				b.Reset()
+				return err
+			}
+			if err := j.startProbe(); err != nil {
+				b.Reset()
+				return err
+			}
 		}
-		if err := j.probeBatch(b); err != nil {
+		if err := j.probeChunk(b); err != nil {
 			return err
 		}
 		if b.NumRows() > 0 {
@@ -342,41 +382,95 @@ func (j *HashJoin) Next(ctx context.Context, b *Batch) error {
 	}
 }
 
-func (j *HashJoin) probeBatch(b *Batch) error {
-	in := &j.in
-	rows := rowsOf(in)
-	kv := make([]*view, len(j.probeKeys))
-	for i, k := range j.probeKeys {
-		v, err := evalView(j.ectx, k, in)
+// startProbe readies the probe batch j.in to be joined.
+func (j *HashJoin) startProbe() error {
+	j.rows, j.pos, j.chain = rowsOf(&j.in), 0, 0
+	j.kv = j.kv[:0]
+	for _, k := range j.probeKeys {
+		v, err := evalView(j.ectx, k, &j.in)
 		if err != nil {
 			return err
 		}
-		kv[i] = v
+		j.kv = append(j.kv, v)
 	}
+	return nil
+}
+
+// probeChunk joins the next probe rows of j.in into at most BatchSize
+// pairs. An inner join, or a LEFT join without a residual condition, may
+// stop in the middle of a probe row's chain of matches and resume there
+// (j.chain), so one probe row matching millions of build rows still comes
+// out BatchSize pairs at a time. A LEFT join with a residual condition
+// stops only between probe rows, after the row that brings the pairs to
+// BatchSize: whether a row gets its NULL-extended row depends on all of
+// its pairs, which [HashJoin.residual] must see in one chunk.
+func (j *HashJoin) probeChunk(b *Batch) error {
+	in, kv := &j.in, j.kv
+	rows := j.rows[j.pos:]
 	j.pIdx, j.bIdx = j.pIdx[:0], j.bIdx[:0]
 	left := j.kind == JoinLeft
 	jt := j.jt
+	n := len(rows)
 	if jt.intTbl != nil && !kv[0].hasNulls() && !left {
 		// One integer key without NULLs, inner: the hot loop of star joins.
 		k := kv[0]
-		for _, r := range rows {
-			for br := jt.firstRow(k.int(int(r))); br != 0; br = jt.next[br-1] {
-				j.pIdx = append(j.pIdx, r)
-				j.bIdx = append(j.bIdx, br-1)
+		for i, r := range rows {
+			br := j.chain
+			if br == 0 {
+				br = jt.firstRow(k.int(int(r)))
+			}
+			if br = j.pairChain(r, br); br != 0 {
+				j.chain, n = br, i // resume row i at br
+				break
+			}
+			j.chain = 0
+			if len(j.pIdx) >= BatchSize {
+				n = i + 1
+				break
 			}
 		}
 	} else {
-		j.probeRows(kv, rows, left)
+		n = j.probeRows(kv, rows, left)
 	}
+	j.pos += n
 	j.materialize(b, in)
-	return j.residual(b, in, rows, left)
+	return j.residual(b, in, rows[:n], left)
+}
+
+// pairChain pairs probe row r with the build rows of the chain starting at
+// build row br-1 until the pairs reach BatchSize; it returns the build row
+// + 1 where the chain stopped, 0 at its end.
+func (j *HashJoin) pairChain(r, br int32) int32 {
+	next := j.jt.next
+	for ; br != 0; br = next[br-1] {
+		if len(j.pIdx) >= BatchSize {
+			return br
+		}
+		j.pIdx = append(j.pIdx, r)
+		j.bIdx = append(j.bIdx, br-1)
+	}
+	return 0
 }
 
 // probeRows pairs each probe row with its matching build rows (a LEFT
-// join's unmatched rows with -1 when there is no residual condition).
-func (j *HashJoin) probeRows(kv []*view, rows []int32, left bool) {
+// join's unmatched rows with -1 when there is no residual condition),
+// stopping at BatchSize pairs (see [HashJoin.probeChunk] for where); it
+// returns how many rows it finished.
+func (j *HashJoin) probeRows(kv []*view, rows []int32, left bool) int {
 	jt := j.jt
-	for _, r := range rows {
+	split := !left || j.other == nil // may stop in the middle of a chain
+	for n, r := range rows {
+		if len(j.pIdx) >= BatchSize {
+			return n
+		}
+		if split && j.chain != 0 {
+			// rows[0]: the rest of the chain an earlier chunk stopped in.
+			br := j.chain
+			if j.chain = j.pairChain(r, br); j.chain != 0 {
+				return n
+			}
+			continue
+		}
 		i := int(r)
 		g := int32(-1)
 		if !anyNull(kv, i) {
@@ -394,11 +488,18 @@ func (j *HashJoin) probeRows(kv []*view, rows []int32, left bool) {
 			}
 			continue
 		}
+		if split {
+			if j.chain = j.pairChain(r, jt.head[g]); j.chain != 0 {
+				return n
+			}
+			continue
+		}
 		for br := jt.head[g]; br != 0; br = jt.next[br-1] {
 			j.pIdx = append(j.pIdx, r)
 			j.bIdx = append(j.bIdx, br-1)
 		}
 	}
+	return len(rows)
 }
 
 // residual applies the join's residual condition to the joined batch b.

@@ -69,6 +69,13 @@ type ParallelScanAgg struct {
 	ctx            context.Context
 	tables         []*JoinTable
 	runtimeFilters []*RuntimeFilter
+	// workerAggs are the workers' partial aggregations (each over its
+	// scan and pipeline), kept for the profile.
+	workerAggs []Operator
+	// mem is the tracker charged for partial (nil: none) and partialBytes
+	// what was charged.
+	mem          *MemTracker
+	partialBytes atomic.Int64
 }
 
 // NewParallelScanAgg returns the parallel form of a scan plus aggregation
@@ -222,7 +229,8 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 	var batches [][]arrow.Array
 	var partialSchema []types.Type
 	g, gctx := errgroup.WithContext(ctx)
-	p.scans = nil
+	p.scans, p.workerAggs = nil, nil
+	p.mem = MemTrackerFrom(ctx)
 	spec := p.spec
 	if spec.Mem == nil {
 		// Pages live for one batch and everything downstream copies what it
@@ -259,8 +267,16 @@ func (p *ParallelScanAgg) Open(ctx context.Context) error {
 			return err
 		}
 		partialSchema = agg.Schema()
+		p.workerAggs = append(p.workerAggs, agg)
 		g.Go(func() error {
 			return Drain(gctx, agg, func(b *Batch) error {
+				if p.mem != nil {
+					n := ArraysBytes(b.Cols)
+					if err := p.mem.Consume(n, "ParallelScanAgg partial results"); err != nil {
+						return err
+					}
+					p.partialBytes.Add(n)
+				}
 				cols := make([]arrow.Array, len(b.Cols))
 				for i, c := range b.Cols {
 					c.Retain()
@@ -364,6 +380,7 @@ func (p *ParallelScanAgg) Close() error {
 	}
 	p.release(p.partial)
 	p.partial = nil
+	p.mem.Release(p.partialBytes.Swap(0))
 	p.releaseTables()
 	return err
 }

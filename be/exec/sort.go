@@ -167,6 +167,7 @@ type Sort struct {
 	pos   int
 	done  bool
 	held  []arrow.Array
+	mem   memAccount // the buffered rows
 }
 
 // NewSort returns child ORDER BY keys.
@@ -179,9 +180,11 @@ func (s *Sort) Open(ctx context.Context) error {
 	s.ectx = evalCtxFrom(ctx)
 	s.s = newSorter(s.child.Schema(), s.keys)
 	s.pos, s.done = 0, false
+	s.mem.open(ctx, "Sort")
 	return s.child.Open(ctx)
 }
 func (s *Sort) Close() error {
+	s.mem.release()
 	s.held = releaseAll(s.held)
 	if s.s != nil && s.s.tbl != nil {
 		s.s.tbl.release()
@@ -204,6 +207,9 @@ func (s *Sort) Next(ctx context.Context, b *Batch) error {
 				return err
 			}
 			if err := s.s.add(s.ectx, &in); err != nil {
+				return err
+			}
+			if err := s.mem.grow(s.mem.batchBytes(&in)); err != nil {
 				return err
 			}
 		}
@@ -233,6 +239,7 @@ type TopN struct {
 	pos, end      int
 	done          bool
 	held          []arrow.Array
+	mem           memAccount // the buffered rows
 }
 
 // NewTopN returns child ORDER BY keys LIMIT limit OFFSET offset (limit >= 0).
@@ -246,9 +253,11 @@ func (t *TopN) Open(ctx context.Context) error {
 	t.ectx = evalCtxFrom(ctx)
 	t.s = newSorter(t.child.Schema(), t.keys)
 	t.done = false
+	t.mem.open(ctx, "TopN")
 	return t.child.Open(ctx)
 }
 func (t *TopN) Close() error {
+	t.mem.release()
 	t.held = releaseAll(t.held)
 	if t.s != nil && t.s.tbl != nil {
 		t.s.tbl.release()
@@ -274,8 +283,13 @@ func (t *TopN) Next(ctx context.Context, b *Batch) error {
 			if err := t.s.add(t.ectx, &in); err != nil {
 				return err
 			}
+			if err := t.mem.grow(t.mem.batchBytes(&in)); err != nil {
+				return err
+			}
 			if t.s.tb.n > max(2*keep, BatchSize) {
 				t.s.sort(keep)
+				// The buffer now holds the kept rows only.
+				_ = t.mem.setTo(t.mem.held * int64(len(t.s.perm)) / int64(max(t.s.tbl.n, 1)))
 				t.s.compact()
 			}
 		}
