@@ -330,6 +330,8 @@ type Store struct {
 
 	cache *storage.PageCache // decoded pages of every segment; nil: none
 	pks   *pkCache           // primary-key indexes in memory
+
+	written writeCounters // rowsets writers recorded (see Stats)
 }
 
 // SetPageCache makes every segment opened from now on read its pages
@@ -694,6 +696,7 @@ func (s *Store) addPending(m RowsetMeta) error {
 	// ran meanwhile left this record to the cleanup of aborted
 	// transactions, which finds it in pending.
 	t.pending[m.TxnID] = &rowset{meta: m, dir: s.tabletDir(m.TabletID)}
+	s.written.add(&m)
 	return nil
 }
 

@@ -124,6 +124,8 @@ type Manager struct {
 	chainMus sync.Map      // database id -> *sync.Mutex, held by the call publishing a chain of it (see Publish)
 	pubMu    sync.Mutex    // protects waiting
 	waiting  map[int64]int // txns in Publish calls, by id: how many calls
+
+	counters counters // see Counters
 }
 
 // NewManager returns a manager over the store. cat supplies partitions and
@@ -236,6 +238,7 @@ func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 				return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
 			}
 			if n >= int64(m.cfg.MaxRunningPerDB) {
+				m.counters.add(req.Source, CounterReject)
 				return nil, &TooManyTxnsError{DBID: req.DBID, Running: n, Limit: m.cfg.MaxRunningPerDB}
 			}
 			if id, err = m.ids.NextIDs(ctx, 1); err != nil {
@@ -260,6 +263,7 @@ func (m *Manager) Begin(ctx context.Context, req BeginRequest) (*Txn, error) {
 			return nil, fmt.Errorf("txn: begin %q: %w", req.Label, err)
 		}
 		if ok {
+			m.counters.add(req.Source, CounterBegin)
 			return t, nil
 		}
 	}
@@ -508,6 +512,7 @@ func (m *Manager) Commit(ctx context.Context, id int64, parts []PartitionRef) (m
 		if !ok {
 			continue
 		}
+		m.counters.add(t.Source, CounterSuccess)
 		if len(updated) > 0 {
 			// Read-your-writes: the next snapshot shows the new counters.
 			if err := m.cat.WaitRevision(ctx, rev); err != nil {
@@ -554,6 +559,7 @@ func (m *Manager) Abort(ctx context.Context, id int64, reason string) error {
 			return fmt.Errorf("txn: abort %d: %w", id, err)
 		}
 		if ok {
+			m.counters.add(t.Source, CounterFailed)
 			return nil
 		}
 	}
