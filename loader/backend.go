@@ -34,6 +34,12 @@ type BeginRequest struct {
 	// Timeout bounds the transaction from begin to commit.
 	Timeout time.Duration
 	User    string
+	// CheckPrivilege asks the backend to check that User connecting from
+	// Host may load into the table (a stream load); a request with it and
+	// no Host is refused. Without it the caller checked (INSERT).
+	CheckPrivilege bool
+	// Host is the address of the client a stream load came from.
+	Host string
 }
 
 // Load is one load transaction. Its methods are called from one goroutine,

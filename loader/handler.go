@@ -63,6 +63,8 @@ type Config struct {
 	// Load.Columns(); its error text is returned to the client. When nil,
 	// a load with a where header fails before it begins.
 	CompileWhere func(cols []catalog.Column, where string) (RowFilter, error)
+	// Metrics, when set, counts the stream loads the BE handler runs.
+	Metrics *Metrics
 }
 
 // RowFilter is a compiled where header. Rows for which it is not TRUE are
@@ -284,6 +286,7 @@ func (h *handlers) beStreamLoad(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("two_phase_commit") == "true" {
 		res.TwoPhaseCommit = "true"
 	}
+	defer h.cfg.Metrics.track(res)() // runs last, once res is final
 	defer func() {
 		res.LoadTimeMs = h.cfg.Now().Sub(start).Milliseconds()
 		writeResult(w, res)
@@ -336,7 +339,7 @@ func (h *handlers) runLoad(w http.ResponseWriter, r *http.Request, res *Result, 
 	beginStart := h.cfg.Now()
 	load, err := h.backend.Begin(ctx, BeginRequest{
 		DB: r.PathValue("db"), Table: r.PathValue("table"), Label: opts.Label,
-		TwoPhaseCommit: opts.TwoPhaseCommit, Timeout: timeout, User: user,
+		TwoPhaseCommit: opts.TwoPhaseCommit, Timeout: timeout, User: user, Host: remoteHost(r), CheckPrivilege: true,
 	})
 	res.BeginTxnTimeMs = h.cfg.Now().Sub(beginStart).Milliseconds()
 	if err != nil {

@@ -78,6 +78,10 @@ func (b *fakeBackend) Begin(_ context.Context, req BeginRequest) (Load, error) {
 	b.begins.Add(1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if !req.CheckPrivilege || req.Host == "" {
+		// Every stream load has the backend check the client's privileges.
+		return nil, fmt.Errorf("stream load begun unchecked (host %q)", req.Host)
+	}
 	if req.DB != "db" {
 		return nil, fmt.Errorf("unknown database, database=%s", req.DB)
 	}

@@ -15,7 +15,10 @@ type TxnRequest struct {
 	DB    string
 	TxnID int64
 	Label string
-	User  string
+	// User and Host are the client's, whose privileges on the
+	// transaction's tables the backend checks once it found it.
+	User string
+	Host string
 }
 
 // TwoPhaseBackend carries out the client's decision on a precommitted load
@@ -25,7 +28,8 @@ type TxnRequest struct {
 type TwoPhaseBackend interface {
 	Authenticate(user, password, host string) error
 	// CommitTxn commits a PRECOMMITTED transaction; by label it considers
-	// only PRECOMMITTED ones. It returns once the transaction is committed
+	// only PRECOMMITTED ones. It (and AbortTxn) refuses a client not
+	// allowed to load into the transaction's tables. It returns once the transaction is committed
 	// (the data is visible, or will be after a delayed publish).
 	CommitTxn(ctx context.Context, req TxnRequest) error
 	// AbortTxn aborts a PREPARE or PRECOMMITTED transaction; a load still
@@ -76,7 +80,8 @@ func (h *twoPhaseHandler) decide(r *http.Request) twoPhaseReply {
 	if !ok {
 		return fail(twoPhaseFailed, msgNoAuth)
 	}
-	if err := h.b.Authenticate(user, pass, remoteHost(r)); err != nil {
+	host := remoteHost(r)
+	if err := h.b.Authenticate(user, pass, host); err != nil {
 		return fail(twoPhaseFailed, err.Error())
 	}
 	db := r.PathValue("db")
@@ -91,7 +96,7 @@ func (h *twoPhaseHandler) decide(r *http.Request) twoPhaseReply {
 	if op == "" {
 		return fail(twoPhaseFailed, "No transaction operation('commit' or 'abort') selected.")
 	}
-	req := TxnRequest{DB: db, Label: label, User: user}
+	req := TxnRequest{DB: db, Label: label, User: user, Host: host}
 	if idText != "" {
 		id, err := strconv.ParseInt(idText, 10, 64)
 		if err != nil {

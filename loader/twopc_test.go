@@ -82,7 +82,7 @@ func TestTwoPhaseHandler(t *testing.T) {
 	f.got = nil
 	put(p, "root", "txn_id", "42", "txn_operation", "commit")
 	require.Equal(t, []string{"commit"}, f.got)
-	require.Equal(t, TxnRequest{DB: "db", TxnID: 42, User: "root"}, f.req)
+	require.Equal(t, TxnRequest{DB: "db", TxnID: 42, User: "root", Host: "192.0.2.1"}, f.req)
 
 	// Backend errors carry their text after Doris's prefix.
 	f.err = errors.New("transaction [42] is already visible, not pre-committed.")
