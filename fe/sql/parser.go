@@ -312,6 +312,13 @@ func (p *parser) objectName() ObjectName {
 		p.i++
 		parts = append(parts, p.anyName())
 	}
+	if len(parts) == 1 {
+		// Superset quotes internal.db.t as one identifier; table names
+		// cannot contain dots, so split it.
+		if q := strings.Split(parts[0], "."); len(q) == 3 && strings.EqualFold(q[0], "internal") {
+			parts = q
+		}
+	}
 	switch len(parts) {
 	case 1:
 		return ObjectName{Name: parts[0]}
@@ -435,6 +442,9 @@ func (p *parser) parseStatementBody() Stmt {
 	if t.kind != tokIdent {
 		p.fail("expected statement")
 	}
+	if s := p.parseAccountStmt(); s != nil {
+		return s
+	}
 	switch strings.ToUpper(t.val) {
 	case "SELECT", "WITH":
 		return p.parseSelectStmt()
@@ -472,7 +482,7 @@ func (p *parser) parseStatementBody() Stmt {
 			return p.parseCancelAlter()
 		}
 		p.unsupported(strings.ToUpper(t.val))
-	case "ADMIN", "LOAD", "GRANT", "REVOKE", "RECOVER", "SWITCH", "REFRESH", "ANALYZE", "EXPORT",
+	case "ADMIN", "LOAD", "RECOVER", "SWITCH", "REFRESH", "ANALYZE", "EXPORT",
 		"BACKUP", "RESTORE", "INSTALL", "UNINSTALL", "PAUSE", "RESUME", "STOP", "CLEAN", "WARM", "LOCK", "UNLOCK",
 		"REPLACE", "CALL", "PREPARE", "EXECUTE", "DEALLOCATE", "HELP", "FLUSH", "OPTIMIZE", "REPAIR", "CHECK",
 		"CHECKSUM", "HANDLER", "DO", "RENAME", "SAVEPOINT", "RELEASE", "XA", "COPY", "MERGE", "SOURCE":
@@ -584,7 +594,7 @@ func (p *parser) parseExplainOrDescribe() Stmt {
 	p.i++ // DESC, DESCRIBE or EXPLAIN
 	// DESC t / EXPLAIN t describe a table; EXPLAIN stmt explains.
 	if p.isIdent() && !p.isAnyKw("SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "VERBOSE", "GRAPH", "PLAN",
-		"ANALYZED", "REWRITTEN", "LOGICAL", "OPTIMIZED", "PHYSICAL", "SHAPE", "MEMO", "DISTRIBUTED", "PARSED",
+		"ANALYZE", "ANALYZED", "REWRITTEN", "LOGICAL", "OPTIMIZED", "PHYSICAL", "SHAPE", "MEMO", "DISTRIBUTED", "PARSED",
 		"ALL", "DUMP", "PROCESS", "CREATE") {
 		s := &DescribeStmt{Table: p.objectName()}
 		if p.acceptKw("ALL") {
@@ -600,7 +610,7 @@ func (p *parser) parseExplainOrDescribe() Stmt {
 		s.Level = "MEMO PLAN"
 	case p.acceptKws("DISTRIBUTED", "PLAN"):
 		s.Level = "DISTRIBUTED PLAN"
-	case p.isAnyKw("VERBOSE", "GRAPH", "PLAN", "ANALYZED", "REWRITTEN", "LOGICAL", "OPTIMIZED", "PHYSICAL",
+	case p.isAnyKw("VERBOSE", "GRAPH", "PLAN", "ANALYZE", "ANALYZED", "REWRITTEN", "LOGICAL", "OPTIMIZED", "PHYSICAL",
 		"PARSED", "ALL", "DUMP"):
 		s.Level = strings.ToUpper(p.advance().val)
 		if s.Level != "PLAN" && p.acceptKw("PLAN") {

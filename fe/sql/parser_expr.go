@@ -383,6 +383,8 @@ func (p *parser) parseWordExpr() Expr {
 			return p.parseTrim()
 		case "EXTRACT":
 			return p.parseExtract()
+		case "TIMESTAMPDIFF", "TIMESTAMPADD":
+			return p.parseTimestampFunc(upper)
 		}
 		if !isReserved(t.val) || upper == "LEFT" || upper == "RIGHT" || upper == "MOD" || upper == "INSERT" ||
 			upper == "IF" || upper == "REPLACE" || upper == "VALUES" {
@@ -527,6 +529,29 @@ func (p *parser) parseExtract() Expr {
 	x := p.parseExpr()
 	p.expectOp(")")
 	return &ExtractExpr{Unit: unit, X: x}
+}
+
+// parseTimestampFunc parses TIMESTAMPDIFF(unit, a, b), which becomes
+// Doris's <unit>s_diff(b, a), and TIMESTAMPADD(unit, n, x), which becomes
+// date_add(x, n, 'unit').
+func (p *parser) parseTimestampFunc(name string) Expr {
+	p.i += 2 // name (
+	unit := p.intervalUnit()
+	p.expectOp(",")
+	a := p.parseExpr()
+	p.expectOp(",")
+	b := p.parseExpr()
+	p.expectOp(")")
+	if name == "TIMESTAMPADD" {
+		return &FuncCall{Name: "date_add", Args: []Expr{b, a, &StringLit{Val: unit}}}
+	}
+	diff := map[string]string{"YEAR": "years_diff", "QUARTER": "quarters_diff", "MONTH": "months_diff",
+		"WEEK": "weeks_diff", "DAY": "days_diff", "HOUR": "hours_diff", "MINUTE": "minutes_diff",
+		"SECOND": "seconds_diff", "MILLISECOND": "milliseconds_diff", "MICROSECOND": "microseconds_diff"}[unit]
+	if diff == "" {
+		p.fail("TIMESTAMPDIFF does not take the unit " + unit)
+	}
+	return &FuncCall{Name: diff, Args: []Expr{b, a}}
 }
 
 func (p *parser) parseFuncCall() Expr {

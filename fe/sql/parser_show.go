@@ -48,6 +48,7 @@ var showKinds = []struct {
 	{[]string{"COLLATION"}, "COLLATION", false},
 	{[]string{"PLUGINS"}, "PLUGINS", false},
 	{[]string{"PRIVILEGES"}, "PRIVILEGES", false},
+	{[]string{"ALL", "GRANTS"}, "ALL GRANTS", false},
 	{[]string{"GRANTS"}, "GRANTS", false},
 	{[]string{"TRANSACTION"}, "TRANSACTION", false},
 	{[]string{"LOAD"}, "LOAD", false},
@@ -57,6 +58,7 @@ var showKinds = []struct {
 	{[]string{"TABLETS"}, "TABLETS", true},
 	{[]string{"DATA"}, "DATA", true},
 	{[]string{"PROC"}, "PROC", false},
+	{[]string{"QUERY", "PROFILE"}, "QUERY PROFILE", false},
 	{[]string{"TRIGGERS"}, "TRIGGERS", false},
 	{[]string{"EVENTS"}, "EVENTS", false},
 	{[]string{"ROLES"}, "ROLES", false},
@@ -132,6 +134,13 @@ func (p *parser) parseShow() Stmt {
 		return s
 	case "PROC":
 		s.Name = p.stringLit()
+		return s
+	case "QUERY PROFILE":
+		// SHOW QUERY PROFILE "/" lists the profiles, "/<query id>" shows one.
+		s.Name = "/"
+		if k := p.tok().kind; k == tokString || k == tokDQString {
+			s.Name = p.stringLit()
+		}
 		return s
 	case "TRANSACTION":
 		if p.isIdent() && !p.isAnyKw("WHERE", "FROM", "IN") {
