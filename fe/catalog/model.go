@@ -186,6 +186,9 @@ type Table struct {
 	// recently ended.
 	Indexes   []Index    `json:"indexes,omitempty"`
 	AlterJobs []AlterJob `json:"alter_jobs,omitempty"`
+	// View is set for a view (see view.go): Schema then holds its output
+	// columns, and it has no partitions, indexes or tablets.
+	View *ViewDef `json:"view,omitempty"`
 }
 
 // PartitionByName finds a partition case-insensitively.
