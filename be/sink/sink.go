@@ -176,6 +176,11 @@ type Sink struct {
 	// Authenticator checks HTTP Basic credentials; nil admits root with an
 	// empty password only.
 	Authenticator func(user, password, host string) error
+	// CheckLoad, when set, checks that a stream load's user may load into
+	// db.table (a request with CheckPrivilege), and that a two-phase
+	// decision's user may load into the transaction's tables; its error
+	// fails the load or the decision.
+	CheckLoad func(user, host, db, table string) error
 }
 
 var _ loader.Backend = (*Sink)(nil)
@@ -193,6 +198,14 @@ func (s *Sink) Authenticate(user, password, host string) error {
 
 // Begin starts a load transaction into db.table.
 func (s *Sink) Begin(ctx context.Context, req loader.BeginRequest) (loader.Load, error) {
+	if req.CheckPrivilege && s.CheckLoad != nil {
+		if req.Host == "" {
+			return nil, fmt.Errorf("stream load into %s.%s without the client's address: privileges cannot be checked", req.DB, req.Table)
+		}
+		if err := s.CheckLoad(req.User, req.Host, req.DB, req.Table); err != nil {
+			return nil, err
+		}
+	}
 	snap := s.Catalog.Snapshot()
 	db, err := snap.Database(req.DB)
 	if err != nil {
@@ -201,6 +214,9 @@ func (s *Sink) Begin(ctx context.Context, req loader.BeginRequest) (loader.Load,
 	t, err := snap.Table(req.DB, req.Table)
 	if err != nil {
 		return nil, err
+	}
+	if t.IsView() {
+		return nil, fmt.Errorf("'%s.%s' is not BASE TABLE: a view cannot be loaded", req.DB, req.Table)
 	}
 	router, err := partition.NewRouter(t)
 	if err != nil {
@@ -571,6 +587,34 @@ var _ loader.TwoPhaseBackend = (*Sink)(nil)
 // publish is finished by recovery.
 const publishWait = 30 * time.Second
 
+// checkTxnLoad checks that the client deciding a two-phase transaction
+// may load into every table it writes (Doris checks Load_priv on its
+// database; a table grant does here too). A table dropped since is
+// checked on the database alone. A request without the client's address
+// is refused.
+func (s *Sink) checkTxnLoad(req loader.TxnRequest, t *txn.Txn) error {
+	if s.CheckLoad == nil {
+		return nil
+	}
+	if req.Host == "" {
+		return fmt.Errorf("transaction [%d]: the client's address is unknown, privileges cannot be checked", t.ID)
+	}
+	snap := s.Catalog.Snapshot()
+	for _, id := range t.TableIDs {
+		name := ""
+		if tb, ok := snap.TableByID(t.DBID, id); ok {
+			name = tb.Name
+		}
+		if err := s.CheckLoad(req.User, req.Host, req.DB, name); err != nil {
+			return err
+		}
+	}
+	if len(t.TableIDs) == 0 {
+		return s.CheckLoad(req.User, req.Host, req.DB, "")
+	}
+	return nil
+}
+
 // lookupTxn finds the transaction of a 2PC decision in database db: by id,
 // or by label among the statuses given.
 func (s *Sink) lookupTxn(ctx context.Context, req loader.TxnRequest, statuses ...txn.Status) (*txn.Txn, error) {
@@ -605,6 +649,9 @@ func (s *Sink) CommitTxn(ctx context.Context, req loader.TxnRequest) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkTxnLoad(req, t); err != nil {
+		return err
+	}
 	if _, err := s.Txns.Commit(ctx, t.ID, nil); err != nil {
 		return err
 	}
@@ -623,6 +670,9 @@ func (s *Sink) CommitTxn(ctx context.Context, req loader.TxnRequest) error {
 func (s *Sink) AbortTxn(ctx context.Context, req loader.TxnRequest) error {
 	t, err := s.lookupTxn(ctx, req, txn.StatusPrecommitted, txn.StatusPrepare)
 	if err != nil {
+		return err
+	}
+	if err := s.checkTxnLoad(req, t); err != nil {
 		return err
 	}
 	if err := s.Txns.Abort(ctx, t.ID, "User Abort"); err != nil {
