@@ -28,6 +28,10 @@ type column struct {
 	// pruning; scanID is -1 for computed columns.
 	scanID    int
 	schemaIdx int
+	// foldCase marks a system table's string column, which compares
+	// case-insensitively as MySQL's information_schema (utf8_general_ci)
+	// does: clients test IS_NULLABLE = 'yes'.
+	foldCase bool
 }
 
 // scope resolves column references against the columns of a plan node.
@@ -200,6 +204,9 @@ func (b *exprBinder) bind(e sql.Expr) (*ir, error) {
 			args = append(args, a)
 		}
 		retypeNulls(args)
+		if args, err = b.foldCase(args); err != nil {
+			return nil, err
+		}
 		r, err := newCall("IN", "IN", args, &callSpec{Kind: callIn, Not: x.Not})
 		if err != nil {
 			return nil, typeError(err)
@@ -340,6 +347,9 @@ func (b *exprBinder) bindBinary(x *sql.BinaryExpr) (*ir, error) {
 		return newCall("XOR", "XOR", args, &callSpec{Kind: callXor})
 	}
 	if _, ok := cmpOps[x.Op]; ok {
+		if args, err = b.foldCase(args); err != nil {
+			return nil, err
+		}
 		return wrapType(newCall(x.Op, x.Op, args, &callSpec{Kind: callCompare, Op: x.Op}))
 	}
 	if _, ok := arithOps[x.Op]; ok {
@@ -581,7 +591,7 @@ func intLiteral(x *sql.IntLit) (*ir, error) {
 	if !ok {
 		return nil, &Error{Code: ErrParse, Msg: fmt.Sprintf("invalid integer literal %s", x.Text)}
 	}
-	if n.BitLen() < 127 {
+	if n.BitLen() <= 127 { // up to 2^127-1, the largest LARGEINT
 		l, err := exec.NewLiteralChecked(n, types.LargeInt)
 		if err == nil {
 			return litIR(l), nil
@@ -688,3 +698,29 @@ func castTarget(tn *sql.TypeName) (types.Type, error) {
 // canonical is the text that identifies an expression for GROUP BY
 // matching.
 func canonical(e sql.Expr) string { return strings.ToLower(e.String()) }
+
+// foldCase lowers both sides of a string comparison one of whose sides
+// is a case-insensitive system table column (see column.foldCase).
+func (b *exprBinder) foldCase(args []*ir) ([]*ir, error) {
+	ci := false
+	for _, a := range args {
+		if !a.t.Kind.IsString() {
+			return args, nil
+		}
+		if a.kind == irCol && a.col < len(b.scope.cols) && b.scope.cols[a.col].foldCase {
+			ci = true
+		}
+	}
+	if !ci {
+		return args, nil
+	}
+	out := make([]*ir, len(args))
+	for i, a := range args {
+		l, err := b.callFunction("lower", []*ir{a})
+		if err != nil {
+			return nil, err
+		}
+		out[i] = l
+	}
+	return out, nil
+}

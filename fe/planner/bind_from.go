@@ -67,7 +67,7 @@ func (p *Planner) bindTableSource(r *sql.TableSource, ctes cteScope) (node, erro
 	}
 	db := r.Name.DB
 	if db == "" {
-		db = p.sess.CurrentDB()
+		db = p.defaultDB()
 		if db == "" {
 			return nil, &Error{Code: ErrNoDB, Msg: "No database selected"}
 		}
@@ -78,7 +78,10 @@ func (p *Planner) bindTableSource(r *sql.TableSource, ctes cteScope) (node, erro
 		}
 		return p.bindSystemTable(sys, r.Name.Name, r.Alias)
 	}
-	t, ok := p.cat.Table(db, r.Name.Name)
+	t, ok, err := p.bindTable(db, r.Name.Name)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		if !p.cat.HasDatabase(db) {
 			return nil, &Error{Code: ErrBadDB, Msg: fmt.Sprintf("Unknown database '%s'", db)}
@@ -88,6 +91,12 @@ func (p *Planner) bindTableSource(r *sql.TableSource, ctes cteScope) (node, erro
 	alias := r.Alias
 	if alias == "" {
 		alias = t.Name
+	}
+	if t.IsView() {
+		if len(r.Partitions) > 0 {
+			return nil, &Error{Code: ErrUnknown, Msg: fmt.Sprintf("'%s.%s' is not BASE TABLE", db, t.Name)}
+		}
+		return p.bindView(db, t, alias)
 	}
 	id := p.scanSeq
 	p.scanSeq++

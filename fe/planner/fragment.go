@@ -220,6 +220,13 @@ type FragmentSettings struct {
 	// SkipDeleteSign reads the rows whose delete sign is set (SET
 	// skip_delete_sign = true).
 	SkipDeleteSign bool `json:"skip_delete_sign,omitempty"`
+	// MemLimit bounds the bytes the instance's operators hold
+	// (exec_mem_limit; 0: none). A backend that predates it ignores it.
+	MemLimit int64 `json:"mem_limit,omitempty"`
+	// Profile asks the backend to send the instance's operator profile
+	// back after its last batch (see FragmentProfiler). A backend that
+	// predates it sends none.
+	Profile bool `json:"profile,omitempty"`
 }
 
 // FragmentInput is the rows of one input of a fragment: batches of dense
@@ -349,6 +356,9 @@ func (o *fragmentOp) Open(ctx context.Context) error {
 		ec.Now = o.settings.Now
 	}
 	ec.TimeZone = TimeZone(o.settings.TimeZone)
+	if o.settings.MemLimit > 0 {
+		ctx = exec.WithMemTracker(ctx, exec.NewMemTracker(o.settings.MemLimit, "exec_mem_limit"))
+	}
 	return o.Operator.Open(exec.WithEvalContext(ctx, ec))
 }
 

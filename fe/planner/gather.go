@@ -292,6 +292,8 @@ type gatherOp struct {
 	mu      sync.Mutex // protects the following fields
 	tried   []map[int64]bool
 	batches [][]arrow.Array // whole: every instance's output
+
+	prof gatherProfile // counters, instance profiles, memory (analyze.go)
 }
 
 // instance is a fragment instance: a backend and the work units it reads
@@ -304,6 +306,7 @@ type instance struct {
 func (g *gatherOp) Schema() []types.Type { return g.schema }
 
 func (g *gatherOp) Open(ctx context.Context) error {
+	g.prof.open(ctx, g.stages)
 	now, tz := querySettings(ctx)
 	for _, st := range g.stages {
 		st.frag.Settings.Now, st.frag.Settings.TimeZone = now, tz
@@ -529,7 +532,16 @@ func (g *gatherOp) attempt(ctx context.Context, inst instance, part int) (passed
 	// The output is whole once Next said so; an error closing the stream
 	// after that changes nothing.
 	defer func() { _ = stream.Close() }()
+	// whole: this attempt's batches and what they are charged, both given
+	// up if it fails, so that a run on another replica starts from none.
 	var mine [][]arrow.Array
+	var charged int64
+	defer func() {
+		if err != nil {
+			releaseBatches(mine)
+			g.prof.uncharge(charged)
+		}
+	}()
 	for {
 		cols, err := stream.Next(ctx)
 		if err == nil && cols != nil {
@@ -539,13 +551,19 @@ func (g *gatherOp) attempt(ctx context.Context, inst instance, part int) (passed
 			}
 		}
 		if err != nil {
-			releaseBatches(mine)
 			return passed, err
 		}
 		if cols == nil {
 			break
 		}
 		if g.whole {
+			if err := g.prof.charge(cols); err != nil {
+				releaseAll(cols)
+				return passed, err
+			}
+			if g.prof.mem != nil {
+				charged += exec.ArraysBytes(cols)
+			}
 			mine = append(mine, cols)
 			continue
 		}
@@ -562,7 +580,17 @@ func (g *gatherOp) attempt(ctx context.Context, inst instance, part int) (passed
 		g.batches = append(g.batches, mine...)
 		g.mu.Unlock()
 	}
+	g.prof.record(f.ID, inst.be, stream)
 	return passed, nil
+}
+
+// uncharge gives back n bytes charged for batches the gather let go of
+// before the query ended.
+func (p *gatherProfile) uncharge(n int64) {
+	if p.mem != nil && n != 0 {
+		p.held.Add(-n)
+		p.mem.Release(n)
+	}
 }
 
 // start runs every instance of every stage of a cut with exchanges,
@@ -619,6 +647,7 @@ func (g *gatherOp) produce(ctx context.Context, st *stage, inst instance, part i
 		releaseAll(cols)
 		return errors.New("a fragment with a sink sent rows to the coordinator")
 	}
+	g.prof.record(f.ID, inst.be, stream)
 	return nil
 }
 
@@ -752,5 +781,6 @@ func (g *gatherOp) Close() error {
 	releaseBatches(g.batches)
 	g.batches = nil
 	g.mu.Unlock()
+	g.prof.releaseMem()
 	return nil
 }

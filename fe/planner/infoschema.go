@@ -25,7 +25,15 @@ const (
 )
 
 func infoSchemaTables() []*systemTable {
-	return []*systemTable{schemataTable(), tablesTable(), columnsTable()}
+	return []*systemTable{
+		schemataTable(), tablesTable(), columnsTable(),
+		statisticsTable(), keyColumnUsageTable(), tableConstraintsTable(), referentialConstraintsTable(),
+		checkConstraintsTable(), viewsTable(), routinesTable(), parametersTable(), triggersTable(),
+		eventsTable(), columnStatisticsTable(), partitionsTable(),
+		enginesTable(), characterSetsTable(), collationsTable(),
+		variablesTable("session_variables", false), variablesTable("global_variables", true),
+		processlistTable(), profilingTable(),
+	}
 }
 
 // sysCol declares a column of a system table.
@@ -95,6 +103,11 @@ func tablesTable() *systemTable {
 					continue
 				}
 				for _, t := range env.tables(db, 2) {
+					if t.IsView() {
+						out.add(sysCatalog, db, t.Name, "VIEW", nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+							env.time(t.CreateTime), nil, nil, nil, nil, nil, t.Comment)
+						continue
+					}
 					var updated int64
 					for _, p := range t.Partitions {
 						updated = max(updated, p.VisibleVersionTime)

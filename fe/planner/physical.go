@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"time"
+
 	"fmt"
 	"github.com/RoaringBitmap/roaring/v2"
 	"runtime"
@@ -65,6 +67,9 @@ type Execution struct {
 	// joins are the strategies of the joins that run in fragments (with
 	// a Remote).
 	joins map[*joinNode]*joinChoice
+	// TimeZone is the session's @@time_zone, in which the query's
+	// expressions evaluate.
+	TimeZone *time.Location
 }
 
 // Release unpins every tablet version the execution read. It is safe to call
@@ -78,7 +83,7 @@ func (e *Execution) Release() {
 
 // Build pins the tablets the plan reads and builds its operators.
 func (p *Planner) Build(pl *Plan) (*Execution, error) {
-	x := &Execution{}
+	x := &Execution{TimeZone: p.location()}
 	if p.remote != nil {
 		x.joins = chooseJoins(pl.root, p.remote, p.joinOptions())
 	}
@@ -195,6 +200,7 @@ func (p *Planner) build(n node, x *Execution) (exec.Operator, error) {
 		}
 		rows := make([][]any, len(v.rows))
 		ec := exec.NewEvalContext()
+		ec.TimeZone = x.TimeZone
 		for i, r := range v.rows {
 			rows[i] = make([]any, len(r))
 			for j, e := range r {
@@ -503,6 +509,7 @@ func (p *Planner) EvalConstant(e sql.Expr, params []any) (*exec.Literal, error) 
 	}
 	// Not folded at bind time (volatile functions): evaluate over one row.
 	ec := exec.NewEvalContext()
+	ec.TimeZone = p.location()
 	arr, err := c.Eval(ec, &exec.Batch{Len: 1})
 	if err != nil {
 		return nil, err

@@ -106,6 +106,13 @@ type Planner struct {
 	// frag is set on a backend building a fragment instance.
 	frag *fragmentEnv
 
+	// viewDBs are the databases of the views being expanded, innermost
+	// last: their queries' unqualified table names resolve there.
+	viewDBs []string
+	// expandingViews counts the views being expanded for a query (not
+	// those of CREATE VIEW, whose tables the creator must be able to read).
+	expandingViews int
+
 	// bind state: used columns per scan, filled by the first pass.
 	pass     int
 	scanSeq  int

@@ -44,7 +44,8 @@ var systemSchemas map[string]map[string]*systemTable
 
 func init() {
 	systemSchemas = map[string]map[string]*systemTable{
-		InformationSchema: tableMap(infoSchemaTables()),
+		InformationSchema: tableMap(append(infoSchemaTables(), privilegeTables()...)),
+		"mysql":           tableMap(append(mysqlSchema(), mysqlRoutineTables()...)),
 	}
 }
 
@@ -144,7 +145,7 @@ func (p *Planner) bindSystemTable(db, name, alias string) (node, error) {
 	for _, c := range t.columns {
 		s.out = append(s.out, column{
 			name: c.Name, table: alias, db: db, orgTable: t.name, orgName: c.Name,
-			t: c.Type, nullable: c.Nullable, scanID: -1,
+			t: c.Type, nullable: c.Nullable, scanID: -1, foldCase: foldsCase(c),
 		})
 	}
 	return s, nil
@@ -283,6 +284,15 @@ func (r *sysRows) add(vals ...any) {
 			default:
 				panic(fmt.Sprintf("BUG: %T value for BIGINT column %s", v, r.cols[i].Name))
 			}
+		case *array.Int32Builder:
+			switch x := v.(type) {
+			case nil:
+				b.AppendNull()
+			case int64:
+				b.Append(int32(x))
+			default:
+				panic(fmt.Sprintf("BUG: %T value for INT column %s", v, r.cols[i].Name))
+			}
 		case *array.TimestampBuilder:
 			switch x := v.(type) {
 			case nil:
@@ -315,4 +325,17 @@ func (r *sysRows) release() {
 		b.Release()
 	}
 	r.blds = nil
+}
+
+// foldsCase reports whether a system table column compares without
+// regard to case, as MySQL's information_schema values (IS_NULLABLE =
+// 'yes') do. Names of schemas, tables and columns keep their case, as
+// they do in MySQL on Linux and in Strata's catalog.
+func foldsCase(c catalog.Column) bool {
+	if !c.Type.Kind.IsString() {
+		return false
+	}
+	n := strings.ToUpper(c.Name)
+	return !strings.HasSuffix(n, "_NAME") && !strings.HasSuffix(n, "_SCHEMA") && !strings.HasSuffix(n, "_CATALOG") &&
+		n != "SCHEMA_NAME" && n != "DB" && n != "USER" && n != "HOST"
 }
