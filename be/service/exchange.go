@@ -202,7 +202,7 @@ func sendRows(ctx context.Context, op exec.Operator, ts []types.Type, w rpc.Reco
 		b.Reset()
 		err := exec.Next(ctx, op, &b)
 		if errors.Is(err, io.EOF) {
-			return nil
+			return sendProfile(op, w)
 		}
 		if err != nil {
 			return err
@@ -359,7 +359,7 @@ func (r *FragmentRunner) ReleaseQuery(ctx context.Context, be int64, query strin
 type exchangeStream struct{ fragmentStream }
 
 func (s *exchangeStream) Next(ctx context.Context) ([]arrow.Array, error) {
-	rec, err := s.rr.Read()
+	rec, err := s.read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil
 	}

@@ -202,7 +202,7 @@ func (s *Service) runFragment(ctx context.Context, f *planner.Fragment, ins []pl
 		b.Reset()
 		err := exec.Next(ctx, op, &b)
 		if errors.Is(err, io.EOF) {
-			return nil
+			return sendProfile(op, w)
 		}
 		if err != nil {
 			return err
@@ -340,13 +340,14 @@ func (r *FragmentRunner) upload(ctx context.Context, addr, key string, index, co
 
 // fragmentStream reads a fragment's rows.
 type fragmentStream struct {
-	rr   rpc.RecordReader
-	be   int64
-	addr string
+	rr      rpc.RecordReader
+	be      int64
+	addr    string
+	profile *exec.ProfileNode // sent after the last batch, if asked for
 }
 
 func (s *fragmentStream) Next(ctx context.Context) ([]arrow.Array, error) {
-	rec, err := s.rr.Read()
+	rec, err := s.read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil
 	}
