@@ -51,6 +51,9 @@ func (s *Session) alterTable(ctx context.Context, st *sql.AlterTableStmt) (*mysq
 	if sys, ok := planner.IsSystemSchema(db); ok {
 		return nil, ddlErrorCode(mysqlproto.ER_DBACCESS_DENIED_ERROR, "Access denied for user '%s'@'%s' to database '%s'", s.user, s.host, sys)
 	}
+	if t, err := s.eng.Catalog.Snapshot().Table(db, st.Table.Name); err == nil && t.IsView() {
+		return nil, notBaseTable(db, st.Table.Name)
+	}
 	if err := checkAlterConflicts(st.Cmds); err != nil {
 		return nil, err
 	}

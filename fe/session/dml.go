@@ -20,7 +20,7 @@ func (s *Session) deleteFrom(ctx context.Context, st *sql.DeleteStmt, params []a
 	if st.Using != nil {
 		return nil, notSupported("DELETE ... USING")
 	}
-	db, t, err := s.lookupTable(st.Table)
+	db, t, err := s.lookupBaseTable(st.Table)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (s *Session) update(ctx context.Context, st *sql.UpdateStmt, params []any) 
 	if st.From != nil {
 		return nil, notSupported("UPDATE ... FROM")
 	}
-	_, t, err := s.lookupTable(st.Table)
+	_, t, err := s.lookupBaseTable(st.Table)
 	if err != nil {
 		return nil, err
 	}

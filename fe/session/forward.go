@@ -6,6 +6,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/strata-db/strata/fe/auth"
 	"github.com/strata-db/strata/fe/meta"
 	"github.com/strata-db/strata/fe/sql"
 	"github.com/strata-db/strata/mysqlproto"
@@ -19,6 +20,10 @@ type ForwardRequest struct {
 	User string            `json:"user"`
 	Host string            `json:"host"`
 	Vars map[string]string `json:"vars,omitempty"`
+	// Identity is the identity the sender's session logged in as, whose
+	// privileges the statement runs with; nil: the one User and Host
+	// match on the leader.
+	Identity *auth.Identity `json:"identity,omitempty"`
 }
 
 // ForwardResponse is the OK result of a forwarded statement, and the
@@ -37,10 +42,13 @@ type ForwardResponse struct {
 // run where they are received: their transactions go to the leader
 // through the load sink, and their rows straight to the backends.
 func forwarded(st sql.Stmt) bool {
+	if _, account := st.(sql.AccountStmt); account {
+		return true
+	}
 	switch st.(type) {
 	case *sql.CreateDatabaseStmt, *sql.DropDatabaseStmt, *sql.CreateTableStmt, *sql.DropTableStmt,
 		*sql.AlterTableStmt, *sql.CreateMaterializedViewStmt, *sql.DropMaterializedViewStmt,
-		*sql.CancelAlterStmt, *sql.AlterSystemStmt:
+		*sql.CancelAlterStmt, *sql.AlterSystemStmt, *sql.CreateViewStmt, *sql.DropViewStmt:
 		return true
 	}
 	return false
@@ -49,6 +57,10 @@ func forwarded(st sql.Stmt) bool {
 // forward runs st on the leader.
 func (s *Session) forward(ctx context.Context, st sql.Stmt) (*mysqlproto.Result, error) {
 	req := ForwardRequest{SQL: st.Text(), DB: s.db, User: s.user, Host: s.host, Vars: maps.Clone(s.vars)}
+	if s.eng.Auth != nil {
+		id := s.identity()
+		req.Identity = &id
+	}
 	resp, err := s.eng.Forward(ctx, req)
 	if err != nil {
 		return nil, err
@@ -65,6 +77,10 @@ func (s *Session) forward(ctx context.Context, st sql.Stmt) (*mysqlproto.Result,
 	if _, system := st.(*sql.AlterSystemStmt); system {
 		if s.eng.Cluster != nil {
 			err = s.eng.Cluster.WaitRevision(wctx, resp.Revision)
+		}
+	} else if _, account := st.(sql.AccountStmt); account {
+		if s.eng.Auth != nil {
+			err = s.eng.Auth.WaitRevision(wctx, resp.Revision)
 		}
 	} else {
 		err = s.eng.Catalog.WaitRevision(wctx, resp.Revision)
@@ -84,7 +100,8 @@ func (e *Engine) ExecuteForwarded(ctx context.Context, req ForwardRequest) (Forw
 	}
 	vars := map[string]string{}
 	maps.Copy(vars, req.Vars)
-	s := &Session{eng: e, user: req.User, host: req.Host, db: req.DB, vars: vars, userVars: map[string]any{}, start: time.Now()}
+	s := &Session{eng: e, user: req.User, host: req.Host, db: req.DB, vars: vars, userVars: map[string]any{}, start: time.Now(),
+		ident: req.Identity}
 	st, err := sql.Parse(req.SQL)
 	if err != nil {
 		return ForwardResponse{}, toMySQL(err)
@@ -105,6 +122,9 @@ func (e *Engine) ExecuteForwarded(ctx context.Context, req ForwardRequest) (Forw
 	rev := e.Catalog.Snapshot().Revision()
 	if _, system := st.(*sql.AlterSystemStmt); system && e.Cluster != nil {
 		rev = e.Cluster.Revision()
+	}
+	if _, account := st.(sql.AccountStmt); account && e.Auth != nil {
+		rev = e.Auth.Revision()
 	}
 	return ForwardResponse{AffectedRows: r.AffectedRows, LastInsertID: r.LastInsertID, Warnings: r.Warnings, Info: r.Info,
 		Revision: rev}, nil

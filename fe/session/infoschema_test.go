@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/mysqlproto"
 )
 
@@ -56,10 +57,11 @@ func TestInfoSchemaSchemata(t *testing.T) {
 		"internal\td1\tutf8mb4\tutf8mb4_0900_bin\tNULL\tNO",
 		"internal\td2\tutf8mb4\tutf8mb4_0900_bin\tNULL\tNO",
 		"internal\tinformation_schema\tutf8mb4\tutf8mb4_0900_bin\tNULL\tNO",
+		"internal\tmysql\tutf8mb4\tutf8mb4_0900_bin\tNULL\tNO",
 	}, query(t, s, "SELECT * FROM information_schema.schemata ORDER BY SCHEMA_NAME"))
 	// DataGrip's probe.
 	query(t, s, "USE d2")
-	require.Equal(t, []string{"d2", "d1", "information_schema"},
+	require.Equal(t, []string{"d2", "d1", "information_schema", "mysql"},
 		query(t, s, "select schema_name from information_schema.schemata order by if(schema() = schema_name, 1, 2), schema_name"))
 }
 
@@ -71,7 +73,12 @@ func TestInfoSchemaTables(t *testing.T) {
 		"d2\tw\tBASE TABLE\tDoris\t",
 	}, query(t, s, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COMMENT FROM information_schema.tables "+
 		"WHERE TABLE_SCHEMA IN ('d1', 'd2') ORDER BY TABLE_SCHEMA, TABLE_NAME"))
-	require.Equal(t, []string{"columns\tSYSTEM VIEW", "schemata\tSYSTEM VIEW", "tables\tSYSTEM VIEW"},
+	var sysViews []string
+	for _, st := range planner.SystemTables("information_schema") {
+		sysViews = append(sysViews, st.Name+"\tSYSTEM VIEW")
+	}
+	require.Contains(t, sysViews, "check_constraints\tSYSTEM VIEW")
+	require.Equal(t, sysViews,
 		query(t, s, "SELECT table_name, table_type FROM INFORMATION_SCHEMA.TABLES WHERE table_schema = 'information_schema' ORDER BY table_name"))
 	// Grafana's schema list.
 	require.Equal(t, []string{"d1", "d2"},
@@ -156,11 +163,15 @@ func TestInfoSchemaNames(t *testing.T) {
 	}
 	query(t, s, "USE INFORMATION_SCHEMA")
 	require.Equal(t, []string{"10"}, query(t, s, "SELECT count(*) FROM columns WHERE TABLE_SCHEMA = 'd1' AND TABLE_NAME = 't'"))
-	require.Equal(t, []string{"columns", "schemata", "tables"}, query(t, s, "SHOW TABLES"))
-	require.Equal(t, []string{"tables\tSYSTEM VIEW"}, query(t, s, "SHOW FULL TABLES FROM information_schema LIKE 'tab%'"))
+	var sysNames []string
+	for _, st := range planner.SystemTables("information_schema") {
+		sysNames = append(sysNames, st.Name)
+	}
+	require.Equal(t, sysNames, query(t, s, "SHOW TABLES"))
+	require.Equal(t, []string{"tables\tSYSTEM VIEW"}, query(t, s, "SHOW FULL TABLES FROM information_schema LIKE 'tabl_s'"))
 	require.Contains(t, query(t, s, "SHOW DATABASES"), "information_schema")
 	require.Contains(t, query(t, s, "DESC schemata"), "SCHEMA_NAME\tVARCHAR(64)\tNo\tfalse\tNULL\t")
-	require.Len(t, query(t, s, "SHOW TABLE STATUS FROM information_schema"), 3)
+	require.Len(t, query(t, s, "SHOW TABLE STATUS FROM information_schema"), len(sysNames))
 
 	_, err := s.Query(context.Background(), "SELECT * FROM information_schema.nope")
 	var me *mysqlproto.Error
@@ -214,10 +225,14 @@ func TestInfoSchemaPrepared(t *testing.T) {
 // MariaDB Connector/J lists tables with this query (SQL.md §3.2).
 func TestInfoSchemaMariaDBTableList(t *testing.T) {
 	_, s := infoSchemaFixture(t)
-	require.Equal(t, []string{
-		"information_schema\tNULL\tcolumns\tSYSTEM VIEW", "information_schema\tNULL\tschemata\tSYSTEM VIEW",
-		"information_schema\tNULL\ttables\tSYSTEM VIEW", "d1\tNULL\tt\tTABLE", "d1\tNULL\tu\tTABLE", "d2\tNULL\tw\tTABLE",
-	}, query(t, s, "SELECT TABLE_SCHEMA TABLE_CAT, NULL TABLE_SCHEM, TABLE_NAME, IF(TABLE_TYPE='BASE TABLE' or "+
+	var want []string
+	for _, db := range planner.SystemSchemas() {
+		for _, st := range planner.SystemTables(db) {
+			want = append(want, db+"\tNULL\t"+st.Name+"\tSYSTEM VIEW")
+		}
+	}
+	want = append(want, "d1\tNULL\tt\tTABLE", "d1\tNULL\tu\tTABLE", "d2\tNULL\tw\tTABLE")
+	require.Equal(t, want, query(t, s, "SELECT TABLE_SCHEMA TABLE_CAT, NULL TABLE_SCHEM, TABLE_NAME, IF(TABLE_TYPE='BASE TABLE' or "+
 		"TABLE_TYPE='SYSTEM VERSIONED', 'TABLE', IF(TABLE_TYPE='TEMPORARY','LOCAL TEMPORARY', TABLE_TYPE)) as TABLE_TYPE "+
 		"FROM INFORMATION_SCHEMA.TABLES ORDER BY TABLE_TYPE, TABLE_SCHEMA, TABLE_NAME"))
 }

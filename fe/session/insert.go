@@ -31,7 +31,7 @@ func (s *Session) insert(ctx context.Context, st *sql.InsertStmt, params []any) 
 	if len(st.Partitions) > 0 {
 		return nil, notSupported("INSERT INTO ... PARTITION")
 	}
-	db, t, err := s.lookupTable(st.Table)
+	db, t, err := s.lookupBaseTable(st.Table)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,9 @@ func (s *Session) writeInsert(ctx context.Context, st *sql.InsertStmt, params []
 		src = exec.NewProject(x.Root, exprs)
 	}
 
-	ectx := exec.WithEvalContext(ctx, exec.NewEvalContext())
+	ec := exec.NewEvalContext()
+	ec.TimeZone = planner.TimeZone(s.Variable("time_zone"))
+	ectx := exec.WithEvalContext(ctx, ec)
 	if err := src.Open(ectx); err != nil {
 		src.Close()
 		return 0, err

@@ -45,6 +45,12 @@ func (s *Session) ClosePrepared(*mysqlproto.Prepared) {}
 
 // FieldList implements COM_FIELD_LIST for the mysql client's completion.
 func (s *Session) FieldList(_ context.Context, table, wildcard string) ([]mysqlproto.Field, error) {
+	if e := s.effective(); e != nil {
+		// As DESC: the table must be visible, before its existence is told.
+		if err := s.needVisibleTable(e, sql.ObjectName{Name: table}); err != nil {
+			return nil, toMySQL(err)
+		}
+	}
 	db, t, err := s.lookupTableOrSystem(sql.ObjectName{Name: table})
 	if err != nil {
 		return nil, toMySQL(err)

@@ -65,7 +65,9 @@ type rowIterator struct {
 }
 
 func newRowIterator(ctx context.Context, x *planner.Execution) (*rowIterator, error) {
-	ctx = exec.WithEvalContext(ctx, exec.NewEvalContext())
+	ec := exec.NewEvalContext()
+	ec.TimeZone = x.TimeZone
+	ctx = exec.WithEvalContext(ctx, ec)
 	if err := x.Root.Open(ctx); err != nil {
 		x.Root.Close()
 		x.Release()

@@ -769,6 +769,9 @@ func (s *Session) showJobs(st *sql.ShowStmt, names []string, keep func(*catalog.
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkUseDB(db); err != nil {
+		return nil, err
+	}
 	tables, err := s.eng.Catalog.Snapshot().Tables(db)
 	if err != nil {
 		return nil, err
@@ -776,6 +779,9 @@ func (s *Session) showJobs(st *sql.ShowStmt, names []string, keep func(*catalog.
 	loc := s.location()
 	var rows [][]any
 	for _, t := range tables {
+		if !s.canSeeTable(db, t.Name) {
+			continue
+		}
 		for i := range t.AlterJobs {
 			j := &t.AlterJobs[i]
 			if !keep(j) {

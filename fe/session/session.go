@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/strata-db/strata/fe/auth"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/cluster"
 	"github.com/strata-db/strata/fe/planner"
@@ -58,11 +59,21 @@ type Engine struct {
 	// the leader through Forward.
 	Leading func() bool
 	Forward func(ctx context.Context, req ForwardRequest) (ForwardResponse, error)
+	// Auth holds the users and their privileges (privilege.go); nil admits
+	// root with an empty password only, and checks no privilege.
+	Auth *auth.Store
+	// Metrics, when set, counts statements and connections (NewMetrics).
+	Metrics *Metrics
 
 	mu    sync.Mutex // protects conns
 	conns map[uint32]*Session
 
 	queries atomic.Int64
+
+	// CloseConnection, when set, closes the client connection with the
+	// given id (KILL CONNECTION); see mysqlproto.Server.CloseConnection.
+	CloseConnection func(id uint32) bool
+	profiles        profileStore // recent profiled queries (profile.go)
 
 	convertingMu sync.Mutex     // protects converting
 	converting   map[int64]bool // tablets alter jobs are converting rows into
@@ -73,15 +84,15 @@ var _ mysqlproto.Handler = (*Engine)(nil)
 // Authenticate admits root with an empty password. Users and privileges
 // arrive with their own release; until then every other user is refused.
 func (e *Engine) Authenticate(user, host string, cred mysqlproto.Credentials) error {
-	if user == "root" && cred.Match(nil) {
-		return nil
-	}
-	return mysqlproto.NewError(mysqlproto.ER_ACCESS_DENIED_ERROR, "Access denied for user '%s'@'%s' (using password: YES)", user, host)
+	return e.authenticate(user, host, cred)
 }
 
 // NewSession starts the state of a new connection.
 func (e *Engine) NewSession(connID uint32, user, host, db string) (mysqlproto.Session, error) {
 	s := &Session{eng: e, connID: connID, user: user, host: host, vars: map[string]string{}, userVars: map[string]any{}, start: time.Now()}
+	if err := s.bindIdentity(); err != nil {
+		return nil, err
+	}
 	if db != "" {
 		if err := s.UseDB(context.Background(), db); err != nil {
 			return nil, err
@@ -93,6 +104,7 @@ func (e *Engine) NewSession(connID uint32, user, host, db string) (mysqlproto.Se
 	}
 	e.conns[connID] = s
 	e.mu.Unlock()
+	e.Metrics.connected()
 	return s, nil
 }
 
@@ -125,6 +137,15 @@ type Session struct {
 	vars     map[string]string // session values of system variables that were SET
 	userVars map[string]any
 	warnings []warning
+	stmts    stmtState // running statements, for KILL and SHOW PROCESSLIST (kill.go)
+
+	// writeTarget is the table the running DELETE or UPDATE writes
+	// (privilege.go).
+	writeTarget *tableRef
+	// ident is the identity the session logged in as, whose privileges
+	// it has (auth.go); nil until first needed when the session was not
+	// opened by a login.
+	ident *auth.Identity
 }
 
 type warning struct {
@@ -206,6 +227,9 @@ func (s *Session) UseDB(_ context.Context, db string) error {
 	if _, err := s.eng.Catalog.Snapshot().Database(db); err != nil {
 		return toMySQL(err)
 	}
+	if err := s.checkUseDB(db); err != nil {
+		return err
+	}
 	s.setDB(db)
 	return nil
 }
@@ -243,10 +267,17 @@ func (s *Session) Query(ctx context.Context, text string) ([]*mysqlproto.Result,
 }
 
 // execute runs one statement; params are the values of its placeholders.
-func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysqlproto.Result, error) {
+func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (res *mysqlproto.Result, err error) {
 	s.eng.queries.Add(1)
+	defer s.eng.Metrics.statement(st, time.Now(), &res, &err)
+	ctx, endStatement := s.beginStatement(ctx, st)
+	defer endStatement(&res, &err)
 	if _, isShowWarnings := st.(*sql.ShowStmt); !isShowWarnings {
 		s.warnings = s.warnings[:0]
+	}
+	defer s.endAuthorization()
+	if err := s.authorize(ctx, st); err != nil {
+		return nil, err
 	}
 	if forwarded(st) && s.eng.Leading != nil && !s.eng.Leading() && s.eng.Forward != nil {
 		return s.forward(ctx, st)
@@ -255,6 +286,9 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 	case *sql.SelectStmt:
 		return s.runSelect(ctx, x, params)
 	case *sql.ExplainStmt:
+		if x.Level == "ANALYZE" {
+			return s.explainAnalyze(ctx, x)
+		}
 		return s.explain(x)
 	case *sql.InsertStmt:
 		return s.insert(ctx, x, params)
@@ -277,6 +311,10 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 		return ok(0), nil
 	case *sql.CreateTableStmt:
 		return s.createTable(ctx, x)
+	case *sql.CreateViewStmt:
+		return s.createView(ctx, x)
+	case *sql.DropViewStmt:
+		return s.dropView(ctx, x)
 	case *sql.AlterTableStmt:
 		return s.alterTable(ctx, x)
 	case *sql.CreateMaterializedViewStmt:
@@ -293,17 +331,30 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 			if err != nil {
 				return nil, err
 			}
+			if t, err := s.eng.Catalog.Snapshot().Table(db, n.Name); err == nil && t.IsView() {
+				return nil, notBaseTable(db, n.Name)
+			}
+			if x.IfExists {
+				if _, err := s.eng.Catalog.Snapshot().Table(db, n.Name); err != nil {
+					s.warnings = append(s.warnings, warning{level: "Note", code: 1051, msg: fmt.Sprintf("Unknown table '%s.%s'", db, n.Name)})
+				}
+			}
 			if err := s.eng.Catalog.DropTable(ctx, db, n.Name, x.IfExists); err != nil {
 				return nil, err
 			}
 		}
-		return ok(0), nil
+		res := ok(0)
+		res.Warnings = uint16(len(s.warnings))
+		return res, nil
 	case *sql.UseStmt:
 		if err := s.UseDB(ctx, x.DB); err != nil {
 			return nil, err
 		}
 		return ok(0), nil
 	case *sql.ShowStmt:
+		if x.Kind == "QUERY PROFILE" {
+			return s.showQueryProfile(x)
+		}
 		return s.show(ctx, x)
 	case *sql.DescribeStmt:
 		return s.describe(x)
@@ -311,14 +362,16 @@ func (s *Session) execute(ctx context.Context, st sql.Stmt, params []any) (*mysq
 		return s.set(x)
 	case *sql.TxnStmt, *sql.SyncStmt:
 		return ok(0), nil
+	case sql.AccountStmt:
+		return s.account(ctx, x)
 	case *sql.KillStmt:
-		return nil, notSupported("KILL")
+		return s.kill(x)
 	}
 	return nil, notSupported(fmt.Sprintf("the statement %q", firstWords(st.Text())))
 }
 
 func firstWords(s string) string {
-	f := strings.Fields(s)
+	f := strings.Fields(redactPasswords(s))
 	if len(f) > 3 {
 		f = f[:3]
 	}
@@ -397,7 +450,7 @@ func (s *Session) planner() *planner.Planner {
 // newPlanner plans for sess against snap: over the local tablets, or as
 // fragments on the backends when the engine has a Remote.
 func (e *Engine) newPlanner(sess planner.Session, snap *catalog.Snapshot) *planner.Planner {
-	pl := planner.New(sess, catalogView{snap}, e.Tablets)
+	pl := planner.New(sess, e.catalogFor(sess, snap), e.Tablets)
 	if e.Remote != nil {
 		pl.SetRemote(e.Remote)
 	}

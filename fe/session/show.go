@@ -21,10 +21,14 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 	case st.Where == nil:
 	case st.Kind == "VARIABLES", st.Kind == "TRANSACTION", st.Kind == "LOAD", st.Kind == "STREAM LOAD",
 		strings.HasPrefix(st.Kind, "ALTER TABLE "):
+	case st.Kind == "FUNCTION STATUS", st.Kind == "PROCEDURE STATUS", st.Kind == "PLUGINS":
+		// Always empty or static: the condition cannot add rows.
 	default:
 		return nil, notSupported("SHOW ... WHERE")
 	}
 	switch st.Kind {
+	case "GRANTS", "ALL GRANTS", "ROLES", "PRIVILEGES":
+		return s.showAccounts(st)
 	case "BACKENDS":
 		return s.showBackends()
 	case "FRONTENDS":
@@ -37,7 +41,7 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			if match(n) {
+			if match(n) && s.canSeeDB(n) {
 				rows = append(rows, []any{n})
 			}
 		}
@@ -49,6 +53,7 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		}
 		var names []string
 		tableType := "BASE TABLE"
+		views := map[string]bool{}
 		if sys, ok := planner.IsSystemSchema(db); ok {
 			db, tableType = sys, "SYSTEM VIEW"
 			for _, t := range planner.SystemTables(sys) {
@@ -61,14 +66,17 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 			}
 			for _, t := range tables {
 				names = append(names, t.Name)
+				views[t.Name] = t.IsView()
 			}
 		}
 		var rows [][]any
 		for _, n := range names {
-			if !match(n) {
+			if !match(n) || !s.canSeeTable(db, n) {
 				continue
 			}
-			if st.Full {
+			if st.Full && views[n] {
+				rows = append(rows, []any{n, "VIEW"})
+			} else if st.Full {
 				rows = append(rows, []any{n, tableType})
 			} else {
 				rows = append(rows, []any{n})
@@ -84,7 +92,12 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 		if err != nil {
 			return nil, err
 		}
-		_ = db
+		if t.IsView() {
+			return showCreateView(db, t), nil
+		}
+		if st.Kind == "CREATE VIEW" {
+			return nil, notAView(db, t.Name)
+		}
 		return mysqlproto.NewRowsResult(stringFields("Table", "Create Table"), [][]any{{t.Name, renderCreateTable(t)}}), nil
 	case "CREATE DATABASE":
 		if _, err := snap.Database(st.DB); err != nil {
@@ -129,20 +142,49 @@ func (s *Session) show(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Resul
 	case "COUNT WARNINGS", "COUNT ERRORS":
 		return mysqlproto.NewRowsResult([]mysqlproto.Field{{Name: "@@session.warning_count", Type: types.BigInt}}, [][]any{{int64(len(s.warnings))}}), nil
 	case "ENGINES":
-		return mysqlproto.NewRowsResult(stringFields("Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"),
-			[][]any{{"Olap engine", "DEFAULT", "Default storage engine of Strata", "YES", "NO", "NO"}}), nil
+		var rows [][]any
+		for _, e := range planner.Engines {
+			rows = append(rows, []any{e.Name, e.Support, e.Comment, e.Transactions, e.XA, e.Savepoints})
+		}
+		return mysqlproto.NewRowsResult(stringFields("Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"), rows), nil
 	case "CHARSET":
-		return mysqlproto.NewRowsResult(stringFields("Charset", "Description", "Default collation", "Maxlen"),
-			[][]any{{"utf8mb4", "UTF-8 Unicode", "utf8mb4_0900_bin", "4"}}), nil
+		var rows [][]any
+		for _, c := range planner.Charsets {
+			if match(c.Name) {
+				rows = append(rows, []any{c.Name, c.Description, c.DefaultCollation, c.MaxLen})
+			}
+		}
+		return mysqlproto.NewRowsResult([]mysqlproto.Field{
+			{Name: "Charset", Type: types.Varchar(64)}, {Name: "Description", Type: types.Varchar(64)},
+			{Name: "Default collation", Type: types.Varchar(64)}, {Name: "Maxlen", Type: types.BigInt},
+		}, rows), nil
 	case "COLLATION":
+		var rows [][]any
+		for _, c := range planner.Collations {
+			if match(c.Name) {
+				rows = append(rows, []any{c.Name, c.Charset, c.ID, c.Default, c.Compiled, c.SortLen})
+			}
+		}
 		return mysqlproto.NewRowsResult([]mysqlproto.Field{
 			{Name: "Collation", Type: types.Varchar(64)}, {Name: "Charset", Type: types.Varchar(64)}, {Name: "Id", Type: types.BigInt},
 			{Name: "Default", Type: types.Varchar(8)}, {Name: "Compiled", Type: types.Varchar(8)}, {Name: "Sortlen", Type: types.BigInt},
-		}, [][]any{
-			{"utf8mb4_0900_bin", "utf8mb4", int64(309), "Yes", "Yes", int64(1)},
-			{"utf8_general_ci", "utf8", int64(33), "Yes", "Yes", int64(1)},
-			{"utf8mb4_general_ci", "utf8mb4", int64(45), "", "Yes", int64(1)},
-		}), nil
+		}, rows), nil
+	case "PLUGINS":
+		// MySQL's columns; the one plugin is the authentication method.
+		return mysqlproto.NewRowsResult([]mysqlproto.Field{
+			{Name: "Name", Type: types.Varchar(64)}, {Name: "Status", Type: types.Varchar(16)},
+			{Name: "Type", Type: types.Varchar(80)}, {Name: "Library", Type: types.Varchar(64), Nullable: true},
+			{Name: "License", Type: types.Varchar(80)},
+		}, [][]any{{"mysql_native_password", "ACTIVE", "AUTHENTICATION", nil, "GPL"}}), nil
+	case "FUNCTION STATUS", "PROCEDURE STATUS":
+		// There are no stored routines: MySQL's columns, no rows.
+		return mysqlproto.NewRowsResult([]mysqlproto.Field{
+			{Name: "Db", Type: types.Varchar(64)}, {Name: "Name", Type: types.Varchar(64)}, {Name: "Type", Type: types.Varchar(9)},
+			{Name: "Definer", Type: types.Varchar(288)}, {Name: "Modified", Type: types.DateTime(0)},
+			{Name: "Created", Type: types.DateTime(0)}, {Name: "Security_type", Type: types.Varchar(7)},
+			{Name: "Comment", Type: types.Varchar(1024)}, {Name: "character_set_client", Type: types.Varchar(32)},
+			{Name: "collation_connection", Type: types.Varchar(32)}, {Name: "Database Collation", Type: types.Varchar(32)},
+		}, nil), nil
 	case "PROCESSLIST":
 		return s.showProcesslist(), nil
 	case "TABLE STATUS":
@@ -455,22 +497,14 @@ func whereVariableNames(e sql.Expr) (map[string]bool, error) {
 }
 
 func (s *Session) showProcesslist() *mysqlproto.Result {
-	s.eng.mu.Lock()
-	ids := make([]uint32, 0, len(s.eng.conns))
-	for id := range s.eng.conns {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var rows [][]any
-	for _, id := range ids {
-		c := s.eng.conns[id]
+	for _, p := range s.Processes() {
 		var db any
-		if c.db != "" {
-			db = c.db
+		if p.DB != "" {
+			db = p.DB
 		}
-		rows = append(rows, []any{int64(id), c.user, c.host, db, "Query", int64(time.Since(c.start).Seconds()), "", nil})
+		rows = append(rows, []any{p.ID, p.User, p.Host, db, p.Command, p.TimeSeconds, p.State, processInfo(p)})
 	}
-	s.eng.mu.Unlock()
 	return mysqlproto.NewRowsResult([]mysqlproto.Field{
 		{Name: "Id", Type: types.BigInt}, {Name: "User", Type: types.Varchar(64)}, {Name: "Host", Type: types.Varchar(64)},
 		{Name: "db", Type: types.Varchar(64), Nullable: true}, {Name: "Command", Type: types.Varchar(16)},
@@ -496,7 +530,7 @@ func (s *Session) showTableStatus(st *sql.ShowStmt, match func(string) bool) (*m
 			return nil, err
 		}
 		for _, t := range tables {
-			if !match(t.Name) {
+			if !match(t.Name) || !s.canSeeTable(db, t.Name) {
 				continue
 			}
 			created := time.UnixMilli(t.CreateTime).Format("2006-01-02 15:04:05")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-db/strata/fe/auth"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/planner"
 	"github.com/strata-db/strata/fe/sql"
@@ -37,6 +38,10 @@ var transactionTitles = []string{
 // showTransaction is SHOW TRANSACTION [FROM db] WHERE ID = n | LABEL = 'l' |
 // STATUS = 's'.
 func (s *Session) showTransaction(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.Result, error) {
+	// Doris: transactions are an administrator's business.
+	if err := needGlobal(s.effective(), auth.AdminPriv); err != nil {
+		return nil, err
+	}
 	db, err := s.loadDB(st, "SHOW TRANSACTION")
 	if err != nil {
 		return nil, err
@@ -222,7 +227,26 @@ func (s *Session) loadDB(st *sql.ShowStmt, what string) (*catalog.Database, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkUseDB(name); err != nil {
+		return nil, err
+	}
 	return s.eng.Catalog.Snapshot().Database(name)
+}
+
+// canSeeTableIDs reports whether the session can see every table of
+// database db among ids (a transaction's, a job's); a table dropped
+// since is judged by the privileges on the database.
+func (s *Session) canSeeTableIDs(snap *catalog.Snapshot, db *catalog.Database, ids ...int64) bool {
+	for _, id := range ids {
+		name := ""
+		if t, ok := snap.TableByID(db.ID, id); ok {
+			name = t.Name
+		}
+		if !s.canSeeTable(db.Name, name) {
+			return false
+		}
+	}
+	return true
 }
 
 // loadTitles are SHOW LOAD's columns, streamLoadTitles SHOW STREAM LOAD's
@@ -389,6 +413,9 @@ func (s *Session) showLoad(ctx context.Context, st *sql.ShowStmt) (*mysqlproto.R
 	loc := s.location()
 	var rows [][]any
 	for _, t := range all {
+		if !s.canSeeTableIDs(snap, db, t.TableIDs...) {
+			continue
+		}
 		if stream {
 			if t.Source != "STREAM_LOAD" || t.Status == txn.StatusPrepare {
 				// Doris records a stream load when its request ends.
