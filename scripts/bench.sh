@@ -69,6 +69,7 @@ be_rpc_port=${ports[3]} etcd_client_port=${ports[4]} etcd_peer_port=${ports[5]}
 	--query-port "$query_port" --http-port "$http_port" \
 	--be-http-port "$be_http_port" --be-rpc-port "$be_rpc_port" \
 	--etcd-client-port "$etcd_client_port" --etcd-peer-port "$etcd_peer_port" \
+	--arrow-flight-sql-port 0 \
 	>"$log" 2>&1 &
 pid=$!
 

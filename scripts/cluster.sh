@@ -10,7 +10,7 @@
 #
 # Ports (override with the variables):
 #   etcd            ETCD_PORT=12379 (peer 12380)
-#   frontend i=0..  MySQL 9030+i, HTTP 8030+i, RPC 9020+i
+#   frontend i=0..  MySQL 9030+i, HTTP 8030+i, RPC 9020+i, Arrow Flight SQL 8070+i
 #   backend  i=0..  HTTP 8040+i, RPC 8060+i
 # FRONTENDS=3 and BACKENDS=3 set the sizes; STRATA_BIN uses a prebuilt binary;
 # FE_FLAGS and BE_FLAGS add flags to every frontend and backend.
@@ -24,6 +24,7 @@ BACKENDS=${BACKENDS:-3}
 FE_QUERY=${FE_QUERY:-9030}
 FE_HTTP=${FE_HTTP:-8030}
 FE_RPC=${FE_RPC:-9020}
+FE_FLIGHT=${FE_FLIGHT:-8070}
 BE_HTTP=${BE_HTTP:-8040}
 BE_RPC=${BE_RPC:-8060}
 HOST=127.0.0.1
@@ -99,7 +100,8 @@ up() {
 	wait_port "$ETCD_PORT" etcd
 	for i in $(seq 0 $((FRONTENDS - 1))); do
 		start "fe$i" "$bin" fe --etcd "$etcd_url" --name "fe$i" --data-dir "$DIR/fe$i" \
-			--query-port $((FE_QUERY + i)) --http-port $((FE_HTTP + i)) --rpc-port $((FE_RPC + i)) ${FE_FLAGS:-}
+			--query-port $((FE_QUERY + i)) --http-port $((FE_HTTP + i)) --rpc-port $((FE_RPC + i)) \
+			--arrow-flight-sql-port $((FE_FLIGHT + i)) ${FE_FLAGS:-}
 	done
 	for i in $(seq 0 $((FRONTENDS - 1))); do wait_port $((FE_HTTP + i)) "fe$i"; done
 	sleep 0.5

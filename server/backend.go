@@ -340,8 +340,13 @@ func (b *backendNode) loaderConfig(timeout time.Duration) loader.Config {
 	}
 }
 
-// backendMetrics is the backend's metrics registry.
-func backendMetrics(cmpct *compaction.Scheduler) *prometheus.Registry { return newRegistry(cmpct) }
+// backendMetrics is the backend's metrics registry; loads are the metrics
+// its stream loads count in.
+func backendMetrics(b *backendNode, loads *loader.Metrics) *prometheus.Registry {
+	reg := newRegistry(b.cmpct)
+	registerBackend(reg, b.tabs, loads)
+	return reg
+}
 
 func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/cluster"
+	"github.com/strata-db/strata/fe/flightsql"
 	"github.com/strata-db/strata/fe/httpapi"
 	"github.com/strata-db/strata/fe/meta"
 	"github.com/strata-db/strata/fe/session"
@@ -55,13 +56,21 @@ type FrontendConfig struct {
 	DataDir        string
 	LeaseTTL       time.Duration
 	MaxConnections int
-	Txn            TxnConfig
+	// MySQLTLS configures TLS on the MySQL port.
+	MySQLTLS MySQLTLS
+	Txn      TxnConfig
 	// TabletCheckInterval is how often the leader checks the replicas;
 	// ReplicaDeadGrace how long a backend may be down before its replicas
 	// are made again elsewhere (0: the defaults).
 	TabletCheckInterval time.Duration
 	ReplicaDeadGrace    time.Duration
 	Logger              *slog.Logger
+	// AllowRemoteRootWithoutPassword admits root and admin with an empty
+	// password from any address, not only from loopback.
+	AllowRemoteRootWithoutPassword bool
+	// FlightSQLPort serves Arrow Flight SQL (arrow_flight_sql_port); 0, as
+	// in DefaultFrontendConfig, turns it off (`strata fe` defaults to 8070).
+	FlightSQLPort int
 }
 
 // DefaultFrontendConfig returns Doris's default ports on loopback.
@@ -84,6 +93,10 @@ type BackendConfig struct {
 	// StreamLoadTimeout bounds a load without a timeout header.
 	StreamLoadTimeout time.Duration
 	Logger            *slog.Logger
+	// AllowRemoteRootWithoutPassword admits stream loads of root and
+	// admin with an empty password from any address, not only from
+	// loopback.
+	AllowRemoteRootWithoutPassword bool
 }
 
 // DefaultBackendConfig returns Doris's default ports on loopback.
@@ -113,6 +126,9 @@ type Frontend struct {
 	closers []func()
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	// flightSQL serves Arrow Flight SQL; nil when its port is 0.
+	flightSQL *flightsql.Server
 }
 
 // StartFrontend starts a frontend of a cluster: it joins the etcd cluster,
@@ -150,6 +166,13 @@ func StartFrontend(ctx context.Context, cfg FrontendConfig) (_ *Frontend, err er
 		return nil, err
 	}
 	f.closers = append(f.closers, func() { lnRPC.Close() })
+	var lnFlight net.Listener
+	if cfg.FlightSQLPort > 0 {
+		if lnFlight, err = listen(cfg.Bind, cfg.FlightSQLPort); err != nil {
+			return nil, err
+		}
+		f.closers = append(f.closers, func() { lnFlight.Close() })
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data dir: %w", err)
 	}
@@ -182,6 +205,12 @@ func StartFrontend(ctx context.Context, cfg FrontendConfig) (_ *Frontend, err er
 		Leader: func(ctx context.Context) (string, error) { return leaderRPC(ctx, fe.store) },
 	}}
 	sk := replicatedSink(fe.cat, txns, view, log)
+	accounts, err := openAuth(ctx, fe.store, cfg.AllowRemoteRootWithoutPassword, log)
+	if err != nil {
+		return nil, err
+	}
+	f.closers = append(f.closers, accounts.Close)
+	authorizeLoads(sk, accounts)
 	// The loads this frontend runs are recorded as its own, as the
 	// manager records those it begins itself.
 	self := txn.Coordinator{Node: cfg.Name, Incarnation: incarnation}
@@ -190,13 +219,22 @@ func StartFrontend(ctx context.Context, cfg FrontendConfig) (_ *Frontend, err er
 		Cluster: fe.reg, FrontendName: cfg.Name, LeaderName: fe.leaderName, Leading: fe.Leading,
 		Forward: forwarder(f.cli, fe.store), Remote: fragmentRunner(f.cli, view),
 		TabletStats: clusterTabletStats(view)}
+	eng.Auth = accounts
 	fe.eng = eng
 
 	f.rpcSrv = rpc.NewServer(log)
 	txnrpc.Register(f.rpcSrv, fe.txns, fe.cat)
 	registerForward(f.rpcSrv, eng)
 
-	f.mysql = mysqlproto.NewServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log})
+	if f.mysql, err = mysqlServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log}, cfg.MySQLTLS); err != nil {
+		return nil, err
+	}
+	if lnFlight != nil {
+		if f.flightSQL, err = flightsql.New(flightsql.Config{Sessions: eng, Authenticate: sk.Authenticate, Logger: log}); err != nil {
+			return nil, err
+		}
+	}
+	eng.CloseConnection = f.mysql.CloseConnection
 	lcfg := loader.Config{
 		PickBackend:    view.pickHTTP,
 		ErrorLogDir:    filepath.Join(cfg.DataDir, "error_log"),
@@ -209,6 +247,7 @@ func StartFrontend(ctx context.Context, cfg FrontendConfig) (_ *Frontend, err er
 		Backends: func() []httpapi.Backend { return httpBackends(fe.reg) }, Logger: log,
 	})
 	reg := newRegistry(nil)
+	registerFrontend(reg, fe)
 	metrics := metricsHandler(reg, log)
 	lcfg.Extra = func(mux *http.ServeMux) {
 		api.Register(mux)
@@ -250,6 +289,9 @@ func StartFrontend(ctx context.Context, cfg FrontendConfig) (_ *Frontend, err er
 	}()
 	go serve(log, "rpc", func() error { return f.rpcSrv.Serve(lnRPC) })
 	go serve(log, "mysql", func() error { return f.mysql.Serve(lnQuery) })
+	if f.flightSQL != nil {
+		go serve(log, "flight sql", func() error { return f.flightSQL.Serve(lnFlight) })
+	}
 	go serve(log, "fe http", func() error { return f.feHTTP.Serve(lnHTTP) })
 	return f, nil
 }
@@ -259,6 +301,9 @@ func (f *Frontend) Close() error {
 	var errs []error
 	if f.mysql != nil {
 		errs = append(errs, f.mysql.Close())
+	}
+	if f.flightSQL != nil {
+		errs = append(errs, f.flightSQL.Close())
 	}
 	shutdownHTTP(f.feHTTP, &errs)
 	if f.rpcSrv != nil {
@@ -358,6 +403,12 @@ func StartBackend(ctx context.Context, cfg BackendConfig) (_ *Backend, err error
 	node.txns = &txnrpc.Client{RPC: node.rpcCli, Catalog: node.cat, Logger: log,
 		Leader: func(ctx context.Context) (string, error) { return leaderRPC(ctx, node.store) }}
 	node.sink = replicatedSink(node.cat, node.txns, node.view, log)
+	accounts, err := openAuth(ctx, node.store, cfg.AllowRemoteRootWithoutPassword, log)
+	if err != nil {
+		return nil, err
+	}
+	b.closers = append(b.closers, accounts.Close)
+	authorizeLoads(node.sink, accounts)
 	self := txn.Coordinator{Node: fmt.Sprintf("be%d", node.id), Incarnation: uuid.NewString()}
 	node.sink.Coordinator = &self
 
@@ -366,11 +417,12 @@ func StartBackend(ctx context.Context, cfg BackendConfig) (_ *Backend, err error
 	b.closers = append(b.closers, node.rpcSrv.Stop)
 
 	lcfg := node.loaderConfig(cfg.StreamLoadTimeout)
+	lcfg.Metrics = loader.NewMetrics()
 	_, beHandler, err := loader.NewHandlers(node.sink, lcfg)
 	if err != nil {
 		return nil, err
 	}
-	b.beHTTP = &http.Server{Handler: node.beRoutes(beHandler, metricsHandler(backendMetrics(node.cmpct), log)), ReadHeaderTimeout: 60 * time.Second}
+	b.beHTTP = &http.Server{Handler: node.beRoutes(beHandler, metricsHandler(backendMetrics(node, lcfg.Metrics), log)), ReadHeaderTimeout: 60 * time.Second}
 
 	if err := node.register(ctx, cfg.LeaseTTL); err != nil {
 		return nil, err

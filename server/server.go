@@ -29,8 +29,10 @@ import (
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/compaction"
+	"github.com/strata-db/strata/fe/auth"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/cluster"
+	"github.com/strata-db/strata/fe/flightsql"
 	"github.com/strata-db/strata/fe/httpapi"
 	"github.com/strata-db/strata/fe/meta"
 	"github.com/strata-db/strata/fe/session"
@@ -50,16 +52,22 @@ type Config struct {
 	HTTPPort       int
 	BEHTTPPort     int
 	BERPCPort      int
+	FlightSQLPort  int // Arrow Flight SQL (arrow_flight_sql_port); 0: off, as in DefaultConfig
 	EtcdClientPort int
 	EtcdPeerPort   int
 	Logger         *slog.Logger
 	// MaxConnections bounds MySQL connections.
 	MaxConnections int
+	// MySQLTLS configures TLS on the MySQL port.
+	MySQLTLS MySQLTLS
 	// EtcdLogLevel is the embedded etcd's own log level (zap: debug, info,
 	// warn, error, fatal). It logs JSON to stderr; the default keeps it
 	// quiet, because a fresh single member logs alarming but harmless
 	// errors on every start.
 	EtcdLogLevel string
+	// AllowRemoteRootWithoutPassword admits root and admin with an empty
+	// password from any address, not only from loopback.
+	AllowRemoteRootWithoutPassword bool
 	// TxnConfig configures load transactions, StorageConfig the backend's
 	// storage, as for `strata fe` and `strata be`.
 	TxnConfig
@@ -114,6 +122,12 @@ type Server struct {
 	done   chan struct{}
 	// leadDone is closed when the leadership's goroutine ends.
 	leadDone chan struct{}
+
+	// auth holds the users and their privileges.
+	auth *auth.Store
+
+	// flightSQL serves Arrow Flight SQL; nil when its port is 0.
+	flightSQL *flightsql.Server
 }
 
 // Start brings every component up and returns once all listeners accept.
@@ -128,12 +142,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s := &Server{cfg: cfg, log: log, done: make(chan struct{})}
 	// Until the listeners are handed to their servers at the very end, a
 	// failure closes them here, and whatever else was started.
-	var lnQuery, lnFE, lnBE net.Listener
+	var lnQuery, lnFE, lnBE, lnFlight net.Listener
 	defer func() {
 		if err == nil {
 			return
 		}
-		for _, l := range []net.Listener{lnQuery, lnFE, lnBE} {
+		for _, l := range []net.Listener{lnQuery, lnFE, lnBE, lnFlight} {
 			if l != nil {
 				l.Close()
 			}
@@ -156,6 +170,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// server's own calls do not go through it.
 	if s.rpc, err = listen(cfg.Bind, cfg.BERPCPort); err != nil {
 		return nil, err
+	}
+	if cfg.FlightSQLPort > 0 {
+		if lnFlight, err = listen(cfg.Bind, cfg.FlightSQLPort); err != nil {
+			return nil, err
+		}
 	}
 
 	etcdStart := time.Now()
@@ -201,8 +220,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	txns := &txnrpc.Router{Local: fe.txns, Leading: fe.Leading}
 	backend := &sink.Sink{Catalog: fe.cat, Txns: txns, Tablets: local.Writers{S: s.tabs}}
+	if s.auth, err = openAuth(ctx, fe.store, cfg.AllowRemoteRootWithoutPassword, log); err != nil {
+		return nil, fmt.Errorf("opening accounts: %w", err)
+	}
+	authorizeLoads(backend, s.auth)
 	eng := &session.Engine{Catalog: fe.cat, Tablets: local.Reader{S: s.tabs}, Loads: backend, Txns: fe.txns, Logger: log,
 		TabletStats: s.tabletStats, Cluster: fe.reg, FrontendName: name, LeaderName: fe.leaderName}
+	eng.Auth = s.auth
 	s.eng = eng
 	fe.eng = eng
 	s.tabs.SetCompactionHold(eng.Converting)
@@ -259,9 +283,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	be.sink = backend
 
-	s.mysql = mysqlproto.NewServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log})
+	if s.mysql, err = mysqlServer(eng, mysqlproto.Options{Version: version.MySQLVersion, MaxConnections: cfg.MaxConnections, Logger: log}, cfg.MySQLTLS); err != nil {
+		return nil, err
+	}
+	if lnFlight != nil {
+		if s.flightSQL, err = flightsql.New(flightsql.Config{Sessions: eng, Authenticate: backend.Authenticate, Logger: log}); err != nil {
+			return nil, err
+		}
+	}
+	eng.CloseConnection = s.mysql.CloseConnection
 	lcfg := be.loaderConfig(cfg.StreamLoadTimeout)
 	lcfg.ErrorLogDir = filepath.Join(cfg.DataDir, "be", "error_log")
+	lcfg.Metrics = registerEmbedded(s.metrics, fe, s.tabs)
 	api := httpapi.New(httpapi.Config{
 		Catalog: fe.cat, Txns: fe.txns, Sessions: eng, Authenticate: backend.Authenticate,
 		BackendHost: host, BackendHTTPPort: cfg.BEHTTPPort, Logger: log,
@@ -283,6 +316,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.maintain(runCtx)
 	}()
 	go s.serve("mysql", func() error { return s.mysql.Serve(lnQuery) })
+	if s.flightSQL != nil {
+		go s.serve("flight sql", func() error { return s.flightSQL.Serve(lnFlight) })
+	}
 	go s.serve("fe http", func() error { return s.feHTTP.Serve(lnFE) })
 	go s.serve("be http", func() error { return s.beHTTP.Serve(lnBE) })
 	go s.acceptRPC()
@@ -405,6 +441,9 @@ func (s *Server) Close() error {
 	if s.mysql != nil {
 		errs = append(errs, s.mysql.Close())
 	}
+	if s.flightSQL != nil {
+		errs = append(errs, s.flightSQL.Close())
+	}
 	shutdownHTTP(s.feHTTP, &errs)
 	shutdownHTTP(s.beHTTP, &errs)
 	if s.rpc != nil {
@@ -422,6 +461,9 @@ func (s *Server) Close() error {
 	}
 	if s.rpcCli != nil {
 		s.rpcCli.Close()
+	}
+	if s.auth != nil {
+		s.auth.Close()
 	}
 	if s.fe != nil {
 		if s.fe.cat != nil {

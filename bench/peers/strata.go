@@ -52,7 +52,7 @@ func (s *strataSystem) start(ctx context.Context) error {
 	proc, err := startProcess(filepath.Join(s.dir, "server.log"), s.bin, "server", "--data-dir", s.dataDir(),
 		"--query-port", strconv.Itoa(p[0]), "--http-port", strconv.Itoa(p[1]),
 		"--be-http-port", strconv.Itoa(p[2]), "--be-rpc-port", strconv.Itoa(p[3]),
-		"--etcd-client-port", strconv.Itoa(p[4]), "--etcd-peer-port", strconv.Itoa(p[5]))
+		"--etcd-client-port", strconv.Itoa(p[4]), "--etcd-peer-port", strconv.Itoa(p[5]), "--arrow-flight-sql-port", "0")
 	if err != nil {
 		return err
 	}

@@ -101,13 +101,17 @@ func runFrontend(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.QueryPort, "query-port", cfg.QueryPort, "MySQL protocol port")
 	fs.IntVar(&cfg.HTTPPort, "http-port", cfg.HTTPPort, "HTTP port (stream load redirect, REST API, backend join)")
 	fs.IntVar(&cfg.RPCPort, "rpc-port", cfg.RPCPort, "RPC port (transactions and statements forwarded to the leader)")
+	fs.IntVar(&cfg.FlightSQLPort, "arrow-flight-sql-port", 8070, "Arrow Flight SQL port (arrow_flight_sql_port); 0 turns it off")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", cfg.LeaseTTL, "how long a frontend that stopped answering keeps its leadership")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "MySQL connections at most")
 	fs.DurationVar(&cfg.TabletCheckInterval, "tablet-check-interval", server.DefaultCheckInterval,
 		"how often the leader compares the replicas with the catalog and schedules repairs")
 	fs.DurationVar(&cfg.ReplicaDeadGrace, "replica-dead-grace", server.DefaultDeadGrace,
 		"how long a backend may be down before its replicas are made again on other backends")
+	fs.BoolVar(&cfg.AllowRemoteRootWithoutPassword, "allow-remote-root-without-password", false,
+		"admit root and admin with an empty password from any address, not only from loopback")
 	txnFlags(fs, &cfg.Txn)
+	mysqlTLSFlags(fs, &cfg.MySQLTLS)
 	logger := logFlags(fs, stderr)
 	if code, ok := parse(fs, args, "fe", stderr); !ok {
 		return code
@@ -144,6 +148,8 @@ func runBackend(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", cfg.LeaseTTL, "how long a backend that stopped answering counts as alive")
 	fs.DurationVar(&cfg.StreamLoadTimeout, "stream-load-default-timeout", 259200*time.Second,
 		"how long a stream load without a timeout header may run")
+	fs.BoolVar(&cfg.AllowRemoteRootWithoutPassword, "allow-remote-root-without-password", false,
+		"admit root and admin with an empty password from any address, not only from loopback")
 	pageCache := storageFlags(fs, &cfg.Storage)
 	fs.IntVar(&cfg.Storage.CloneMBPerSec, "clone-mbytes-per-sec", 64,
 		"MiB per second this backend sends to replicas it repairs, all together; 0: no limit")

@@ -79,10 +79,14 @@ func runServer(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.HTTPPort, "http-port", cfg.HTTPPort, "FE HTTP port (stream load redirect, REST API)")
 	fs.IntVar(&cfg.BEHTTPPort, "be-http-port", cfg.BEHTTPPort, "BE HTTP port (stream load)")
 	fs.IntVar(&cfg.BERPCPort, "be-rpc-port", cfg.BERPCPort, "BE RPC port")
+	fs.IntVar(&cfg.FlightSQLPort, "arrow-flight-sql-port", 8070, "Arrow Flight SQL port (arrow_flight_sql_port); 0 turns it off")
 	fs.IntVar(&cfg.EtcdClientPort, "etcd-client-port", cfg.EtcdClientPort, "embedded etcd client port")
 	fs.IntVar(&cfg.EtcdPeerPort, "etcd-peer-port", cfg.EtcdPeerPort, "embedded etcd peer port")
 	fs.StringVar(&cfg.EtcdLogLevel, "etcd-log-level", cfg.EtcdLogLevel, "log level of the embedded etcd (debug, info, warn, error, fatal)")
+	fs.BoolVar(&cfg.AllowRemoteRootWithoutPassword, "allow-remote-root-without-password", false,
+		"admit root and admin with an empty password from any address, not only from loopback")
 	txnFlags(fs, &cfg.TxnConfig)
+	mysqlTLSFlags(fs, &cfg.MySQLTLS)
 	pageCache := storageFlags(fs, &cfg.StorageConfig)
 	newLogger := logFlags(fs, stderr)
 	pprofAddr := fs.String("pprof", "", "serve Go's net/http/pprof profiles on this address (host:port); off when empty")
@@ -122,7 +126,7 @@ func runServer(args []string, stderr io.Writer) int {
 	}
 	logger.Info("strata server ready",
 		"version", version.Version,
-		"query_port", cfg.QueryPort, "http_port", cfg.HTTPPort, "be_http_port", cfg.BEHTTPPort,
+		"query_port", cfg.QueryPort, "http_port", cfg.HTTPPort, "be_http_port", cfg.BEHTTPPort, "arrow_flight_sql_port", cfg.FlightSQLPort,
 		"data_dir", cfg.DataDir, "startup", time.Since(start).Round(time.Millisecond))
 
 	return waitSignal(ctx, logger, srv.Close)

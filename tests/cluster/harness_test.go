@@ -118,6 +118,7 @@ func (p *proc) waitPort(port int) {
 type FE struct {
 	proc
 	Query, HTTP, RPC int
+	FlightSQL        int
 }
 
 // BE is a backend process.
@@ -202,10 +203,11 @@ func startCluster(t *testing.T, o clusterOptions) *Cluster {
 				etcdURL = "http://" + px.addr
 			}
 		}
-		fe := &FE{Query: freePort(t), HTTP: freePort(t), RPC: freePort(t)}
+		fe := &FE{Query: freePort(t), HTTP: freePort(t), RPC: freePort(t), FlightSQL: freePort(t)}
 		fe.proc = proc{t: t, name: fmt.Sprintf("fe%d", i), args: []string{bin, "fe", "--etcd", etcdURL, "--name", fmt.Sprintf("fe%d", i),
 			"--data-dir", filepath.Join(c.dir, fmt.Sprintf("fe%d", i)),
 			"--query-port", strconv.Itoa(fe.Query), "--http-port", strconv.Itoa(fe.HTTP), "--rpc-port", strconv.Itoa(fe.RPC),
+			"--arrow-flight-sql-port", strconv.Itoa(fe.FlightSQL),
 			"--lease-ttl", ttl, "--tablet-check-interval", checkInterval, "--log-level", "info"}}
 		fe.start()
 		t.Cleanup(fe.stop)

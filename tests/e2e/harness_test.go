@@ -83,7 +83,7 @@ func (s *Server) start() {
 		"--query-port", strconv.Itoa(p[0]), "--http-port", strconv.Itoa(p[1]),
 		"--be-http-port", strconv.Itoa(p[2]), "--be-rpc-port", strconv.Itoa(p[3]),
 		"--etcd-client-port", strconv.Itoa(p[4]), "--etcd-peer-port", strconv.Itoa(p[5]),
-		"--log-level", "warn")
+		"--arrow-flight-sql-port", "0", "--log-level", "warn")
 	s.cmd.Args = append(s.cmd.Args, s.extra...)
 	s.cmd.Stdout = s.logs
 	s.cmd.Stderr = s.logs

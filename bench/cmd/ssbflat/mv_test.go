@@ -197,7 +197,7 @@ func startStrata(t *testing.T) *strataServer {
 	s := &strataServer{query: "127.0.0.1:" + ports[0], http: "127.0.0.1:" + ports[1]}
 	cmd := exec.Command(bin, "server", "--data-dir", filepath.Join(dir, "data"),
 		"--query-port", ports[0], "--http-port", ports[1], "--be-http-port", ports[2], "--be-rpc-port", ports[3],
-		"--etcd-client-port", ports[4], "--etcd-peer-port", ports[5], "--log-level", "warn")
+		"--etcd-client-port", ports[4], "--etcd-peer-port", ports[5], "--arrow-flight-sql-port", "0", "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = s, s
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})
