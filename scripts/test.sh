@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs Strata's whole test suite on a machine that has nothing but Go:
 # installs the clients the end-to-end tests drive (the mysql command-line
-# client and curl) and the etcd server the cluster tests run, then runs the
-# Go tests, with the race detector on the
+# client, curl, and Java with MariaDB's JDBC driver) and the etcd server the
+# cluster tests run, then runs the Go tests, with the race detector on the
 # packages that are concurrent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,10 @@ need_apt=()
 command -v mysql >/dev/null 2>&1 || need_apt+=(mariadb-client)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+# The JDBC conformance test runs a Java source file (java File.java needs a
+# JDK's compiler) against Debian's MariaDB Connector/J.
+command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
+[ -f /usr/share/java/mariadb-java-client.jar ] || need_apt+=(libmariadb-java)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "test.sh: installing ${need_apt[*]}"
 	SUDO=""
