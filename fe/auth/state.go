@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/strata-db/strata/fe/sql"
 	"github.com/strata-db/strata/mysqlproto"
 )
 
@@ -164,37 +165,7 @@ func hostMatch(pattern, host string) bool {
 	if strings.EqualFold(pattern, "localhost") {
 		return IsLoopback(host)
 	}
-	return likeMatch(strings.ToLower(pattern), strings.ToLower(host))
-}
-
-func likeMatch(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '%':
-			for len(p) > 0 && p[0] == '%' {
-				p = p[1:]
-			}
-			if p == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if likeMatch(p, s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '_':
-			if s == "" {
-				return false
-			}
-		default:
-			if s == "" || s[0] != p[0] {
-				return false
-			}
-		}
-		p, s = p[1:], s[1:]
-	}
-	return s == ""
+	return sql.MatchLike(strings.ToLower(pattern), strings.ToLower(host))
 }
 
 // IsLoopback reports whether host is a loopback address (127.0.0.0/8,

@@ -330,43 +330,7 @@ func likeFilter(pattern *string, s string) bool {
 	if pattern == nil {
 		return true
 	}
-	return likeMatch(strings.ToLower(*pattern), strings.ToLower(s))
-}
-
-func likeMatch(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '%':
-			for len(p) > 0 && p[0] == '%' {
-				p = p[1:]
-			}
-			if p == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if likeMatch(p, s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '_':
-			if s == "" {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		case '\\':
-			if len(p) > 1 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if s == "" || s[0] != p[0] {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		}
-	}
-	return s == ""
+	return sql.MatchLike(strings.ToLower(*pattern), strings.ToLower(s))
 }
 
 // Session options: "catalog" ("internal"; any other value is taken as a

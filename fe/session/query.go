@@ -156,41 +156,5 @@ func stringFields(names ...string) []mysqlproto.Field {
 
 // likeMatch implements SHOW ... LIKE 'pattern' (case-insensitive, % and _).
 func likeMatch(pattern, s string) bool {
-	return likeRec(strings.ToLower(pattern), strings.ToLower(s))
-}
-
-func likeRec(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '%':
-			for len(p) > 0 && p[0] == '%' {
-				p = p[1:]
-			}
-			if p == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if likeRec(p, s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '_':
-			if s == "" {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		case '\\':
-			if len(p) > 1 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if s == "" || s[0] != p[0] {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		}
-	}
-	return s == ""
+	return sql.MatchLike(strings.ToLower(pattern), strings.ToLower(s))
 }

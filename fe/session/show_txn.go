@@ -589,4 +589,4 @@ func showLimit(l *sql.Limit) (limit, offset int64, err error) {
 
 // likeMatchCase is LIKE with % and _ and byte-exact comparison, as Doris
 // matches labels.
-func likeMatchCase(pattern, s string) bool { return likeRec(pattern, s) }
+func likeMatchCase(pattern, s string) bool { return sql.MatchLike(pattern, s) }
