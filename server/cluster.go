@@ -230,7 +230,11 @@ func StartFrontend(ctx context.Context, cfg FrontendConfig) (_ *Frontend, err er
 		return nil, err
 	}
 	if lnFlight != nil {
-		if f.flightSQL, err = flightsql.New(flightsql.Config{Sessions: eng, Authenticate: sk.Authenticate, Logger: log}); err != nil {
+		flightTLS, err := cfg.MySQLTLS.flightTLS()
+		if err != nil {
+			return nil, err
+		}
+		if f.flightSQL, err = flightsql.New(flightsql.Config{Sessions: eng, Authenticate: sk.Authenticate, Logger: log, TLSConfig: flightTLS}); err != nil {
 			return nil, err
 		}
 	}

@@ -39,6 +39,20 @@ func (m MySQLTLS) apply(opts mysqlproto.Options) (mysqlproto.Options, error) {
 	return opts, nil
 }
 
+// flightTLS is the TLS configuration of the Arrow Flight SQL port: the
+// MySQL port's certificate when secure transport is required, so that
+// no client logs in without TLS on either port; nil otherwise.
+func (m MySQLTLS) flightTLS() (*tls.Config, error) {
+	if !m.RequireSecureTransport {
+		return nil, nil
+	}
+	opts, err := m.apply(mysqlproto.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return opts.TLSConfig, nil
+}
+
 // mysqlServer returns the MySQL protocol server of a frontend.
 func mysqlServer(h mysqlproto.Handler, opts mysqlproto.Options, m MySQLTLS) (*mysqlproto.Server, error) {
 	opts, err := m.apply(opts)

@@ -42,6 +42,14 @@ func TestMySQLTLSApply(t *testing.T) {
 	require.Len(t, opts.TLSConfig.Certificates, 1)
 	require.True(t, opts.RequireSecureTransport)
 
+	// The Flight SQL port takes the certificate only when TLS is required.
+	ft, err := MySQLTLS{CertFile: certFile, KeyFile: keyFile, RequireSecureTransport: true}.flightTLS()
+	require.NoError(t, err)
+	require.Len(t, ft.Certificates, 1)
+	ft, err = MySQLTLS{CertFile: certFile, KeyFile: keyFile}.flightTLS()
+	require.NoError(t, err)
+	require.Nil(t, ft)
+
 	for _, m := range []MySQLTLS{
 		{RequireSecureTransport: true},
 		{CertFile: certFile},

@@ -287,7 +287,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	if lnFlight != nil {
-		if s.flightSQL, err = flightsql.New(flightsql.Config{Sessions: eng, Authenticate: backend.Authenticate, Logger: log}); err != nil {
+		flightTLS, err := cfg.MySQLTLS.flightTLS()
+		if err != nil {
+			return nil, err
+		}
+		if s.flightSQL, err = flightsql.New(flightsql.Config{Sessions: eng, Authenticate: backend.Authenticate, Logger: log, TLSConfig: flightTLS}); err != nil {
 			return nil, err
 		}
 	}

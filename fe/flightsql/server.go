@@ -2,6 +2,7 @@ package flightsql
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	afs "github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/strata-db/strata/mysqlproto"
 	"github.com/strata-db/strata/version"
@@ -58,6 +60,9 @@ type Config struct {
 	// Allocator allocates the metadata results and IPC buffers (default
 	// memory.DefaultAllocator).
 	Allocator memory.Allocator
+	// TLSConfig, when set, makes the port serve TLS only (gRPC cannot
+	// offer it alongside plain connections on one port).
+	TLSConfig *tls.Config
 }
 
 // Server serves Flight SQL. Its methods are called by gRPC, concurrently.
@@ -126,10 +131,14 @@ func New(cfg Config) (*Server, error) {
 	if err := s.registerSQLInfo(); err != nil {
 		return nil, err
 	}
-	s.grpc = grpc.NewServer(
+	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
-	)
+	}
+	if cfg.TLSConfig != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLSConfig)))
+	}
+	s.grpc = grpc.NewServer(opts...)
 	flight.RegisterFlightServiceServer(s.grpc, &service{FlightServer: afs.NewFlightServerWithAllocator(s, s.alloc), s: s})
 	s.wg.Add(1)
 	go s.janitor()
