@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/compaction"
 	"github.com/strata-db/strata/fe/catalog"
@@ -33,6 +34,10 @@ func newRegistry(cmpct *compaction.Scheduler) *prometheus.Registry {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "strata_query_memory_bytes",
+			Help: "Bytes the running queries of this process hold in their tracked operators (hash tables, join builds, sorts, gathered fragment outputs), as exec_mem_limit counts them.",
+		}, func() float64 { return float64(exec.ProcessQueryMemory()) }),
 	)
 	if cmpct != nil { // a frontend of a cluster compacts nothing
 		reg.MustRegister(compaction.NewCollector(cmpct))

@@ -250,7 +250,9 @@ func TestMetricsMove(t *testing.T) {
 		require.Positive(t, after.value(t, "strata_be_cache_usage", "name", "DataPageCache"))
 		require.Equal(t, float64(cfg.PageCacheBytes), after.value(t, "strata_be_cache_capacity", "name", "DataPageCache"))
 
-		// Memory, from the Go runtime and the OS.
+		// Memory, from the Go runtime and the OS; the queries, which have
+		// all ended, hold none of their tracked memory any more.
+		require.Zero(t, after.value(t, "strata_query_memory_bytes"))
 		require.Positive(t, after.value(t, "go_memstats_heap_alloc_bytes"))
 		require.Positive(t, delta("go_memstats_alloc_bytes_total"))
 		if _, ok := after["process_resident_memory_bytes"]; ok {

@@ -35,6 +35,13 @@ type MemTracker struct {
 	peak atomic.Int64
 }
 
+// processMemory is what every tracker of the process holds now.
+var processMemory atomic.Int64
+
+// ProcessQueryMemory is the bytes all the queries of this process hold in
+// their tracked operators now (the sum of the trackers' Used).
+func ProcessQueryMemory() int64 { return processMemory.Load() }
+
 // NewMemTracker returns a tracker with the given limit (<= 0: none); label
 // names the setting the limit comes from in the error a query gets.
 func NewMemTracker(limit int64, label string) *MemTracker {
@@ -62,6 +69,7 @@ func (t *MemTracker) Consume(n int64, op string) error {
 		t.used.Add(-n)
 		return &MemLimitError{Limit: t.limit, Used: used - n, Request: n, Op: op, Label: t.label}
 	}
+	processMemory.Add(n)
 	for {
 		p := t.peak.Load()
 		if used <= p || t.peak.CompareAndSwap(p, used) {
@@ -75,6 +83,7 @@ func (t *MemTracker) Consume(n int64, op string) error {
 func (t *MemTracker) Release(n int64) {
 	if t != nil && n != 0 {
 		t.used.Add(-n)
+		processMemory.Add(-n)
 	}
 }
 

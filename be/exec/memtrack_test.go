@@ -111,3 +111,16 @@ func TestMemLimitHighCardinalityGroupBy(t *testing.T) {
 		require.Zero(t, mt.Used())
 	})
 }
+
+// The process's total follows every tracker's charges and returns.
+func TestProcessQueryMemory(t *testing.T) {
+	before := ProcessQueryMemory()
+	a, b := NewMemTracker(0, ""), NewMemTracker(100, "")
+	require.NoError(t, a.Consume(1000, "x"))
+	require.NoError(t, b.Consume(60, "y"))
+	require.Error(t, b.Consume(60, "y"), "past b's limit")
+	require.Equal(t, before+1060, ProcessQueryMemory(), "a refused charge is not counted")
+	a.Release(1000)
+	b.Release(60)
+	require.Equal(t, before, ProcessQueryMemory())
+}
