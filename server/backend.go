@@ -344,7 +344,7 @@ func (b *backendNode) loaderConfig(timeout time.Duration) loader.Config {
 // its stream loads count in.
 func backendMetrics(b *backendNode, loads *loader.Metrics) *prometheus.Registry {
 	reg := newRegistry(b.cmpct)
-	registerBackend(reg, b.tabs, loads)
+	registerBackend(reg, b.tabs, loads, b.svc.Stats)
 	return reg
 }
 

@@ -397,7 +397,7 @@ func StartBackend(ctx context.Context, cfg BackendConfig) (_ *Backend, err error
 	}
 	b.closers = append(b.closers, func() { node.cmpct.Close(); node.tabs.Close() })
 	node.tabs.SetCompactionHold((&buildingTablets{cat: node.cat}).held)
-	node.svc = &service.Service{Store: node.tabs, Log: log}
+	node.svc = &service.Service{Store: node.tabs, Log: log, Stats: &service.Stats{}}
 	node.clone = newCloneSource(node.svc, cfg.Storage.CloneMBPerSec)
 	b.closers = append(b.closers, node.clone.Close)
 	node.rpcCli = rpc.NewClient()

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/strata-db/strata/be/exec"
+	"github.com/strata-db/strata/be/service"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/compaction"
 	"github.com/strata-db/strata/fe/catalog"
@@ -47,10 +48,10 @@ func newRegistry(cmpct *compaction.Scheduler) *prometheus.Registry {
 
 // registerEmbedded registers the metrics of both roles of the embedded
 // server, and returns the stream load metrics its loader counts in.
-func registerEmbedded(reg prometheus.Registerer, fe *frontendNode, tabs *tabletstore.Store) *loader.Metrics {
+func registerEmbedded(reg prometheus.Registerer, fe *frontendNode, tabs *tabletstore.Store, svc *service.Stats) *loader.Metrics {
 	registerFrontend(reg, fe)
 	loads := loader.NewMetrics()
-	registerBackend(reg, tabs, loads)
+	registerBackend(reg, tabs, loads, svc)
 	return loads
 }
 
@@ -67,8 +68,8 @@ func registerFrontend(reg prometheus.Registerer, fe *frontendNode) {
 // registerBackend registers a backend's metrics besides compaction's: its
 // tablet store, read when the registry is scraped, and the stream loads it
 // runs (loads, which its loader.Config must carry).
-func registerBackend(reg prometheus.Registerer, tabs *tabletstore.Store, loads *loader.Metrics) {
-	reg.MustRegister(newStorageCollector(tabs), loads)
+func registerBackend(reg prometheus.Registerer, tabs *tabletstore.Store, loads *loader.Metrics, svc *service.Stats) {
+	reg.MustRegister(newStorageCollector(tabs), loads, newServiceCollector(svc))
 }
 
 // metricsHandler serves a registry in the Prometheus text format (or
@@ -346,4 +347,43 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.cacheLookups, float64(ps.Hits+ps.Misses), pageCacheName)
 		counter(c.cacheHits, float64(ps.Hits), pageCacheName)
 	}
+}
+
+// serviceCollector serves a backend's service counters: the fragments it
+// ran for queries, the transactions it published to its replicas and the
+// replicas it cloned from other backends (in a cluster; the embedded
+// server runs fragments and publishes in the process, past the service).
+type serviceCollector struct {
+	stats                                    *service.Stats
+	fragments, published, clones, cloneBytes *prometheus.Desc
+}
+
+func newServiceCollector(stats *service.Stats) *serviceCollector {
+	return &serviceCollector{
+		stats: stats,
+		fragments: prometheus.NewDesc("strata_be_fragments_total",
+			"Query fragment instances this backend ran, by result.", []string{"result"}, nil),
+		published: prometheus.NewDesc("strata_be_publish_txns_total",
+			"Load transactions published to this backend's replicas.", nil, nil),
+		clones: prometheus.NewDesc("strata_be_clones_total",
+			"Replicas this backend cloned from another backend, by result.", []string{"result"}, nil),
+		cloneBytes: prometheus.NewDesc("strata_be_clone_bytes_total",
+			"Bytes of segment files this backend's clones fetched.", nil, nil),
+	}
+}
+
+func (c *serviceCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.fragments, c.published, c.clones, c.cloneBytes} {
+		ch <- d
+	}
+}
+
+func (c *serviceCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats.Snapshot()
+	ch <- prometheus.MustNewConstMetric(c.fragments, prometheus.CounterValue, float64(s.Fragments-s.FragmentErrors), "ok")
+	ch <- prometheus.MustNewConstMetric(c.fragments, prometheus.CounterValue, float64(s.FragmentErrors), "failed")
+	ch <- prometheus.MustNewConstMetric(c.published, prometheus.CounterValue, float64(s.PublishedTxns))
+	ch <- prometheus.MustNewConstMetric(c.clones, prometheus.CounterValue, float64(s.Clones-s.CloneErrors), "ok")
+	ch <- prometheus.MustNewConstMetric(c.clones, prometheus.CounterValue, float64(s.CloneErrors), "failed")
+	ch <- prometheus.MustNewConstMetric(c.cloneBytes, prometheus.CounterValue, float64(s.CloneBytes))
 }

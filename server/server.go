@@ -197,7 +197,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.metrics = newRegistry(s.cmpct)
 	s.rpcCli = rpc.NewClient()
-	svc := &service.Service{Store: s.tabs, Log: log}
+	svc := &service.Service{Store: s.tabs, Log: log, Stats: &service.Stats{}}
 	view := &clusterView{rpc: s.rpcCli, self: svc}
 	name := "embedded"
 	fe := &frontendNode{log: log, name: name, leaseTTL: DefaultLeaseTTL, info: cluster.Frontend{Name: name, Host: host, HTTPPort: cfg.HTTPPort,
@@ -298,7 +298,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	eng.CloseConnection = s.mysql.CloseConnection
 	lcfg := be.loaderConfig(cfg.StreamLoadTimeout)
 	lcfg.ErrorLogDir = filepath.Join(cfg.DataDir, "be", "error_log")
-	lcfg.Metrics = registerEmbedded(s.metrics, fe, s.tabs)
+	lcfg.Metrics = registerEmbedded(s.metrics, fe, s.tabs, svc.Stats)
 	api := httpapi.New(httpapi.Config{
 		Catalog: fe.cat, Txns: fe.txns, Sessions: eng, Authenticate: backend.Authenticate,
 		BackendHost: host, BackendHTTPPort: cfg.BEHTTPPort, Logger: log,

@@ -181,7 +181,8 @@ func RegisterFragments(srv *rpc.Server, s *Service) {
 }
 
 // runFragment runs f over the local tablets and sends its rows.
-func (s *Service) runFragment(ctx context.Context, f *planner.Fragment, ins []planner.FragmentInput, w rpc.RecordWriter) error {
+func (s *Service) runFragment(ctx context.Context, f *planner.Fragment, ins []planner.FragmentInput, w rpc.RecordWriter) (err error) {
+	defer func() { s.Stats.fragment(err) }()
 	op, err := planner.RunFragment(f, local.Reader{S: s.Store}, ins)
 	if err != nil {
 		return err

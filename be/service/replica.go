@@ -34,7 +34,11 @@ const (
 // Publish publishes transactions on the local replicas (see
 // tabletstore.Store.PublishReplica).
 func (s *Service) Publish(txns []tabletstore.TxnPublish) ([]map[int64]tabletstore.TabletPublishResult, error) {
-	return s.Store.PublishReplica(txns)
+	res, err := s.Store.PublishReplica(txns)
+	if err == nil {
+		s.Stats.published(len(txns))
+	}
+	return res, err
 }
 
 // Report lists the local tablets.
@@ -242,7 +246,8 @@ func (c *CloneSource) sendFile(ctx context.Context, req fileRequest, w rpc.Recor
 
 // Clone brings the local replica of a tablet to req.Want from the replica
 // at req.Source.
-func (s *Service) Clone(ctx context.Context, cli *rpc.Client, req CloneRequest) (CloneResult, error) {
+func (s *Service) Clone(ctx context.Context, cli *rpc.Client, req CloneRequest) (res CloneResult, err error) {
+	defer func() { s.Stats.cloned(res.Bytes, err) }()
 	var mr manifestResponse
 	if err := cli.Call(ctx, req.Source, callCloneManifest, manifestRequest{Tablet: req.Tablet, Have: req.Have, Want: req.Want}, &mr); err != nil {
 		return CloneResult{}, fmt.Errorf("asking %s for tablet %d: %w", req.Source, req.Tablet, err)
@@ -252,7 +257,7 @@ func (s *Service) Clone(ctx context.Context, cli *rpc.Client, req CloneRequest) 
 		defer cancel()
 		_ = cli.Call(rctx, req.Source, callCloneRelease, releaseRequest{Token: mr.Token}, nil)
 	}()
-	res := CloneResult{Full: mr.Manifest.Full, Files: len(mr.Manifest.Files)}
+	res = CloneResult{Full: mr.Manifest.Full, Files: len(mr.Manifest.Files)}
 	fetch := func(name string) (io.ReadCloser, error) {
 		rr, err := cli.Stream(ctx, req.Source, callCloneFile, fileRequest{Token: mr.Token, Name: name})
 		if err != nil {

@@ -45,6 +45,8 @@ const (
 type Service struct {
 	Store *tabletstore.Store
 	Log   *slog.Logger
+	// Stats, when set, counts fragments, publishes and clones.
+	Stats *Stats
 }
 
 // ReplicaWriter writes one transaction's rows into one replica of a tablet.

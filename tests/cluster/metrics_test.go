@@ -86,6 +86,11 @@ DISTRIBUTED BY HASH(k) BUCKETS 1 PROPERTIES ("replication_num" = "1")`)
 	require.Positive(t, beDelta("strata_be_load_bytes_total"))
 	require.Equal(t, 1.0, metricValue(be1, "strata_be_tablets"))
 	require.Equal(t, 3.0, metricValue(be1, "strata_be_max_tablet_version"))
+	// The queries ran as fragments on the backend, and both loads were
+	// published to its replica.
+	require.GreaterOrEqual(t, beDelta("strata_be_fragments_total", "result", "ok"), 1.0)
+	require.GreaterOrEqual(t, beDelta("strata_be_publish_txns_total"), 2.0) // a publish may be retried
+	require.Zero(t, metricValue(be1, "strata_query_memory_bytes"))
 
 	// Each process shows its own role's metrics only.
 	for name := range fe1 {
