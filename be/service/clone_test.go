@@ -164,6 +164,12 @@ func TestClone(t *testing.T) {
 	require.ErrorContains(t, err, "version")
 	_, err = b.remote().Checksum(ctx, tablet, 9)
 	require.Error(t, err)
+
+	// b cloned three times, the last one failing; it counted them.
+	st := b.svc.Stats.Snapshot()
+	require.Equal(t, int64(3), st.Clones)
+	require.Equal(t, int64(1), st.CloneErrors)
+	require.Positive(t, st.CloneBytes)
 }
 
 // The clone source serves only the files of a manifest it handed out, to

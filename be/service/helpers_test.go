@@ -110,7 +110,7 @@ func newBackend(t testing.TB, id int64, cli *rpc.Client, opts ...backendOpts) *b
 	dir := t.TempDir()
 	store, err := tabletstore.OpenWithOptions(dir, so)
 	require.NoError(t, err)
-	svc := &service.Service{Store: store, Log: log}
+	svc := &service.Service{Store: store, Log: log, Stats: &service.Stats{}}
 	src := &service.CloneSource{S: svc}
 	if o.prepare != nil {
 		o.prepare(src)
