@@ -173,6 +173,12 @@ func TestBIDBeaver(t *testing.T) {
 			cols: []string{"CONSTRAINT_CATALOG", "CONSTRAINT_SCHEMA", "CONSTRAINT_NAME", "CHECK_CLAUSE"}, rows: [][]string{}},
 		{sql: meta + "SHOW FULL PROCESSLIST", cols: []string{"Id", "User", "Host", "db", "Command", "Time", "State", "Info"},
 			check: atLeast(1)},
+		{sql: meta + "SHOW PRIVILEGES", cols: []string{"Privilege", "Context", "Comment"},
+			has: []string{"Select_priv", "GLOBAL,DATABASE,TABLE", "Privilege for select data in tables"}},
+		{sql: meta + "SHOW GRANTS FOR 'admin'@'%'", check: func(t *testing.T, cols []string, rows [][]string) {
+			require.Equal(t, []string{"UserIdentity", "Comment", "Password", "Roles", "GlobalPrivs"}, cols[:5])
+			require.Equal(t, [][]string{{"'admin'@'%'", "", "No", "admin", "Admin_priv,Grant_priv"}}, [][]string{rows[0][:5]})
+		}},
 		{sql: meta + "SHOW STATUS", cols: []string{"Variable_name", "Value"}, check: atLeast(1)},
 		{sql: meta + "SHOW GLOBAL STATUS", cols: []string{"Variable_name", "Value"}, check: atLeast(1)},
 		{sql: meta + "SHOW VARIABLES", check: atLeast(50)},
@@ -189,6 +195,8 @@ func TestBIDBeaver(t *testing.T) {
 			{"d", "datetime", "datetime", "YES", ""}, {"b", "tinyint", "tinyint(1)", "YES", ""}}},
 		{sql: "SHOW FUNCTION STATUS WHERE Db LIKE 'app'", cols: []string{"Db", "Name", "Type", "Definer", "Modified", "Created",
 			"Security_type", "Comment", "character_set_client", "collation_connection", "Database Collation"}, rows: [][]string{}},
+		{sql: meta + "SELECT User, Host, Select_priv, Node_priv, plugin FROM mysql.user ORDER BY user", rows: [][]string{
+			{"admin", "%", "Y", "N", "mysql_native_password"}, {"root", "%", "Y", "Y", "mysql_native_password"}}},
 		{sql: "SELECT * FROM mysql.procs_priv", cols: []string{"Host", "Db", "User", "Routine_name", "Routine_type",
 			"Grantor", "Proc_priv", "Timestamp"}, rows: [][]string{}},
 	})
