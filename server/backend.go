@@ -21,6 +21,7 @@ import (
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/compaction"
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/cluster"
 	"github.com/strata-db/strata/fe/meta"
@@ -49,6 +50,9 @@ type StorageConfig struct {
 	// CompactionWorkers bounds the compactions that run at once. 0: one on
 	// machines with at most 2 cores, else a quarter of the cores.
 	CompactionWorkers int
+	// EnableFailpoints serves /api/debug/failpoints, which arms the
+	// failpoints of package failpoint (--enable-failpoints).
+	EnableFailpoints bool
 	// BaseCompactionWriteMBPerSec paces what base compactions write
 	// (base_compaction_write_mbytes_per_sec); 0: no limit.
 	BaseCompactionWriteMBPerSec int
@@ -72,6 +76,7 @@ type backendNode struct {
 	host  string // as others reach it
 	http  int
 	rpcPt int
+	fpAPI bool // serve /api/debug/failpoints (StorageConfig.EnableFailpoints)
 
 	tabs  *tabletstore.Store
 	cmpct *compaction.Scheduler
@@ -314,6 +319,7 @@ func (b *backendNode) beRoutes(loader http.Handler, metrics http.Handler) http.H
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/compaction/show", compaction.ShowHandler(b.cmpct, b.inCatalog))
 	mux.Handle("GET /api/compaction_score", compaction.ScoreHandler(b.cmpct))
+	mux.Handle("/api/debug/failpoints", failpoint.Handler(b.fpAPI))
 	if metrics != nil {
 		mux.Handle("GET /metrics", metrics)
 	}

@@ -379,7 +379,7 @@ func StartBackend(ctx context.Context, cfg BackendConfig) (_ *Backend, err error
 	}
 	b.closers = append(b.closers, func() { etcdCli.Close() })
 
-	node := &backendNode{id: jr.BackendID, dir: cfg.DataDir, log: log, host: host, http: cfg.HTTPPort, rpcPt: cfg.RPCPort}
+	node := &backendNode{id: jr.BackendID, dir: cfg.DataDir, log: log, host: host, http: cfg.HTTPPort, rpcPt: cfg.RPCPort, fpAPI: cfg.Storage.EnableFailpoints}
 	b.be = node
 	node.store = meta.NewStore(etcdCli)
 	if node.reg, err = cluster.Open(ctx, node.store, log); err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/compaction"
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/fe/auth"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/cluster"
@@ -264,7 +265,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	view.selfID = id
-	be := &backendNode{id: id, dir: filepath.Join(cfg.DataDir, "be"), log: log, host: host, http: cfg.BEHTTPPort, rpcPt: cfg.BERPCPort,
+	be := &backendNode{id: id, dir: filepath.Join(cfg.DataDir, "be"), log: log, host: host, http: cfg.BEHTTPPort, rpcPt: cfg.BERPCPort, fpAPI: cfg.EnableFailpoints,
 		tabs: s.tabs, cmpct: s.cmpct, svc: svc, store: fe.store, cat: fe.cat, reg: fe.reg, view: view, reader: fe.txns}
 	s.be = be
 	if err := be.register(ctx, DefaultLeaseTTL); err != nil {
@@ -307,6 +308,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	lcfg.Extra = func(mux *http.ServeMux) {
 		api.Register(mux)
 		mux.Handle("GET /metrics", metrics)
+		mux.Handle("/api/debug/failpoints", failpoint.Handler(cfg.EnableFailpoints))
 	}
 	feHandler, beHandler, err := loader.NewHandlers(backend, lcfg)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/storage"
 )
 
@@ -329,6 +330,9 @@ func (s *Store) InstallClone(tabletID int64, m Manifest, fetch func(name string)
 		return fail(err)
 	}
 	if err := syncDir(s.fs, dir); err != nil {
+		return fail(err)
+	}
+	if err := failpoint.Inject("tabletstore/clone-before-meta-commit"); err != nil {
 		return fail(err)
 	}
 

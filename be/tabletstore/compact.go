@@ -20,6 +20,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/strata-db/strata/be/keymodel"
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/storage"
 )
 
@@ -628,6 +629,10 @@ func (c *Compaction) Commit() (RowsetInfo, error) {
 		return RowsetInfo{}, errors.New("BUG: commit of a finished compaction")
 	}
 	if err := c.writeOutput(); err != nil {
+		c.Abort()
+		return RowsetInfo{}, err
+	}
+	if err := failpoint.Inject("tabletstore/compaction-before-swap"); err != nil {
 		c.Abort()
 		return RowsetInfo{}, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/storage"
 )
 
@@ -82,6 +83,9 @@ func (sf *segmentFile) finish(fs FS) (SegmentMeta, error) {
 	info, err := sf.sw.Finish()
 	if err == nil {
 		err = sf.bw.Flush()
+	}
+	if err == nil {
+		err = failpoint.Inject("tabletstore/segment-before-fsync")
 	}
 	if err == nil {
 		err = fs.Sync(sf.f)

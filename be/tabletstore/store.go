@@ -63,6 +63,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/storage"
 )
 
@@ -683,9 +684,15 @@ func (s *Store) addPending(m RowsetMeta) error {
 		return fmt.Errorf("BUG: txn %d already has rowset %d in tablet %d", m.TxnID, old.meta.ID, m.TabletID)
 	}
 	s.mu.Unlock()
+	if err := failpoint.Inject("tabletstore/before-meta-commit"); err != nil {
+		return err
+	}
 	err = s.db.Batch(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRowsets).Put(rowsetKey(m.TabletID, m.ID), v)
 	})
+	if err == nil {
+		err = failpoint.Inject("tabletstore/after-meta-commit")
+	}
 	if err != nil {
 		return fmt.Errorf("tabletstore: recording rowset %d: %w", m.ID, err)
 	}

@@ -59,6 +59,7 @@ func storageFlags(fs *flag.FlagSet, c *server.StorageConfig) *string {
 		"compactions that may run at once (0: 1 on machines with up to 2 cores, else a quarter of the cores)")
 	fs.IntVar(&c.BaseCompactionWriteMBPerSec, "base-compaction-write-mbytes-per-sec", 64,
 		"MiB per second base compactions may write, all together (base_compaction_write_mbytes_per_sec); 0: no limit")
+	fs.BoolVar(&c.EnableFailpoints, "enable-failpoints", false, "serve POST /api/debug/failpoints, which arms failpoints (testing only)")
 	return pageCache
 }
 

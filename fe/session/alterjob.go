@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-db/strata/be/exec"
 	"github.com/strata-db/strata/be/sink"
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/partition"
 	"github.com/strata-db/strata/fe/sql"
@@ -225,6 +226,9 @@ func (e *Engine) convert(ctx context.Context, be AlterBackend, ref jobRef) error
 					return nil
 				})
 			}
+			return err
+		}
+		if err := failpoint.Inject("alter/between-partitions"); err != nil {
 			return err
 		}
 		return e.updateJob(ctx, ref, catalog.JobRunning, func(t *catalog.Table, j *catalog.AlterJob) error {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/meta"
 )
@@ -703,6 +704,9 @@ func (m *Manager) publishChain(ctx context.Context, snap *catalog.Snapshot, t *T
 				return true, fmt.Errorf("txn: publish %d: %w", c.t.ID, err)
 			}
 		}
+	}
+	if err := failpoint.Inject("txn/mid-publish"); err != nil {
+		return true, err
 	}
 	tx := m.store.Txn()
 	for _, c := range chain {

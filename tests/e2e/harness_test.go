@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ type Server struct {
 	BEHTTP   int
 	ports    []int
 	extra    []string // further server flags
+	Env      []string // further environment variables (KEY=value) of the process
 	cmd      *exec.Cmd
 	logs     *testbin.LockedBuffer
 	waitDone chan struct{}
@@ -85,6 +87,7 @@ func (s *Server) start() {
 		"--etcd-client-port", strconv.Itoa(p[4]), "--etcd-peer-port", strconv.Itoa(p[5]),
 		"--arrow-flight-sql-port", "0", "--log-level", "warn")
 	s.cmd.Args = append(s.cmd.Args, s.extra...)
+	s.cmd.Env = append(os.Environ(), s.Env...)
 	s.cmd.Stdout = s.logs
 	s.cmd.Stderr = s.logs
 	require.NoError(t, s.cmd.Start())
