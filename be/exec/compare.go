@@ -183,9 +183,9 @@ func (c *Compare) fastSelect(b *Batch, rows, out []int32) ([]int32, bool) {
 		if k < math.MinInt32 || k > math.MaxInt32 {
 			return nil, false
 		}
-		out = cmpConst(op, arrow.Int32Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()], int32(k), rows, out)
+		out = cmpConst(op, fixedValues(arrow.Int32Traits.CastFromBytes, a.Data()), int32(k), rows, out)
 	case *array.Timestamp:
-		out = cmpConst(op, arrow.Int64Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()], k, rows, out)
+		out = cmpConst(op, fixedValues(arrow.Int64Traits.CastFromBytes, a.Data()), k, rows, out)
 	default:
 		return nil, false
 	}
@@ -449,3 +449,13 @@ func compareRows(a *view, i int, b *view, j int) int {
 
 var _ = bytes.Compare
 var _ = decimal128.Num{}
+
+// fixedValues returns the values of a fixed-width array; an empty array
+// may have no value buffer, and then there are none.
+func fixedValues[T any](cast func([]byte) []T, d arrow.ArrayData) []T {
+	buf := d.Buffers()[1]
+	if buf == nil {
+		return nil
+	}
+	return cast(buf.Bytes())[d.Offset():][:d.Len()]
+}

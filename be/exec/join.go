@@ -611,6 +611,10 @@ func (j *HashJoin) passThrough(b *Batch, in *Batch) {
 // dictAt returns an n-row dictionary array over the string array values
 // holding values[src[i]] at row at[i] and NULL elsewhere.
 func dictAt(values arrow.Array, n int, at, src []int32) arrow.Array {
+	if values.Len() == 0 {
+		// As in dictOver: no build rows, every row NULL.
+		return array.MakeArrayOfNull(memory.DefaultAllocator, values.DataType(), n)
+	}
 	codes := make([]int32, n)
 	valid := make([]byte, bitutil.BytesForBits(int64(n)))
 	nulls := n
@@ -634,6 +638,11 @@ var dictOfStrings = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32,
 // dictOver returns the rows idx of the string array values (-1: NULL) as a
 // dictionary array over values.
 func dictOver(values arrow.Array, idx []int32) arrow.Array {
+	if values.Len() == 0 {
+		// No build rows: every row is NULL, and a dictionary's NULL codes
+		// (0) would point past its empty values when read.
+		return array.MakeArrayOfNull(memory.DefaultAllocator, values.DataType(), len(idx))
+	}
 	codes := array.NewInt32Builder(memory.DefaultAllocator)
 	defer codes.Release()
 	codes.Reserve(len(idx))

@@ -154,3 +154,59 @@ func int64ValuesOf(vals []int64) *Values {
 	b.AppendValues(vals, nil)
 	return NewValuesFromArrays([]types.Type{types.BigInt}, []arrow.Array{b.NewArray()})
 }
+
+// A join whose build side is empty (every row filtered out by its scan)
+// answers no rows, or the probe rows NULL-extended, whatever the build
+// columns' types: an empty DATE, DATETIME or DECIMAL array has no value
+// buffer, neither when the build rows are indexed nor when a residual
+// condition compares such a column with a constant.
+func TestHashJoinEmptyBuildDateDecimal(t *testing.T) {
+	schema := []types.Type{types.Date, types.Decimal(9, 2), types.DateTime(0), types.Int}
+	probe := [][]any{{nil, nil, nil, int64(1)}, {nil, nil, nil, int64(2)}}
+	n := len(schema)
+	residuals := []Expr{
+		nil,
+		must(NewCompare(CmpLT, col(n+0, types.Date), lit("2024-01-01", types.Date))),
+		must(NewCompare(CmpGE, col(n+2, types.DateTime(0)), lit("2024-01-01 00:00:00", types.DateTime(0)))),
+	}
+	for _, kind := range []JoinKind{Inner, Left} {
+		for _, other := range residuals {
+			j, err := NewHashJoin(valuesOp(t, schema, nil), valuesOp(t, schema, probe), kind,
+				[]Expr{col(3, types.Int)}, []Expr{col(3, types.Int)}, other)
+			require.NoError(t, err)
+			rows := 0
+			require.NoError(t, Drain(context.Background(), j, func(b *Batch) error { rows += b.NumRows(); return nil }))
+			if kind == Inner {
+				require.Equal(t, 0, rows)
+			} else {
+				require.Equal(t, len(probe), rows)
+			}
+		}
+	}
+}
+
+// A shared (pipeline) LEFT join whose build side is empty NULL-extends its
+// string columns; a filter comparing them reads every row, NULLs included,
+// which must not index the empty build values.
+func TestSharedHashJoinEmptyBuildStrings(t *testing.T) {
+	schema := []types.Type{types.String, types.Int}
+	probe := [][]any{{"a", int64(1)}, {"b", int64(2)}}
+	ctx := context.Background()
+	jt, err := BuildJoinTable(ctx, valuesOp(t, schema, nil), []Expr{col(1, types.Int)})
+	require.NoError(t, err)
+	defer jt.Release()
+	j, err := NewHashJoinOn(jt, valuesOp(t, schema, probe), Left, []Expr{col(1, types.Int)}, nil)
+	require.NoError(t, err)
+	for _, pred := range []Expr{
+		must(NewCompare(CmpEQ, col(2, types.String), lit("a", types.String))),
+		must(NewCompare(CmpLT, col(2, types.String), col(0, types.String))),
+	} {
+		rows := 0
+		require.NoError(t, Drain(ctx, NewFilter(j, pred), func(b *Batch) error { rows += b.NumRows(); return nil }))
+		require.Equal(t, 0, rows)
+	}
+	rows := 0
+	isNull := NewIsNull(col(2, types.String), false)
+	require.NoError(t, Drain(ctx, NewFilter(j, isNull), func(b *Batch) error { rows += b.NumRows(); return nil }))
+	require.Equal(t, len(probe), rows)
+}

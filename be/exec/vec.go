@@ -204,13 +204,18 @@ func newViewWith(arr arrow.Array, t types.Type, pool bool) *view {
 	case *array.Int8:
 		v.i64 = widenInto(widen(a.Len()), a.Int8Values())
 	case *array.Date32:
-		v.i32 = arrow.Int32Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()]
+		// An empty array may have no value buffer, as for Timestamp.
+		if buf := a.Data().Buffers()[1]; buf != nil {
+			v.i32 = arrow.Int32Traits.CastFromBytes(buf.Bytes())[a.Data().Offset():][:a.Len()]
+		}
 	case *array.Float64:
 		v.f64 = a.Float64Values()
 	case *array.Float32:
 		v.f64 = widenF(a.Float32Values())
 	case *array.Decimal128:
-		v.dec = arrow.Decimal128Traits.CastFromBytes(a.Data().Buffers()[1].Bytes())[a.Data().Offset():][:a.Len()]
+		if buf := a.Data().Buffers()[1]; buf != nil {
+			v.dec = arrow.Decimal128Traits.CastFromBytes(buf.Bytes())[a.Data().Offset():][:a.Len()]
+		}
 	case *array.String:
 		v.str = a
 	case *array.Dictionary:
