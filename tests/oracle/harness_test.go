@@ -1,0 +1,110 @@
+package oracle
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/strata-db/strata/tests/testbin"
+)
+
+// server is a running strata server process, started as tests/e2e's
+// harness starts one (a test package cannot import another's test files).
+// The binary is built without the race detector: this package is a client,
+// and its run time matters more than racing the server again.
+type server struct {
+	t        *testing.T
+	query    int
+	cmd      *exec.Cmd
+	logs     *testbin.LockedBuffer
+	waitDone chan struct{}
+}
+
+// freePorts reserves n distinct loopback ports.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// startServer starts strata on fresh ports and a temporary data dir, and
+// stops it when the test ends.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	bin := testbin.Strata(t, "../..", false)
+	p := freePorts(t, 6)
+	s := &server{t: t, query: p[0], logs: &testbin.LockedBuffer{}}
+	s.cmd = exec.Command(bin, "server",
+		"--data-dir", t.TempDir(),
+		"--query-port", strconv.Itoa(p[0]), "--http-port", strconv.Itoa(p[1]),
+		"--be-http-port", strconv.Itoa(p[2]), "--be-rpc-port", strconv.Itoa(p[3]),
+		"--etcd-client-port", strconv.Itoa(p[4]), "--etcd-peer-port", strconv.Itoa(p[5]),
+		"--arrow-flight-sql-port", "0", "--log-level", "warn")
+	s.cmd.Stdout = s.logs
+	s.cmd.Stderr = s.logs
+	require.NoError(t, s.cmd.Start())
+	s.waitDone = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(s.waitDone) }()
+	t.Cleanup(s.stop)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-s.waitDone:
+			t.Fatalf("strata server exited during start-up:\n%s", s.logs.String())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p[0]), time.Second); err == nil {
+			c.Close()
+			if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", p[2])); err == nil {
+				resp.Body.Close()
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("strata server not ready after 60s:\n%s", s.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// exited reports whether the server process has ended (a crash).
+func (s *server) exited() bool {
+	select {
+	case <-s.waitDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *server) stop() {
+	if s.exited() {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.waitDone:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.waitDone
+		s.t.Errorf("strata server did not stop within 30s of SIGTERM:\n%s", s.logs.String())
+	}
+}
