@@ -14,6 +14,7 @@ import (
 	"github.com/strata-db/strata/be/local"
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
+	"github.com/strata-db/strata/fe/auth"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/meta"
 	"github.com/strata-db/strata/fe/meta/metatest"
@@ -39,6 +40,13 @@ func newTestEngineWith(t *testing.T, wrap func(txn.Publisher) txn.Publisher) *En
 // alone (no backend is asked).
 func newTestEngineClock(t *testing.T, wrap func(txn.Publisher) txn.Publisher, clock txn.Clock) *Engine {
 	t.Helper()
+	return buildTestEngine(t, wrap, clock, false)
+}
+
+// buildTestEngine makes the engines of the tests; withAuth keeps accounts
+// in its etcd and makes the load sink check stream loads against them.
+func buildTestEngine(t *testing.T, wrap func(txn.Publisher) txn.Publisher, clock txn.Clock, withAuth bool) *Engine {
+	t.Helper()
 	dir := t.TempDir()
 	e, err := metatest.Start(dir)
 	require.NoError(t, err)
@@ -61,6 +69,13 @@ func newTestEngineClock(t *testing.T, wrap func(txn.Publisher) txn.Publisher, cl
 	})
 	loads := &sink.Sink{Catalog: cat, Txns: txns, Tablets: local.Writers{S: tabs}}
 	eng := &Engine{Catalog: cat, Tablets: local.Reader{S: tabs}, Loads: loads, Txns: txns}
+	if withAuth {
+		accounts, err := auth.Open(context.Background(), store, auth.Options{})
+		require.NoError(t, err)
+		t.Cleanup(accounts.Close)
+		loads.CheckLoad = accounts.CheckLoad
+		eng.Auth = accounts
+	}
 	testStores.Store(eng, tabs)
 	t.Cleanup(func() { testStores.Delete(eng) })
 	return eng

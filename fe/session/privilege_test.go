@@ -5,18 +5,10 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/strata-db/strata/be/local"
-	"github.com/strata-db/strata/be/sink"
-	"github.com/strata-db/strata/be/tabletstore"
 	"github.com/strata-db/strata/fe/auth"
-	"github.com/strata-db/strata/fe/catalog"
-	"github.com/strata-db/strata/fe/meta"
-	"github.com/strata-db/strata/fe/meta/metatest"
 	"github.com/strata-db/strata/fe/sql"
-	"github.com/strata-db/strata/fe/txn"
 	"github.com/strata-db/strata/loader"
 	"github.com/strata-db/strata/mysqlproto"
 )
@@ -25,29 +17,7 @@ import (
 // load sink that checks stream loads against them.
 func newAuthEngine(t *testing.T) *Engine {
 	t.Helper()
-	dir := t.TempDir()
-	e, err := metatest.Start(dir)
-	require.NoError(t, err)
-	t.Cleanup(e.Close)
-	store := meta.NewStore(e.Client())
-	cat, err := catalog.Open(context.Background(), store, catalog.Options{})
-	require.NoError(t, err)
-	t.Cleanup(cat.Close)
-	tabs, err := tabletstore.Open(dir+"/be", nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { tabs.Close() })
-	txns := txn.NewManager(store, cat, txn.Config{
-		Self:      txn.Coordinator{Node: "test", Incarnation: uuid.NewString()},
-		Publisher: local.Publisher{S: tabs},
-	})
-	accounts, err := auth.Open(context.Background(), store, auth.Options{})
-	require.NoError(t, err)
-	t.Cleanup(accounts.Close)
-	loads := &sink.Sink{Catalog: cat, Txns: txns, Tablets: local.Writers{S: tabs}, CheckLoad: accounts.CheckLoad}
-	eng := &Engine{Catalog: cat, Tablets: local.Reader{S: tabs}, Loads: loads, Txns: txns, Auth: accounts}
-	testStores.Store(eng, tabs)
-	t.Cleanup(func() { testStores.Delete(eng) })
-	return eng
+	return buildTestEngine(t, nil, nil, true)
 }
 
 // login opens a session as user from host after checking password.
