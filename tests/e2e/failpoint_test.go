@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/strata-db/strata/tests/testbin"
 )
 
 // fpDDL is the table of the failpoint tests: two partitions (every load
@@ -68,7 +70,7 @@ func newFPLoad(t *testing.T, dir string, i int) fpLoad {
 // environment variables.
 func startServerEnv(t *testing.T, env []string, flags ...string) *Server {
 	t.Helper()
-	p := freePorts(t, 6)
+	p := testbin.FreePorts(t, 6)
 	s := &Server{t: t, DataDir: t.TempDir(), ports: p, Query: p[0], HTTP: p[1], BEHTTP: p[2], extra: flags, Env: env}
 	s.start()
 	t.Cleanup(func() { s.Stop() })

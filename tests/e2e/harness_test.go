@@ -8,8 +8,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -27,23 +25,6 @@ import (
 func strataBinary(t *testing.T) string {
 	t.Helper()
 	return testbin.Strata(t, "../..", raceEnabled)
-}
-
-// freePorts reserves n distinct loopback ports.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
 }
 
 // Server is a running strata server process.
@@ -68,7 +49,7 @@ func startServer(t *testing.T, dataDir string, flags ...string) *Server {
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	p := freePorts(t, 6)
+	p := testbin.FreePorts(t, 6)
 	s := &Server{t: t, DataDir: dataDir, ports: p, Query: p[0], HTTP: p[1], BEHTTP: p[2], extra: flags}
 	s.start()
 	t.Cleanup(func() { s.Stop() })
@@ -93,25 +74,7 @@ func (s *Server) start() {
 	require.NoError(t, s.cmd.Start())
 	s.waitDone = make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(s.waitDone) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-s.waitDone:
-			t.Fatalf("strata server exited during start-up:\n%s", s.logs.String())
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Query), time.Second); err == nil {
-			c.Close()
-			if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", s.BEHTTP)); err == nil {
-				resp.Body.Close()
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("strata server not ready after 60s:\n%s", s.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testbin.WaitServing(t, s.Query, s.BEHTTP, s.waitDone, s.logs)
 }
 
 // Stop sends SIGTERM and waits for a clean exit.

@@ -1,9 +1,6 @@
 package oracle
 
 import (
-	"fmt"
-	"net"
-	"net/http"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -27,29 +24,12 @@ type server struct {
 	waitDone chan struct{}
 }
 
-// freePorts reserves n distinct loopback ports.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
 // startServer starts strata on fresh ports and a temporary data dir, and
 // stops it when the test ends.
 func startServer(t *testing.T) *server {
 	t.Helper()
 	bin := testbin.Strata(t, "../..", false)
-	p := freePorts(t, 6)
+	p := testbin.FreePorts(t, 6)
 	s := &server{t: t, query: p[0], logs: &testbin.LockedBuffer{}}
 	s.cmd = exec.Command(bin, "server",
 		"--data-dir", t.TempDir(),
@@ -63,25 +43,8 @@ func startServer(t *testing.T) *server {
 	s.waitDone = make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(s.waitDone) }()
 	t.Cleanup(s.stop)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-s.waitDone:
-			t.Fatalf("strata server exited during start-up:\n%s", s.logs.String())
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p[0]), time.Second); err == nil {
-			c.Close()
-			if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", p[2])); err == nil {
-				resp.Body.Close()
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("strata server not ready after 60s:\n%s", s.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testbin.WaitServing(t, p[0], p[2], s.waitDone, s.logs)
+	return s
 }
 
 // exited reports whether the server process has ended (a crash).

@@ -1,17 +1,21 @@
-// Package testbin is what the end-to-end and cluster tests share to run
-// real strata processes: the binary, built once per test run (with the
-// race detector when the tests have it), and a buffer that collects a
-// process's output while the test reads it.
+// Package testbin is what the end-to-end, oracle and cluster tests share
+// to run real strata processes: the binary, built once per test run (with
+// the race detector when the tests have it), a buffer that collects a
+// process's output while the test reads it, free ports, and the wait for
+// a server to serve.
 package testbin
 
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -63,4 +67,50 @@ func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// FreePorts reserves n distinct loopback ports.
+func FreePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ls []net.Listener
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// WaitServing waits up to 60 s for a starting `strata server` to accept
+// MySQL connections on queryPort and answer HTTP on beHTTPPort, failing
+// the test if the process ends first (exited closes then) or the time runs
+// out; logs is its output, for the failure.
+func WaitServing(t *testing.T, queryPort, beHTTPPort int, exited <-chan struct{}, logs *LockedBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-exited:
+			t.Fatalf("strata server exited during start-up:\n%s", logs.String())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", queryPort), time.Second); err == nil {
+			c.Close()
+			if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", beHTTPPort)); err == nil {
+				resp.Body.Close()
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("strata server not ready after 60s:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
