@@ -149,7 +149,26 @@ func init() {
 		}
 		return t, ats, nil
 	}
-	register([]string{"abs"}, funcDef{minArgs: 1, maxArgs: 1, resolve: numSame,
+	// abs widens the narrower integers one step, as Doris does (abs(INT)
+	// is a BIGINT), so the absolute value of a type's minimum fits. BIGINT
+	// stays BIGINT (Doris makes it a LARGEINT), so abs of its minimum
+	// still wraps.
+	absResolve := func(args []types.Type) (types.Type, []types.Type, error) {
+		t, err := numericArg(args)
+		if err != nil {
+			return t, nil, err
+		}
+		switch t.Kind {
+		case types.KindTinyInt:
+			t = types.SmallInt
+		case types.KindSmallInt:
+			t = types.Int
+		case types.KindInt:
+			t = types.BigInt
+		}
+		return t, []types.Type{t}, nil
+	}
+	register([]string{"abs"}, funcDef{minArgs: 1, maxArgs: 1, resolve: absResolve,
 		eval: func(_ *EvalContext, a []*view, o *outVec, rows []int32) error {
 			for _, r := range rows {
 				i := int(r)

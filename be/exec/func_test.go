@@ -132,6 +132,31 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
+// TestAbsWidensIntegers: abs of a type's minimum does not wrap, since the
+// result is the next wider integer type (abs(INT) is a BIGINT, as in Doris).
+func TestAbsWidensIntegers(t *testing.T) {
+	for _, c := range []struct {
+		in   types.Type
+		v    int64
+		want types.Type
+	}{
+		{types.TinyInt, -128, types.SmallInt},
+		{types.SmallInt, -32768, types.Int},
+		{types.Int, -2147483648, types.BigInt},
+		{types.BigInt, -9223372036854775807, types.BigInt},
+	} {
+		e, err := Call("abs", lit(c.v, c.in))
+		require.NoError(t, err)
+		require.Equal(t, c.want, e.Type(), "abs(%s)", c.in)
+		require.Equal(t, -c.v, eval1(t, e), "abs(%d)", c.v)
+	}
+	// Over a column, where no literal folding hides the output type.
+	b := batchOf(t, []types.Type{types.Int}, [][]any{{int64(-2147483648)}, {int64(5)}, {nil}})
+	e, err := Call("abs", col(0, types.Int))
+	require.NoError(t, err)
+	require.Equal(t, []any{int64(2147483648), int64(5), nil}, evalRows(t, e, b))
+}
+
 func TestFunctionErrorsAndContext(t *testing.T) {
 	_, _, err := LookupFunction("no_such_fn", nil)
 	require.EqualError(t, err, "Unknown function 'no_such_fn'")
