@@ -248,7 +248,7 @@ func castRow(v *view, i int, to types.Type, o *outVec, j int) {
 				o.setInt(j, x)
 			}
 		case pFloat:
-			o.setFlt(j, n.ToFloat64(s))
+			o.setFlt(j, decFloat(n, s))
 		case pDec:
 			m := rescale(n, s, scaleOf(to))
 			if fitsType(m, to) {

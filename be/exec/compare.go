@@ -63,11 +63,51 @@ func NewCompare(op CmpOp, l, r Expr) (Expr, error) {
 	if sameClassNoCast(lt, rt) {
 		return &Compare{Op: op, L: l, R: r}, nil
 	}
-	ct, err := CommonType(lt, rt)
+	ct, err := CompareType(l, r)
 	if err != nil {
 		return nil, fmt.Errorf("comparison %s: %w", op, err)
 	}
 	return &Compare{Op: op, L: coerceCmp(l, ct), R: coerceCmp(r, ct)}, nil
+}
+
+// CompareType returns the type l and r are compared in: their
+// [CommonType], except that a DATE against a string constant with a time
+// of day compares as DATETIME, as in MySQL and Doris (DATE '2000-02-29' <
+// '2000-02-29 23:59:59' is true); converted to a DATE, the constant would
+// lose its time.
+func CompareType(l, r Expr) (types.Type, error) {
+	ct, err := CommonType(l.Type(), r.Type())
+	if err != nil || ct.Kind != types.KindDate {
+		return ct, err
+	}
+	if t, ok := datetimeText(l); ok {
+		return t, nil
+	}
+	if t, ok := datetimeText(r); ok {
+		return t, nil
+	}
+	return ct, nil
+}
+
+// datetimeText reports whether e is a string constant holding a datetime
+// whose time of day is not midnight, and the DATETIME type that keeps it.
+func datetimeText(e Expr) (types.Type, bool) {
+	l, ok := e.(*Literal)
+	if !ok || !l.T.Kind.IsString() {
+		return types.Type{}, false
+	}
+	s, ok := l.Value.(string)
+	if !ok {
+		return types.Type{}, false
+	}
+	us, err := types.ParseDateTime(strings.TrimSpace(s))
+	if err != nil || us%types.MicrosPerDay == 0 {
+		return types.Type{}, false
+	}
+	if us%1000000 != 0 {
+		return types.DateTime(6), true
+	}
+	return types.DateTime(0), true
 }
 
 // sameClassNoCast reports whether values of a and b compare directly.

@@ -147,6 +147,13 @@ func TestIn(t *testing.T) {
 	require.Equal(t, []any{false, nil, nil, nil}, evalRows(t, must(NewIn(col(0, types.Int), withNull, true)), b))
 	strs := []Expr{lit("x", types.String), lit("zz", types.String)}
 	require.Equal(t, []any{false, true, nil, false}, evalRows(t, must(NewIn(col(1, types.String), strs, true)), b))
+	// A BIGINT item wider than the argument, then a DECIMAL: the list
+	// compares as a DECIMAL that holds the BIGINT (it became NULL in one
+	// sized for the INT, and NOT IN was NULL for every row).
+	mixed := []Expr{lit(int64(-9223372036854775807), types.BigInt), lit("-6.12", types.Decimal(3, 2))}
+	require.Equal(t, []any{true, true, nil, true}, evalRows(t, must(NewIn(col(0, types.Int), mixed, true)), b))
+	mixed = []Expr{lit(int64(9223372036854775807), types.BigInt), lit("5.00", types.Decimal(3, 2))}
+	require.Equal(t, []any{false, true, nil, false}, evalRows(t, must(NewIn(col(0, types.Int), mixed, false)), b))
 }
 
 func TestLike(t *testing.T) {
@@ -302,4 +309,47 @@ func TestLargeIntLiteralRange(t *testing.T) {
 		_, err := NewLiteralChecked(s, types.LargeInt)
 		require.Error(t, err, s)
 	}
+}
+
+// A DATE compared with a string constant that has a time of day compares
+// as DATETIME (MySQL, Doris); the constant was cut to a DATE.
+func TestCompareDateWithDatetimeText(t *testing.T) {
+	b := batchOf(t, []types.Type{types.Date}, [][]any{{"2000-02-29"}, {"2000-03-01"}, {nil}})
+	s := func(v string) Expr { return lit(v, types.String) }
+	d := col(0, types.Date)
+	ct, err := CompareType(d, s("2000-02-29 23:59:59"))
+	require.NoError(t, err)
+	require.Equal(t, types.DateTime(0), ct)
+	ct, err = CompareType(d, s("2000-02-29 00:00:00"))
+	require.NoError(t, err)
+	require.Equal(t, types.Date, ct)
+	require.Equal(t, []any{true, false, nil}, evalRows(t, must(NewCompare(CmpLT, d, s("2000-02-29 23:59:59"))), b))
+	require.Equal(t, []any{true, false, nil}, evalRows(t, must(NewCompare(CmpGT, s("2000-02-29 23:59:59"), d)), b))
+	require.Equal(t, []any{false, false, nil}, evalRows(t, must(NewCompare(CmpEQ, d, s("2000-02-29 12:00:00"))), b))
+	require.Equal(t, []any{false, false, nil}, evalRows(t, must(NewIn(d, []Expr{s("2000-02-29 12:00:00")}, false)), b))
+}
+
+// A DECIMAL becomes the DOUBLE nearest to it, as in MySQL: 0.3 is 0.3 (not
+// 0.30000000000000004) and 9999999999.999999 is not 1e10.
+func TestDecimalToDouble(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		p, s int
+		want float64
+	}{
+		{"0.3", 2, 1, 0.3},
+		{"-0.3", 2, 1, -0.3},
+		{"1.1", 5, 1, 1.1},
+		{"9999999999.999999", 16, 6, 9999999999.999998},
+		{"-9999999999.999999", 16, 6, -9999999999.999998},
+		{"99999999999999999999.99", 22, 2, 1e20},
+		{"0.000001", 7, 6, 0.000001},
+	} {
+		e, err := NewCast(lit(c.v, types.Decimal(c.p, c.s)), types.Double)
+		require.NoError(t, err)
+		require.Equal(t, c.want, eval1(t, e), c.v)
+	}
+	b := batchOf(t, []types.Type{types.Decimal(16, 6), types.Double}, [][]any{{"9999999999.999999", 1e10}, {"0.300000", 0.3}})
+	eq := must(NewCompare(CmpEQ, col(0, types.Decimal(16, 6)), col(1, types.Double)))
+	require.Equal(t, []any{false, true}, evalRows(t, eq, b))
 }

@@ -292,9 +292,13 @@ func NewIn(arg Expr, list []Expr, not bool) (Expr, error) {
 	if err := checkNotObject(append([]Expr{arg}, list...)...); err != nil {
 		return nil, err
 	}
+	// t is the common type of the argument and every item, even where
+	// the comparison needs no cast (integers of two widths): INT IN
+	// (BIGINT, DECIMAL(3, 2)) compares as a DECIMAL wide enough for the
+	// BIGINT, not as one the BIGINT overflows into NULL.
 	t := arg.Type()
 	for _, e := range list {
-		if sameClassNoCast(t, e.Type()) {
+		if e.Type() == t {
 			continue
 		}
 		ct, err := CommonType(t, e.Type())
@@ -302,6 +306,15 @@ func NewIn(arg Expr, list []Expr, not bool) (Expr, error) {
 			return nil, fmt.Errorf("IN: %w", err)
 		}
 		t = ct
+	}
+	if t.Kind == types.KindDate {
+		// As in a comparison, a datetime constant makes it DATETIME.
+		for _, e := range list {
+			if dt, ok := datetimeText(e); ok {
+				t = dt
+				break
+			}
+		}
 	}
 	in := &In{Arg: coerceCmp(arg, t), Not: not, allConst: true}
 	for _, e := range list {

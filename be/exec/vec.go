@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -129,6 +130,25 @@ func (v *view) constNull() bool                     { return v.step == 0 && v.is
 func (v *view) fltAny(i int) float64                { return toFloat(v, i) }
 func (v *view) decAt(i int, s int32) decimal128.Num { return toDec(v, i, s) }
 
+// decFloat returns the float64 nearest to decimal n of the given scale, as
+// MySQL converts a DECIMAL to a DOUBLE. decimal128's ToFloat64 multiplies
+// by an inexact 10^-scale (0.3 came out 0.30000000000000004) and rounds
+// wide values twice (9999999999.999999 came out 1e10). Below 2^53 the
+// unscaled value and 10^scale (scale ≤ 22) are exact doubles, so one
+// division rounds once; wider values go through the decimal text.
+func decFloat(n decimal128.Num, scale int32) float64 {
+	if scale >= 0 && scale <= 22 {
+		hi, lo := n.HighBits(), int64(n.LowBits())
+		if hi == 0 && lo >= 0 && lo <= 1<<53 || hi == -1 && lo < 0 && lo >= -(1<<53) {
+			return float64(lo) / math.Pow10(int(scale))
+		}
+	}
+	if f, err := strconv.ParseFloat(n.ToString(scale), 64); err == nil {
+		return f
+	}
+	return n.ToFloat64(scale)
+}
+
 // toFloat reads row i of a numeric view as float64.
 func toFloat(v *view, i int) float64 {
 	switch v.p {
@@ -137,7 +157,7 @@ func toFloat(v *view, i int) float64 {
 	case pFloat:
 		return v.flt(i)
 	case pDec:
-		return v.decv(i).ToFloat64(scaleOf(v.t))
+		return decFloat(v.decv(i), scaleOf(v.t))
 	case pBool:
 		if v.boolv(i) {
 			return 1

@@ -287,7 +287,9 @@ func colAndConst(a, b *ir, cols []column) (col int, lit *exec.Literal, flipped, 
 		return 0, nil, false, false
 	}
 	ct := cols[a.col].t
-	common, err := exec.CommonType(ct, b.t)
+	// CompareType, not CommonType: a DATE column against a datetime
+	// constant compares as DATETIME, which bounds no DATE range.
+	common, err := exec.CompareType(exec.NewColumnRef(a.col, ct), b.lit)
 	if err != nil || !sameRangeDomain(common, ct) {
 		return 0, nil, false, false
 	}
