@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -305,11 +306,33 @@ func (a *sumDecAgg) result(n int) arrow.Array {
 		}
 		// avg at scale out.Scale: sum * 10^(os-s) / count, rounded half up
 		os := scaleOf(a.out)
+		if !a.sums[i].FitsInPrecision(decimal128.MaxPrecision - (os - s + 1)) {
+			// sum * 10^(os-s+1) may overflow 128 bits though the average
+			// fits; an average the output type cannot hold is NULL, as
+			// a DECIMAL cast out of range is.
+			if q := wideAvg(a.sums[i], a.counts[i], os-s); q.BitLen() <= 127 && fitsType(decimal128.FromBigInt(q), a.out) {
+				o.setDec(i, decimal128.FromBigInt(q))
+			}
+			continue
+		}
 		x := a.sums[i].IncreaseScaleBy(os - s + 1)
 		q, _ := x.Div(decimal128.FromI64(a.counts[i]))
 		o.setDec(i, q.ReduceScaleBy(1, true))
 	}
 	return o.finish()
+}
+
+// wideAvg returns sum * 10^up / count, rounded half away from zero, for a
+// sum too wide to scale up in 128 bits.
+func wideAvg(sum decimal128.Num, count int64, up int32) *big.Int {
+	x := sum.BigInt()
+	x.Mul(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(up)), nil))
+	n := big.NewInt(count)
+	q, r := new(big.Int).QuoRem(x, n, new(big.Int))
+	if r.Abs(r).Lsh(r, 1).Cmp(n) >= 0 {
+		q.Add(q, big.NewInt(int64(x.Sign())))
+	}
+	return q
 }
 
 // minMaxAgg keeps the smallest (or largest) value, or the first for any_value.

@@ -439,3 +439,28 @@ func (panicOp) Open(context.Context) error         { return nil }
 func (panicOp) Next(context.Context, *Batch) error { panic("boom") }
 func (panicOp) Close() error                       { return nil }
 func (panicOp) Schema() []types.Type               { return nil }
+
+// AVG of a wide DECIMAL whose sum, scaled up for the division, no longer
+// fits 128 bits: it panicked in IncreaseScaleBy. The average is exact, or
+// NULL when DECIMAL(38, s+4) cannot hold it.
+func TestAvgOfWideDecimal(t *testing.T) {
+	dt := types.Decimal(34, 0)
+	max := "9999999999999999999999999999999999"
+	rows := [][]any{{int64(1), max}, {int64(1), max}, {int64(1), "-1"}, {int64(2), max}, {int64(2), "1"}, {int64(3), max}, {int64(3), "-1"}}
+	h, err := NewHashAgg(valuesOp(t, []types.Type{types.Int, dt}, rows), []Expr{col(0, types.Int)},
+		[]AggSpec{{Func: "avg", Args: []Expr{col(1, dt)}}, {Func: "avg", Distinct: true, Args: []Expr{col(1, dt)}}})
+	require.NoError(t, err)
+	got := collect(t, h)
+	sort.Slice(got, func(i, j int) bool { return got[i][0].(int64) < got[j][0].(int64) })
+	require.Equal(t, [][]any{
+		{int64(1), "6666666666666666666666666666666665.6667", "4999999999999999999999999999999999.0000"},
+		{int64(2), "5000000000000000000000000000000000.0000", "5000000000000000000000000000000000.0000"},
+		{int64(3), "4999999999999999999999999999999999.0000", "4999999999999999999999999999999999.0000"},
+	}, got)
+
+	wide := types.Decimal(37, 6)
+	h, err = NewHashAgg(valuesOp(t, []types.Type{wide}, [][]any{{"9999999999999999999999999999999.999999"}, {"1.000000"}}), nil,
+		[]AggSpec{{Func: "avg", Args: []Expr{col(0, wide)}}})
+	require.NoError(t, err)
+	require.Equal(t, [][]any{{nil}}, collect(t, h))
+}
