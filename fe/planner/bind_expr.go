@@ -696,8 +696,39 @@ func castTarget(tn *sql.TypeName) (types.Type, error) {
 }
 
 // canonical is the text that identifies an expression for GROUP BY
-// matching.
-func canonical(e sql.Expr) string { return strings.ToLower(e.String()) }
+// matching and for sharing one aggregate among the places that name it.
+// Names are case-insensitive, so they are lowered; string literals are
+// kept as written (MIN('B') and MIN('b') are two aggregates). The text is
+// sql's rendering: literals in single quotes with \' and \\ escapes,
+// identifiers that need it in backquotes.
+func canonical(e sql.Expr) string {
+	s := e.String()
+	if !strings.ContainsRune(s, '\'') {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	from, inIdent := 0, false // s[from:] is not yet written
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '`':
+			inIdent = !inIdent
+		case s[i] == '\'' && !inIdent:
+			b.WriteString(strings.ToLower(s[from:i]))
+			j := i + 1
+			for ; j < len(s) && s[j] != '\''; j++ {
+				if s[j] == '\\' {
+					j++
+				}
+			}
+			j = min(j+1, len(s))
+			b.WriteString(s[i:j])
+			from, i = j, j-1
+		}
+	}
+	b.WriteString(strings.ToLower(s[from:]))
+	return b.String()
+}
 
 // foldCase lowers both sides of a string comparison one of whose sides
 // is a case-insensitive system table column (see column.foldCase).
