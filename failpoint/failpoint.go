@@ -1,6 +1,6 @@
 // Package failpoint holds named points in the code where tests make the
 // process fail: crash at once, as kill -9 would, or return an error from
-// the call site. A point is a string name at a call site,
+// the call site, a plain one or one that models a full disk. A point is a string name at a call site,
 //
 //	if err := failpoint.Inject("tabletstore/before-meta-commit"); err != nil {
 //		return err
@@ -19,6 +19,9 @@
 //	crash      the process kills itself with SIGKILL: no deferred function
 //	           runs, no buffer is flushed
 //	error      Inject returns an error wrapping ErrInjected
+//	enospc     Inject returns an error wrapping both syscall.ENOSPC and
+//	           ErrInjected, as a write to a full disk would fail ("no
+//	           space left on device")
 //	off        the point is disarmed
 //
 // optionally followed by ",count:N": the point passes its first N-1 hits
@@ -42,7 +45,8 @@ import (
 // EnvVar is the environment variable read at process start.
 const EnvVar = "STRATA_FAILPOINTS"
 
-// ErrInjected is wrapped by the errors points armed with "error" return.
+// ErrInjected is wrapped by the errors points armed with "error" or
+// "enospc" return.
 var ErrInjected = errors.New("failpoint: injected error")
 
 // Action is what an armed point does when it fires.
@@ -52,6 +56,8 @@ const (
 	Off Action = iota
 	Error
 	Crash
+	// NoSpace is "enospc": an error wrapping syscall.ENOSPC and ErrInjected.
+	NoSpace
 )
 
 func (a Action) String() string {
@@ -62,6 +68,8 @@ func (a Action) String() string {
 		return "error"
 	case Crash:
 		return "crash"
+	case NoSpace:
+		return "enospc"
 	}
 	return fmt.Sprintf("Action(%d)", uint8(a))
 }
@@ -110,7 +118,8 @@ func init() {
 
 // Inject is a failpoint named name. It returns nil unless the point is
 // armed and fires: with "error" it then returns an error wrapping
-// ErrInjected, with "crash" it does not return.
+// ErrInjected, with "enospc" one wrapping syscall.ENOSPC as well, with
+// "crash" it does not return.
 func Inject(name string) error {
 	if !anyArmed.Load() {
 		return nil
@@ -136,8 +145,11 @@ func inject(name string) error {
 	if !fire {
 		return nil
 	}
-	if action == Crash {
+	switch action {
+	case Crash:
 		crash(name)
+	case NoSpace:
+		return fmt.Errorf("failpoint %s: %w (%w)", name, syscall.ENOSPC, ErrInjected)
 	}
 	return fmt.Errorf("failpoint %s: %w", name, ErrInjected)
 }
@@ -180,8 +192,8 @@ func Armed() map[string]Spec {
 	return out
 }
 
-// ParseSpec parses an action: crash, error or off, optionally followed by
-// ",count:N".
+// ParseSpec parses an action: crash, error, enospc or off, optionally
+// followed by ",count:N".
 func ParseSpec(s string) (Spec, error) {
 	act, rest, hasCount := strings.Cut(strings.TrimSpace(s), ",")
 	var spec Spec
@@ -190,10 +202,12 @@ func ParseSpec(s string) (Spec, error) {
 		spec.Action = Crash
 	case "error":
 		spec.Action = Error
+	case "enospc":
+		spec.Action = NoSpace
 	case "off":
 		spec.Action = Off
 	default:
-		return Spec{}, fmt.Errorf("failpoint: unknown action %q (want crash, error or off)", act)
+		return Spec{}, fmt.Errorf("failpoint: unknown action %q (want crash, error, enospc or off)", act)
 	}
 	if hasCount {
 		n, ok := strings.CutPrefix(strings.TrimSpace(rest), "count:")

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,6 +40,24 @@ func TestInjectActions(t *testing.T) {
 	require.NoError(t, Arm("c", Spec{Action: Crash}))
 	_ = Inject("c")
 	require.Equal(t, []string{"c"}, *crashed)
+
+	require.NoError(t, Arm("full", Spec{Action: NoSpace}))
+	for range 2 {
+		err := Inject("full")
+		require.ErrorIs(t, err, syscall.ENOSPC, "enospc models a full disk")
+		require.ErrorIs(t, err, ErrInjected, "and is known as injected")
+		require.ErrorContains(t, err, "failpoint full: no space left on device")
+	}
+	require.Equal(t, []string{"c"}, *crashed, "enospc does not crash")
+}
+
+func TestInjectNoSpaceCount(t *testing.T) {
+	stubCrash(t)
+	require.NoError(t, ArmFromString("full=enospc,count:2"))
+	require.Equal(t, "full=enospc,count:2", String())
+	require.NoError(t, Inject("full"))
+	require.ErrorIs(t, Inject("full"), syscall.ENOSPC)
+	require.NoError(t, Inject("full"), "spent after firing")
 }
 
 func TestInjectCount(t *testing.T) {
@@ -66,6 +85,7 @@ func TestArmFromString(t *testing.T) {
 		{in: "a/b=crash", want: "a/b=crash"},
 		{in: " a = error ; b=crash,count:4;", want: "a=error;b=crash,count:4"},
 		{in: "a=error;a=off", want: ""},
+		{in: "disk=enospc", want: "disk=enospc"},
 		{in: "a", err: "want name=action"},
 		{in: "=crash", err: "want name=action"},
 		{in: "a=explode", err: "unknown action"},
@@ -104,6 +124,10 @@ func TestHandler(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	require.Equal(t, "a=error\n", rec.Body.String())
 	require.True(t, errors.Is(Inject("a"), ErrInjected))
+	rec = do(on, http.MethodPost, "/api/debug/failpoints?name=a&action=enospc")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	require.Equal(t, "a=enospc\n", rec.Body.String())
+	require.ErrorIs(t, Inject("a"), syscall.ENOSPC)
 	rec = do(on, http.MethodPost, "/api/debug/failpoints?name=a&action=bogus")
 	require.Equal(t, http.StatusBadRequest, rec.Code)
 	rec = do(on, http.MethodPost, "/api/debug/failpoints?name=a&action=off")

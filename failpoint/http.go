@@ -7,8 +7,8 @@ import (
 
 // Handler serves /api/debug/failpoints: GET lists the armed points (one
 // name=action a line), POST ?name=N&action=A arms one (A as in
-// STRATA_FAILPOINTS: crash, error, off, optionally ",count:N"). With
-// enabled false (a server started without --enable-failpoints) every
+// STRATA_FAILPOINTS: crash, error, enospc, off, optionally ",count:N").
+// With enabled false (a server started without --enable-failpoints) every
 // request is refused with 403 Forbidden.
 func Handler(enabled bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

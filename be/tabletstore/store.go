@@ -670,6 +670,11 @@ const batchDelay = 2 * time.Millisecond
 // addPending records a rowset written by a delta writer. Its files are
 // already durable. The store's lock is not held during the write, so the
 // rowsets of concurrent loads share commits.
+//
+// On error the rowset's files are not left unowned: when the record was
+// not written (a full disk, say) they are removed at once, as nothing
+// refers to them; when it was, the rowset is pending all the same, and the
+// abort of the failed load (AbortTxn) removes record and files.
 func (s *Store) addPending(m RowsetMeta) error {
 	m.FormatVersion = rowsetFormatCurrent
 	m.State = Pending
@@ -684,26 +689,29 @@ func (s *Store) addPending(m RowsetMeta) error {
 		return fmt.Errorf("BUG: txn %d already has rowset %d in tablet %d", m.TxnID, old.meta.ID, m.TabletID)
 	}
 	s.mu.Unlock()
-	if err := failpoint.Inject("tabletstore/before-meta-commit"); err != nil {
-		return err
-	}
-	err = s.db.Batch(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRowsets).Put(rowsetKey(m.TabletID, m.ID), v)
-	})
+	err = failpoint.Inject("tabletstore/before-meta-commit")
 	if err == nil {
-		err = failpoint.Inject("tabletstore/after-meta-commit")
+		err = s.db.Batch(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketRowsets).Put(rowsetKey(m.TabletID, m.ID), v)
+		})
 	}
 	if err != nil {
+		if rerr := removeFiles(s.tabletDir(m.TabletID), m.Segments); rerr != nil {
+			s.log.Warn("removing the files of an unrecorded rowset", "rowset", m.ID, "tablet", m.TabletID, "err", rerr)
+		}
 		return fmt.Errorf("tabletstore: recording rowset %d: %w", m.ID, err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	// A transaction's writer for a tablet is one delta writer, so no other
 	// rowset of the transaction can have appeared meanwhile; an abort that
 	// ran meanwhile left this record to the cleanup of aborted
 	// transactions, which finds it in pending.
 	t.pending[m.TxnID] = &rowset{meta: m, dir: s.tabletDir(m.TabletID)}
 	s.written.add(&m)
+	s.mu.Unlock()
+	if err := failpoint.Inject("tabletstore/after-meta-commit"); err != nil {
+		return fmt.Errorf("tabletstore: recording rowset %d: %w", m.ID, err)
+	}
 	return nil
 }
 
