@@ -39,13 +39,16 @@ var ErrRebuildConflict = errors.New("tabletstore: a rowset straddles the rebuild
 // PublishRebuild makes the pending rowset txnID wrote in a tablet visible
 // at versions [2, version], replacing the visible rowsets that end at or
 // below version; without such a pending rowset (the conversion found no
-// rows), those rowsets are removed alone. The tablet's version is raised
-// to version when it is below (see "Rebuilt tablets"). The conditions of
-// DELETEs published above version are applied to the new rowset, as a
-// compaction does at its swap. The replaced rowsets stay readable until
-// the sweep, as compaction inputs do. It fails with ErrCompactionConflict
-// while the tablet is being compacted and with ErrRebuildConflict when a
-// rowset straddles version; nothing changes then.
+// rows), those rowsets are removed alone, unless a visible rowset holds
+// txnID's rows already: the rebuild ran before (a conversion redone after a
+// crash, whose rows missed this replica), or a clone of a rebuilt replica
+// brought them and dropped the pending ones; nothing changes then. The
+// tablet's version is raised to version when it is below (see "Rebuilt
+// tablets"). The conditions of DELETEs published above version are applied
+// to the new rowset, as a compaction does at its swap. The replaced rowsets
+// stay readable until the sweep, as compaction inputs do. It fails with
+// ErrCompactionConflict while the tablet is being compacted and with
+// ErrRebuildConflict when a rowset straddles version; nothing changes then.
 func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 	if version < firstLoadVersion {
 		return fmt.Errorf("BUG: tabletstore: rebuild of tablet %d at version %d", tabletID, version)
@@ -68,6 +71,10 @@ func (s *Store) PublishRebuild(tabletID, txnID, version int64) error {
 		return fmt.Errorf("tabletstore: rebuilding tablet %d: a compaction is running: %w", tabletID, ErrCompactionConflict)
 	}
 	rs := t.pending[txnID]
+	if rs == nil && slices.ContainsFunc(t.visible, func(v *rowset) bool { return v.meta.TxnID == txnID }) {
+		s.mu.Unlock()
+		return nil
+	}
 	n := 0
 	for n < len(t.visible) && t.visible[n].meta.EndVersion <= version {
 		n++

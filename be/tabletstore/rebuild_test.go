@@ -91,3 +91,34 @@ func TestPublishRebuildDuplicate(t *testing.T) {
 	require.ErrorIs(t, s3.PublishRebuild(1, 99, 3), ErrRebuildConflict)
 	require.Equal(t, []int64{99}, s3.PendingTxns(), "a refused rebuild leaves its rows pending")
 }
+
+// A rebuild whose rows reached the replica by a clone: the clone of a
+// replica already rebuilt brought the converted rowset and dropped the
+// replica's own pending rows of the same conversion. The rebuild then
+// finds no pending rowset, and keeps the cloned rows rather than
+// removing them as the loads a conversion without rows replaces.
+func TestPublishRebuildAfterClone(t *testing.T) {
+	src, err := Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	defer func() { src.Close() }()
+	dst, err := Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	defer func() { dst.Close() }()
+	write(t, src, 1, 99, []int64{1, 2, 3, 4, 5})
+	require.NoError(t, src.PublishRebuild(1, 99, 3))
+	write(t, dst, 1, 99, []int64{1, 2, 3, 4, 5})
+
+	m, release, err := src.CloneManifest(1, 0, 3)
+	require.NoError(t, err)
+	require.NoError(t, dst.InstallClone(1, m, fetchFrom(src, 1)))
+	release()
+	require.Empty(t, dst.PendingTxns(), "the clone brought the conversion's rows")
+	require.Equal(t, []int64{1, 2, 3, 4, 5}, readLive(t, dst, 1, 3))
+
+	require.NoError(t, dst.PublishRebuild(1, 99, 3))
+	require.Equal(t, [][2]int64{{2, 3}}, versionRanges(dst, 1))
+	require.Equal(t, []int64{1, 2, 3, 4, 5}, readLive(t, dst, 1, 3))
+	// Once more, as a conversion redone after a crash publishes it.
+	require.NoError(t, src.PublishRebuild(1, 99, 3))
+	require.Equal(t, []int64{1, 2, 3, 4, 5}, readLive(t, src, 1, 3))
+}
