@@ -20,6 +20,7 @@ import (
 	"github.com/strata-db/strata/be/service"
 	"github.com/strata-db/strata/be/sink"
 	"github.com/strata-db/strata/be/tabletstore"
+	"github.com/strata-db/strata/failpoint"
 	"github.com/strata-db/strata/fe/catalog"
 	"github.com/strata-db/strata/fe/cluster"
 	"github.com/strata-db/strata/fe/flightsql"
@@ -71,6 +72,10 @@ type FrontendConfig struct {
 	// FlightSQLPort serves Arrow Flight SQL (arrow_flight_sql_port); 0, as
 	// in DefaultFrontendConfig, turns it off (`strata fe` defaults to 8070).
 	FlightSQLPort int
+	// EnableFailpoints serves /api/debug/failpoints on the HTTP port, which
+	// arms the frontend's failpoints (txn/mid-publish,
+	// alter/between-partitions) at run time; testing only.
+	EnableFailpoints bool
 }
 
 // DefaultFrontendConfig returns Doris's default ports on loopback.
@@ -258,6 +263,7 @@ func StartFrontend(ctx context.Context, cfg FrontendConfig) (_ *Frontend, err er
 		mux.Handle("GET /metrics", metrics)
 		mux.Handle("GET "+joinPath, joinHandler(cid, cfg.Etcd, fe.reg))
 		mux.Handle("GET /api/cluster/checksum", checksumHandler(fe.cat, view))
+		mux.Handle("/api/debug/failpoints", failpoint.Handler(cfg.EnableFailpoints))
 	}
 	feHandler, _, err := loader.NewHandlers(sk, lcfg)
 	if err != nil {
@@ -452,7 +458,7 @@ func StartBackend(ctx context.Context, cfg BackendConfig) (_ *Backend, err error
 				return
 			case <-t.C:
 			}
-			node.maintainBackend(runCtx, nil)
+			node.maintainBackend(runCtx, runningJobTxns(node.cat))
 		}
 	}()
 	go serve(log, "rpc", func() error { return node.rpcSrv.Serve(lnRPC) })
@@ -568,6 +574,24 @@ func (x *replicaIndex) replicas(tabletID int64) []int64 {
 		return 1
 	})
 	return out
+}
+
+// runningJobTxns lists the ids under which the catalog's unfinished alter
+// jobs write converted rows, as session.Engine.RunningJobTxns does where
+// the jobs run: a backend's cleanup leaves their pending rowsets alone,
+// which belong to no transaction and wait for the job's rebuild.
+func runningJobTxns(cat *catalog.Catalog) func() map[int64]bool {
+	return func() map[int64]bool {
+		out := map[int64]bool{}
+		for _, t := range allTablesOf(cat.Snapshot()) {
+			for _, j := range t.AlterJobs {
+				if !j.State.Finished() && j.Watershed != 0 {
+					out[j.Watershed] = true
+				}
+			}
+		}
+		return out
+	}
 }
 
 func allTablesOf(snap *catalog.Snapshot) []*catalog.Table {

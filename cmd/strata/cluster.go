@@ -111,6 +111,7 @@ func runFrontend(args []string, stderr io.Writer) int {
 		"how long a backend may be down before its replicas are made again on other backends")
 	fs.BoolVar(&cfg.AllowRemoteRootWithoutPassword, "allow-remote-root-without-password", false,
 		"admit root and admin with an empty password from any address, not only from loopback")
+	fs.BoolVar(&cfg.EnableFailpoints, "enable-failpoints", false, "serve POST /api/debug/failpoints, which arms failpoints (testing only)")
 	txnFlags(fs, &cfg.Txn)
 	mysqlTLSFlags(fs, &cfg.MySQLTLS)
 	logger := logFlags(fs, stderr)
