@@ -85,6 +85,7 @@ func runServer(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.EtcdLogLevel, "etcd-log-level", cfg.EtcdLogLevel, "log level of the embedded etcd (debug, info, warn, error, fatal)")
 	fs.BoolVar(&cfg.AllowRemoteRootWithoutPassword, "allow-remote-root-without-password", false,
 		"admit root and admin with an empty password from any address, not only from loopback")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "MySQL connections at most")
 	txnFlags(fs, &cfg.TxnConfig)
 	mysqlTLSFlags(fs, &cfg.MySQLTLS)
 	pageCache := storageFlags(fs, &cfg.StorageConfig)
