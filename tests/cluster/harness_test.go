@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -34,19 +35,65 @@ func strataBinary(t *testing.T) string {
 	return testbin.Strata(t, "../..", raceEnabled)
 }
 
+// The ports the tests give processes come from below the kernel's
+// ephemeral range (ip_local_port_range), so that no outgoing connection
+// of a running process takes one between the test choosing it and the
+// process binding it.
+var (
+	portMu    sync.Mutex // protects following fields
+	handedOut = map[int]bool{}
+)
+
+// freePort returns a port nothing listens on, one this test binary has not
+// handed out before.
 func freePort(t *testing.T) int {
 	t.Helper()
+	portMu.Lock()
+	defer portMu.Unlock()
+	const lo = 20000
+	if hi := ephemeralStart() - 1; hi-lo >= 1000 {
+		for range 1000 {
+			p := lo + rand.IntN(hi-lo+1)
+			if handedOut[p] {
+				continue
+			}
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				continue
+			}
+			l.Close()
+			handedOut[p] = true
+			return p
+		}
+	}
+	// No room below the ephemeral range: let the kernel choose.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// ephemeralStart is the first port of the kernel's ephemeral range.
+func ephemeralStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				return n
+			}
+		}
+	}
+	return 32768 // Linux's default
+}
+
 // proc is one process of the cluster.
 type proc struct {
-	t        *testing.T
-	name     string
-	args     []string
+	t    *testing.T
+	name string
+	args []string
+	// env are environment variables the process starts with besides the
+	// test's own (STRATA_FAILPOINTS, say); start reads it each time.
+	env      []string
 	cmd      *exec.Cmd
 	logs     *testbin.LockedBuffer
 	waitDone chan struct{}
@@ -57,6 +104,9 @@ func (p *proc) start() {
 	p.logs = &testbin.LockedBuffer{}
 	p.cmd = exec.Command(p.args[0], p.args[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if len(p.env) > 0 {
+		p.cmd.Env = append(os.Environ(), p.env...)
+	}
 	require.NoError(p.t, p.cmd.Start(), p.name)
 	p.waitDone = make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(p.waitDone) }()
@@ -140,10 +190,12 @@ type Cluster struct {
 	BEs     []*BE
 	proxies map[int]*proxy
 	ttl     string
+	beArgs  []string
 }
 
-// AddBackend adds a backend with ALTER SYSTEM ADD BACKEND and starts it.
-func (c *Cluster) AddBackend() *BE {
+// AddBackend adds a backend with ALTER SYSTEM ADD BACKEND and starts it,
+// with the environment variables env besides the test's own.
+func (c *Cluster) AddBackend(env ...string) *BE {
 	c.t.Helper()
 	i := len(c.BEs)
 	be := &BE{HTTP: freePort(c.t), RPC: freePort(c.t), Dir: filepath.Join(c.dir, fmt.Sprintf("be%d", i))}
@@ -152,6 +204,8 @@ func (c *Cluster) AddBackend() *BE {
 		"--fe", fmt.Sprintf("127.0.0.1:%d", c.FEs[0].HTTP),
 		"--data-dir", be.Dir, "--http-port", strconv.Itoa(be.HTTP), "--rpc-port", strconv.Itoa(be.RPC),
 		"--lease-ttl", c.ttl, "--log-level", "info"}}
+	be.args = append(be.args, c.beArgs...)
+	be.env = env
 	be.start()
 	c.t.Cleanup(be.stop)
 	c.BEs = append(c.BEs, be)
@@ -166,6 +220,9 @@ type clusterOptions struct {
 	proxied []int
 	// leaseTTL of every process.
 	leaseTTL time.Duration
+	// feArgs and beArgs are further flags of every frontend and backend
+	// (--enable-failpoints, say).
+	feArgs, beArgs []string
 }
 
 // checkInterval is how often the test clusters' leaders check replicas.
@@ -209,6 +266,7 @@ func startCluster(t *testing.T, o clusterOptions) *Cluster {
 			"--query-port", strconv.Itoa(fe.Query), "--http-port", strconv.Itoa(fe.HTTP), "--rpc-port", strconv.Itoa(fe.RPC),
 			"--arrow-flight-sql-port", strconv.Itoa(fe.FlightSQL),
 			"--lease-ttl", ttl, "--tablet-check-interval", checkInterval, "--log-level", "info"}}
+		fe.args = append(fe.args, o.feArgs...)
 		fe.start()
 		t.Cleanup(fe.stop)
 		c.FEs = append(c.FEs, fe)
@@ -217,6 +275,7 @@ func startCluster(t *testing.T, o clusterOptions) *Cluster {
 		fe.waitPort(fe.Query)
 	}
 	c.ttl = ttl
+	c.beArgs = o.beArgs
 	for i := 0; i < o.backends; i++ {
 		c.AddBackend()
 	}
