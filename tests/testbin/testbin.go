@@ -39,7 +39,11 @@ func Strata(t *testing.T, root string, race bool) string {
 		if race {
 			args = append(args, "-race")
 		}
-		out, err := exec.Command("go", append(args, filepath.Join(root, "cmd", "strata"))...).CombinedOutput()
+		// The build runs in root, so the main module's requirements apply
+		// whichever module the calling test belongs to.
+		cmd := exec.Command("go", append(args, "./cmd/strata")...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			errB = fmt.Errorf("go build: %v\n%s", err, out)
 		}
