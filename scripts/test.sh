@@ -49,3 +49,8 @@ plain_pkgs=$(go list ./... | grep -v -E "$race_re")
 
 go test -count=1 -timeout 20m $plain_pkgs
 go test -count=1 -race -timeout 30m $race_pkgs
+
+# The differential tests compare query results with DuckDB's. They are a
+# module of their own (tests/differential), so the main module never links
+# DuckDB (cgo, a large static library that links slowly).
+(cd tests/differential && go mod download && go vet ./... && go test -count=1 -timeout 15m ./...)
