@@ -139,6 +139,50 @@ func (c *PageCache) put(k pageKey, arr arrow.Array) arrow.Array {
 	return arr
 }
 
+// remove evicts the pages of keys that are cached.
+func (c *PageCache) remove(keys map[pageKey]struct{}) {
+	var evicted []arrow.Array
+	for k := range keys {
+		s := c.shard(k)
+		s.mu.Lock()
+		if el, ok := s.items[k]; ok {
+			e := el.Value.(*cacheEntry)
+			s.lru.Remove(el)
+			delete(s.items, k)
+			s.size -= e.size
+			evicted = append(evicted, e.arr)
+		}
+		s.mu.Unlock()
+	}
+	for _, a := range evicted {
+		a.Release()
+	}
+}
+
+// cachedPages are the keys of the pages a segment put in its cache.
+type cachedPages struct {
+	mu   sync.Mutex // protects keys
+	keys map[pageKey]struct{}
+}
+
+func (p *cachedPages) add(k pageKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.keys == nil {
+		p.keys = map[pageKey]struct{}{}
+	}
+	p.keys[k] = struct{}{}
+}
+
+// take returns the keys added so far and forgets them.
+func (p *cachedPages) take() map[pageKey]struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keys := p.keys
+	p.keys = nil
+	return keys
+}
+
 // arraySize is the bytes of arr's buffers, its dictionary's included.
 func arraySize(arr arrow.Array) int64 {
 	return dataSize(arr.Data())
@@ -169,6 +213,18 @@ var segmentIDs atomic.Uint64
 // Call it before the segment is shared.
 func (s *Segment) SetCache(c *PageCache) { s.cache = c }
 
+// DropCached evicts the pages the segment put in its cache. Call it when
+// the segment will not be read again, as its file is closed: its pages are
+// keyed by this open segment, so no reader would ever hit them again, yet
+// they would hold their share of the cache, crowding out live pages, until
+// the least-recently-used order reached them. A read after DropCached
+// still works, and caches its page again.
+func (s *Segment) DropCached() {
+	if s.cache != nil {
+		s.cache.remove(s.cached.take())
+	}
+}
+
 // cachedRead returns page of c from the segment's cache, decoding and
 // caching it on a miss. Cached pages are decoded with the Go allocator: they
 // outlive the query whose allocator the caller passes.
@@ -185,5 +241,6 @@ func (c *ColumnReader) cachedRead(page int, dict bool) (arrow.Array, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.seg.cached.add(k)
 	return cache.put(k, arr), nil
 }

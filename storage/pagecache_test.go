@@ -106,3 +106,63 @@ func sameArray(a, b arrow.Array) bool {
 	}
 	return array.Equal(da.Indices(), db.Indices()) && array.Equal(da.Dictionary(), db.Dictionary())
 }
+
+// TestPageCacheDropCached evicts a closed segment's pages and only its
+// own: another open of the same file keeps its pages cached, arrays
+// readers still hold stay valid, and a read after the drop still works.
+func TestPageCacheDropCached(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const rows = 2000
+	ints := genArray(t, memory.DefaultAllocator, rng, arrow.PrimitiveTypes.Int64, patRandom, 0.1, rows)
+	defer ints.Release()
+	metas := []ColumnMeta{{ID: 1, Type: ints.DataType(), Nullable: true}}
+	file := writeSegment(t, metas, WriterOptions{PageRows: 250}, []arrow.Array{ints}, 500)
+	cache := NewPageCache(64 << 20)
+	open := func() *Segment {
+		seg, err := Open(bytes.NewReader(file), int64(len(file)))
+		require.NoError(t, err)
+		seg.SetCache(cache)
+		return seg
+	}
+	readAll := func(seg *Segment) []arrow.Array {
+		var out []arrow.Array
+		for p := range seg.NumPages() {
+			a, err := seg.Column(1).ReadPage(p, memory.DefaultAllocator)
+			require.NoError(t, err)
+			out = append(out, a)
+		}
+		return out
+	}
+	release := func(arrs []arrow.Array) {
+		for _, a := range arrs {
+			a.Release()
+		}
+	}
+	closed, kept := open(), open()
+	held := readAll(closed)
+	release(readAll(closed)) // hits
+	release(readAll(kept))
+	st := cache.Stats()
+	pages := int64(closed.NumPages())
+	require.Equal(t, 2*pages, st.Pages)
+
+	closed.DropCached()
+	after := cache.Stats()
+	require.Equal(t, pages, after.Pages, "the closed segment's pages left, the other's stayed")
+	require.Equal(t, st.Bytes/2, after.Bytes)
+	closed.DropCached() // nothing left to drop
+	require.Equal(t, after, cache.Stats())
+
+	// What readers hold outlives the drop.
+	again := readAll(kept)
+	for i := range held {
+		require.True(t, array.Equal(again[i], held[i]), "page %d", i)
+	}
+	release(again)
+	release(held)
+	require.Equal(t, after.Hits+pages, cache.Stats().Hits, "the kept segment's pages were still cached")
+
+	// A segment read after its drop caches its pages again.
+	release(readAll(closed))
+	require.Equal(t, 2*pages, cache.Stats().Pages)
+}

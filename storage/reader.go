@@ -31,8 +31,9 @@ type Segment struct {
 
 	layout layout // where the blocks are, for diagnostics
 
-	id    uint64     // unique per opened segment: the page cache's key
-	cache *PageCache // nil: pages are decoded on every read
+	id     uint64      // unique per opened segment: the page cache's key
+	cache  *PageCache  // nil: pages are decoded on every read
+	cached cachedPages // the pages it put in cache, for DropCached
 }
 
 // span is a byte range of the file.

@@ -643,6 +643,12 @@ func (c *Compaction) Commit() (RowsetInfo, error) {
 	}
 	c.done = true
 	c.release()
+	// No publish looks keys up in the inputs again (the output has its
+	// own index): their primary-key indexes would only hold their share of
+	// the cache until pushed out.
+	for _, rs := range c.inputs {
+		c.s.pks.forget(rs)
+	}
 	c.s.sweepTablet(c.t.id)
 	return info, nil
 }
@@ -795,8 +801,7 @@ func (c *Compaction) release() {
 		rs.mu.Lock()
 		rs.refs--
 		if rs.refs == 0 && rs.stale {
-			closeAll(rs.files)
-			rs.files, rs.segs = nil, nil
+			rs.closeLocked()
 		}
 		rs.mu.Unlock()
 	}

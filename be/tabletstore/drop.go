@@ -62,8 +62,7 @@ func (s *Store) DropTablet(tabletID int64) error {
 	for _, rs := range all {
 		rs.mu.Lock()
 		rs.dead = true
-		closeAll(rs.files)
-		rs.files, rs.segs = nil, nil
+		rs.closeLocked()
 		rs.mu.Unlock()
 	}
 	s.mu.Unlock()

@@ -58,7 +58,7 @@ func (c *pkCache) touch(rs *rowset, size int64) {
 }
 
 // forget drops rs's indexes and stops counting them: rs is going away (a
-// clone that was not installed).
+// clone that was not installed) or was replaced by a compaction.
 func (c *pkCache) forget(rs *rowset) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

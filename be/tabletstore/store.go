@@ -432,8 +432,7 @@ func (rs *rowset) retire() {
 	defer rs.mu.Unlock()
 	rs.stale = true
 	if rs.refs == 0 {
-		closeAll(rs.files)
-		rs.files, rs.segs = nil, nil
+		rs.closeLocked()
 	}
 }
 
@@ -1064,8 +1063,7 @@ func unpin(rowsets []*rowset) {
 		if rs.refs == 0 && (rs.dead || rs.stale) {
 			// Under rs.mu, so a reader that pins the rowset again
 			// reopens the files rather than getting closed ones.
-			closeAll(rs.files)
-			rs.files, rs.segs = nil, nil
+			rs.closeLocked()
 		}
 		rs.mu.Unlock()
 	}
@@ -1102,6 +1100,16 @@ func (rs *rowset) open(cache *storage.PageCache) ([]*storage.Segment, error) {
 func (rs *rowset) closeFiles() {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	rs.closeLocked()
+}
+
+// closeLocked closes the rowset's files and evicts the pages its segments
+// put in the page cache: a reopened segment caches under new keys, so
+// nothing would read those pages again. rs.mu is held.
+func (rs *rowset) closeLocked() {
+	for _, seg := range rs.segs {
+		seg.DropCached()
+	}
 	closeAll(rs.files)
 	rs.files, rs.segs = nil, nil
 }
