@@ -750,7 +750,7 @@ func (m *Manager) publish(ctx context.Context, id int64, wait bool) error {
 		}
 		switch t.Status {
 		case StatusVisible:
-			return nil
+			return m.awaitShown(ctx, t)
 		case StatusCommitted:
 		default:
 			return &StateError{TxnID: id, Op: OpPublish, Status: t.Status, Reason: t.Reason}
@@ -812,6 +812,43 @@ func (m *Manager) publish(ctx context.Context, id int64, wait bool) error {
 		}
 		return err
 	}
+}
+
+// awaitShown waits until the catalog shows the versions of VISIBLE txn t.
+// A txn another call made visible (a chain that took it in) is VISIBLE in
+// etcd before the catalog's watch delivers the change; a publish that
+// answered then would let the client's next query miss the rows it was
+// just told are visible.
+func (m *Manager) awaitShown(ctx context.Context, t *Txn) error {
+	for {
+		changed := m.cat.Changed()
+		if shows(m.cat.Snapshot(), t) {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("txn: publish %d: waiting for the catalog to show it: %w", t.ID, ctx.Err())
+		}
+	}
+}
+
+// shows reports whether snap shows t's versions: every partition t wrote
+// visible at t's version or later. A dropped table or partition has
+// nothing left to show.
+func shows(snap *catalog.Snapshot, t *Txn) bool {
+	for _, p := range t.Partitions {
+		tb, ok := snap.TableByID(t.DBID, p.TableID)
+		if !ok {
+			continue
+		}
+		for i := range tb.Partitions {
+			if tb.Partitions[i].ID == p.PartitionID && tb.Partitions[i].VisibleVersion < p.Version {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // tabletVersions maps every tablet of the txn's partitions (of every
@@ -906,7 +943,7 @@ func (m *Manager) FinishPublish(ctx context.Context, id int64) error {
 		}
 		switch t.Status {
 		case StatusVisible:
-			return nil
+			return m.awaitShown(ctx, t)
 		case StatusCommitted:
 		default:
 			return &StateError{TxnID: id, Op: OpPublish, Status: t.Status, Reason: t.Reason}
