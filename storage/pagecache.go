@@ -139,48 +139,21 @@ func (c *PageCache) put(k pageKey, arr arrow.Array) arrow.Array {
 	return arr
 }
 
-// remove evicts the pages of keys that are cached.
-func (c *PageCache) remove(keys map[pageKey]struct{}) {
-	var evicted []arrow.Array
-	for k := range keys {
-		s := c.shard(k)
-		s.mu.Lock()
-		if el, ok := s.items[k]; ok {
-			e := el.Value.(*cacheEntry)
-			s.lru.Remove(el)
-			delete(s.items, k)
-			s.size -= e.size
-			evicted = append(evicted, e.arr)
-		}
+// remove evicts the page of k if it is cached.
+func (c *PageCache) remove(k pageKey) {
+	s := c.shard(k)
+	s.mu.Lock()
+	el, ok := s.items[k]
+	if !ok {
 		s.mu.Unlock()
+		return
 	}
-	for _, a := range evicted {
-		a.Release()
-	}
-}
-
-// cachedPages are the keys of the pages a segment put in its cache.
-type cachedPages struct {
-	mu   sync.Mutex // protects keys
-	keys map[pageKey]struct{}
-}
-
-func (p *cachedPages) add(k pageKey) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.keys == nil {
-		p.keys = map[pageKey]struct{}{}
-	}
-	p.keys[k] = struct{}{}
-}
-
-// take returns the keys added so far and forgets them.
-func (p *cachedPages) take() map[pageKey]struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	keys := p.keys
-	p.keys = nil
-	return keys
+	e := el.Value.(*cacheEntry)
+	s.lru.Remove(el)
+	delete(s.items, k)
+	s.size -= e.size
+	s.mu.Unlock()
+	e.arr.Release()
 }
 
 // arraySize is the bytes of arr's buffers, its dictionary's included.
@@ -217,11 +190,22 @@ func (s *Segment) SetCache(c *PageCache) { s.cache = c }
 // the segment will not be read again, as its file is closed: its pages are
 // keyed by this open segment, so no reader would ever hit them again, yet
 // they would hold their share of the cache, crowding out live pages, until
-// the least-recently-used order reached them. A read after DropCached
-// still works, and caches its page again.
+// the least-recently-used order reached them. The keys are worked out from
+// the segment's columns and pages rather than recorded as pages are cached,
+// so reads cost nothing extra and a long-lived segment keeps no list of
+// every page ever read. A read after DropCached still works, and caches its
+// page again.
 func (s *Segment) DropCached() {
-	if s.cache != nil {
-		s.cache.remove(s.cached.take())
+	if s.cache == nil {
+		return
+	}
+	for _, c := range s.cols {
+		for p := range c.pages {
+			s.cache.remove(pageKey{seg: s.id, col: c.meta.ID, page: int32(p)})
+			if c.pt == physString {
+				s.cache.remove(pageKey{seg: s.id, col: c.meta.ID, page: int32(p), dict: true})
+			}
+		}
 	}
 }
 
@@ -241,6 +225,5 @@ func (c *ColumnReader) cachedRead(page int, dict bool) (arrow.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.seg.cached.add(k)
 	return cache.put(k, arr), nil
 }

@@ -31,9 +31,8 @@ type Segment struct {
 
 	layout layout // where the blocks are, for diagnostics
 
-	id     uint64      // unique per opened segment: the page cache's key
-	cache  *PageCache  // nil: pages are decoded on every read
-	cached cachedPages // the pages it put in cache, for DropCached
+	id    uint64     // unique per opened segment: the page cache's key
+	cache *PageCache // nil: pages are decoded on every read
 }
 
 // span is a byte range of the file.
