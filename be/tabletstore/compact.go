@@ -861,6 +861,7 @@ func (s *Store) sweepTablet(tabletID int64) int {
 
 	for _, rs := range victims {
 		rs.closeFiles()
+		s.pks.forget(rs)
 		if err := removeFiles(rs.dir, rs.meta.Segments); err != nil {
 			// The next Open deletes them: no record references them.
 			s.log.Warn("deleting stale segment files", "tablet", tabletID, "rowset", rs.meta.ID, "err", err)

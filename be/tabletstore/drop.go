@@ -66,6 +66,9 @@ func (s *Store) DropTablet(tabletID int64) error {
 		rs.mu.Unlock()
 	}
 	s.mu.Unlock()
+	for _, rs := range all {
+		s.pks.forget(rs)
+	}
 
 	prefix := make([]byte, 8)
 	binary.BigEndian.PutUint64(prefix, uint64(tabletID))

@@ -58,7 +58,8 @@ func (c *pkCache) touch(rs *rowset, size int64) {
 }
 
 // forget drops rs's indexes and stops counting them: rs is going away (a
-// clone that was not installed) or was replaced by a compaction.
+// clone that was not installed, a swept compaction input, a dropped
+// tablet) or was replaced by a compaction. The store's lock is not held.
 func (c *pkCache) forget(rs *rowset) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

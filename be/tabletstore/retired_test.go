@@ -91,3 +91,24 @@ func TestCompactionForgetsPKIndexesOfInputs(t *testing.T) {
 	require.Len(t, got, 3+6)
 	require.Equal(t, prow{1, "u", 7, 0}, got[1])
 }
+
+// A dropped tablet's rowsets leave the primary-key index cache too.
+func TestDropTabletForgetsPKIndexes(t *testing.T) {
+	s, err := OpenWithOptions(t.TempDir(), Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	for txn := int64(1); txn <= 3; txn++ {
+		require.NoError(t, writeRows(t, s, txn, nil, []prow{{txn, "v", txn, 0}}))
+		require.NoError(t, s.PublishTxn(txn, map[int64]int64{1: txn + 1}))
+	}
+	s.pks.mu.Lock()
+	n := len(s.pks.at)
+	s.pks.mu.Unlock()
+	require.Positive(t, n, "the publishes read the indexes of the earlier rowsets")
+
+	require.NoError(t, s.DropTablet(1))
+	s.pks.mu.Lock()
+	defer s.pks.mu.Unlock()
+	require.Empty(t, s.pks.at)
+	require.Zero(t, s.pks.used)
+}
