@@ -304,6 +304,11 @@ func (a *sumDecAgg) result(n int) arrow.Array {
 			o.setDec(i, a.sums[i])
 			continue
 		}
+		if a.out.Kind != types.KindDecimal {
+			// AVG of a LARGEINT is a DOUBLE, as in Doris.
+			o.setFlt(i, decFloat(a.sums[i], s)/float64(a.counts[i]))
+			continue
+		}
 		// avg at scale out.Scale: sum * 10^(os-s) / count, rounded half up
 		os := scaleOf(a.out)
 		if !a.sums[i].FitsInPrecision(decimal128.MaxPrecision - (os - s + 1)) {

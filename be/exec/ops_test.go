@@ -464,3 +464,21 @@ func TestAvgOfWideDecimal(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, [][]any{{nil}}, collect(t, h))
 }
+
+// AVG of a LARGEINT is a DOUBLE, with and without DISTINCT (the DISTINCT
+// form wrote decimals into the DOUBLE result and failed).
+func TestAvgOfLargeInt(t *testing.T) {
+	rows := [][]any{{"100"}, {"201"}, {"201"}, {nil}, {"1000000000000000000000000000000"}}
+	h, err := NewHashAgg(valuesOp(t, []types.Type{types.LargeInt}, rows), nil,
+		[]AggSpec{{Func: "avg", Args: []Expr{col(0, types.LargeInt)}}, {Func: "avg", Distinct: true, Args: []Expr{col(0, types.LargeInt)}}})
+	require.NoError(t, err)
+	got := collect(t, h)
+	require.Len(t, got, 1)
+	require.InEpsilon(t, (1e30+502)/4, got[0][0], 1e-12)
+	require.InEpsilon(t, (1e30+301)/3, got[0][1], 1e-12)
+
+	h, err = NewHashAgg(valuesOp(t, []types.Type{types.LargeInt}, [][]any{{"100"}, {"201"}, {"201"}}), nil,
+		[]AggSpec{{Func: "avg", Distinct: true, Args: []Expr{col(0, types.LargeInt)}}})
+	require.NoError(t, err)
+	require.Equal(t, [][]any{{150.5}}, collect(t, h))
+}
