@@ -140,6 +140,14 @@ func (s *Session) deleteCondition(t *catalog.Table, ref *sql.ColumnRef, op strin
 		if l.IsNull() {
 			return ddlError("Right expr of binary predicate should be value, predicate: %s %s NULL", c.Name, op)
 		}
+		if c.Type.Kind == types.KindDate {
+			// A query compares a DATE with text holding a time of day as a
+			// DATETIME ('2000-01-01 10:00:00' equals no DATE); cut to a
+			// DATE here it would delete the whole day.
+			if ct, err := exec.CompareType(exec.NewColumnRef(0, c.Type), l); err == nil && ct.Kind != types.KindDate {
+				return ddlError("Invalid column value [%s] for column %s: a DATE condition cannot have a time of day", l, c.Name)
+			}
+		}
 		x, err := convertValue(l, *c, 1)
 		if err != nil {
 			return ddlError("Invalid column value [%s] for column %s: %v", l, c.Name, err)

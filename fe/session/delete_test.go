@@ -33,6 +33,16 @@ func TestDeleteByCondition(t *testing.T) {
 	_, err := s.Query(context.Background(), "DELETE FROM d.t WHERE f = 5")
 	require.ErrorContains(t, err, "Column[f] type is float or double.")
 
+	// A DATE condition with a time of day would delete the whole day where
+	// a SELECT with the same WHERE matches nothing: it is refused.
+	query(t, s, "CREATE TABLE d.dd (k INT, d DATE) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
+	query(t, s, "INSERT INTO d.dd VALUES (1, '2024-01-01'), (2, '2024-01-02')")
+	require.Empty(t, query(t, s, "SELECT k FROM d.dd WHERE d = '2024-01-01 10:00:00'"))
+	_, err = s.Query(context.Background(), "DELETE FROM d.dd WHERE d = '2024-01-01 10:00:00'")
+	require.ErrorContains(t, err, "a DATE condition cannot have a time of day")
+	query(t, s, "DELETE FROM d.dd WHERE d = '2024-01-01 00:00:00'")
+	require.Equal(t, []string{"2"}, query(t, s, "SELECT k FROM d.dd ORDER BY k"))
+
 	query(t, s, "CREATE TABLE d.a (k INT, v INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1")
 	query(t, s, "INSERT INTO d.a VALUES (1, 1), (2, 2)")
 	query(t, s, "ALTER TABLE d.a ADD COLUMN c INT DEFAULT \"5\"")
