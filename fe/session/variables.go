@@ -54,7 +54,7 @@ var sysVars = func() map[string]*sysVar {
 		{name: "sql_auto_is_null", kind: varBool, def: "0"},
 		{name: "sql_safe_updates", kind: varInt, def: "0"},
 		{name: "sql_quote_show_create", kind: varBool, def: "1"},
-		{name: "max_allowed_packet", kind: varInt, def: "16777216"},
+		{name: "max_allowed_packet", kind: varInt, def: "67108864"}, // mysqlproto.Options.MaxPacketSize, MySQL 8's default
 		{name: "net_buffer_length", kind: varInt, def: "16384"},
 		{name: "net_read_timeout", kind: varInt, def: "60"},
 		{name: "net_write_timeout", kind: varInt, def: "60"},

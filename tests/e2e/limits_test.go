@@ -119,11 +119,12 @@ func TestLimitsMaxPacket(t *testing.T) {
 	}
 
 	// Larger than max_allowed_packet: the server refuses commands over
-	// mysqlproto's MaxPacketSize, 64 MiB (the session variable
-	// max_allowed_packet reports 16 MiB), once it has read 64 MiB. Only
+	// mysqlproto's MaxPacketSize, 64 MiB (what @@max_allowed_packet
+	// reports), once it has read 64 MiB. Only
 	// 64 KiB more follow, which the socket buffers take, so the client
 	// finishes sending and reads the error rather than a reset.
 	const over = 64<<20 + 64<<10
+	require.Equal(t, strconv.Itoa(64<<20), strings.TrimSpace(s.MustMySQL("SELECT @@max_allowed_packet")))
 	out, errOut, err := s.mysqlStdin(stmt("over.sql", over), "--max-allowed-packet=256M")
 	require.Error(t, err, "a statement of 64 MiB + 64 KiB was accepted: %s", out)
 	require.Contains(t, errOut, "ERROR 1153", "stdout: %s", out)
