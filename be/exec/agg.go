@@ -330,14 +330,7 @@ func (a *sumDecAgg) result(n int) arrow.Array {
 // wideAvg returns sum * 10^up / count, rounded half away from zero, for a
 // sum too wide to scale up in 128 bits.
 func wideAvg(sum decimal128.Num, count int64, up int32) *big.Int {
-	x := sum.BigInt()
-	x.Mul(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(up)), nil))
-	n := big.NewInt(count)
-	q, r := new(big.Int).QuoRem(x, n, new(big.Int))
-	if r.Abs(r).Lsh(r, 1).Cmp(n) >= 0 {
-		q.Add(q, big.NewInt(int64(x.Sign())))
-	}
-	return q
+	return divRound(sum.BigInt(), up, big.NewInt(count))
 }
 
 // minMaxAgg keeps the smallest (or largest) value, or the first for any_value.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -329,27 +330,53 @@ func arithDec(op ArithOp, l, r *view, o *outVec, rows []int32) error {
 		if l.isNull(ii) || r.isNull(ii) {
 			continue
 		}
-		var res decimal128.Num
+		var (
+			res decimal128.Num
+			ok  bool
+		)
 		switch op {
 		case OpAdd, OpSub:
 			x, y := toDec(l, ii, rs), toDec(r, ii, rs)
-			if op == OpAdd {
+			if !x.FitsInPrecision(37) || !y.FitsInPrecision(37) {
+				// Two values of 38 digits may sum past 128 bits.
+				z := x.BigInt()
+				if op == OpAdd {
+					z.Add(z, y.BigInt())
+				} else {
+					z.Sub(z, y.BigInt())
+				}
+				if res, ok = decFromBig(z); !ok {
+					return fmt.Errorf("%w: the result does not fit %v", ErrArithmeticOverflow, rt)
+				}
+			} else if op == OpAdd {
 				res = x.Add(y)
 			} else {
 				res = x.Sub(y)
 			}
 		case OpMul:
 			x, y := toDec(l, ii, s1), toDec(r, ii, s2)
-			res = x.Mul(y)
+			if x.FitsInPrecision(19) && y.FitsInPrecision(19) {
+				res = x.Mul(y)
+			} else if res, ok = decFromBig(new(big.Int).Mul(x.BigInt(), y.BigInt())); !ok {
+				// decimal128's Mul would wrap silently.
+				return fmt.Errorf("%w: the result does not fit %v", ErrArithmeticOverflow, rt)
+			}
 		case OpDiv:
 			y := toDec(r, ii, s2)
 			if y.Sign() == 0 {
 				continue
 			}
 			// result scale s1+4: x * 10^(s2+4) / y, rounded half up
-			x := toDec(l, ii, s1).IncreaseScaleBy(s2 + DivPrecisionIncrement + 1)
-			q, _ := x.Div(y)
-			res = q.ReduceScaleBy(1, true)
+			up := s2 + DivPrecisionIncrement
+			x := toDec(l, ii, s1)
+			if x.FitsInPrecision(decimal128.MaxPrecision - (up + 1)) {
+				q, _ := x.IncreaseScaleBy(up + 1).Div(y)
+				res = q.ReduceScaleBy(1, true)
+			} else if res, ok = decFromBig(divRound(x.BigInt(), up, y.BigInt())); !ok {
+				// x * 10^(up+1) overflows 128 bits though the quotient
+				// may not: it is divided in big.Int.
+				return fmt.Errorf("%w: the result does not fit %v", ErrArithmeticOverflow, rt)
+			}
 		case OpMod:
 			x, y := toDec(l, ii, rs), toDec(r, ii, rs)
 			if y.Sign() == 0 {
@@ -372,6 +399,29 @@ func arithDec(op ArithOp, l, r *view, o *outVec, rows []int32) error {
 		o.setDec(ii, res)
 	}
 	return nil
+}
+
+// decFromBig returns z as a decimal128, or false when it needs more than
+// 128 bits.
+func decFromBig(z *big.Int) (decimal128.Num, bool) {
+	if z.BitLen() > 127 {
+		return decimal128.Num{}, false
+	}
+	return decimal128.FromBigInt(z), true
+}
+
+// divRound returns x * 10^up / y, rounded half away from zero.
+func divRound(x *big.Int, up int32, y *big.Int) *big.Int {
+	x = new(big.Int).Mul(x, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(up)), nil))
+	q, r := new(big.Int).QuoRem(x, y, new(big.Int))
+	if new(big.Int).Lsh(r.Abs(r), 1).Cmp(new(big.Int).Abs(y)) >= 0 {
+		if x.Sign()*y.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return q
 }
 
 // Neg is unary minus.

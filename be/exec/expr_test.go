@@ -353,3 +353,36 @@ func TestDecimalToDouble(t *testing.T) {
 	eq := must(NewCompare(CmpEQ, col(0, types.Decimal(16, 6)), col(1, types.Double)))
 	require.Equal(t, []any{false, true}, evalRows(t, eq, b))
 }
+
+// Decimal arithmetic whose operands are too wide for the 128-bit fast path:
+// a division whose dividend overflows once scaled up (it failed with an
+// internal error, as AVG = SUM / COUNT does over a DECIMAL(34, 6)) is done
+// exactly; a product or a sum past 128 bits is an overflow error, not a
+// wrapped value.
+func TestDecimalArithmeticPast128Bits(t *testing.T) {
+	d34 := types.Decimal(34, 6)
+	wide := lit("-9999999999999999999999999999.999999", d34)
+	q, err := NewArith(OpDiv, wide, lit(int64(3), types.BigInt))
+	require.NoError(t, err)
+	require.Equal(t, "-3333333333333333333333333333.3333330000", eval1(t, q))
+	q, err = NewArith(OpDiv, lit("9999999999999999999999999999.999999", d34), lit("-2.0", types.Decimal(2, 1)))
+	require.NoError(t, err)
+	require.Equal(t, "-4999999999999999999999999999.9999995000", eval1(t, q))
+	// A quotient past DECIMAL(38, 10) is an overflow.
+	q, err = NewArith(OpDiv, lit("9999999999999999999999999999.999999", d34), lit("-0.5", types.Decimal(2, 1)))
+	require.NoError(t, err)
+	_, err = q.Eval(NewEvalContext(), &Batch{Len: 1})
+	require.ErrorIs(t, err, ErrArithmeticOverflow)
+
+	d38 := types.Decimal(38, 0)
+	big38 := lit("99999999999999999999999999999999999999", d38)
+	for _, op := range []ArithOp{OpMul, OpAdd} {
+		e, err := NewArith(op, big38, big38)
+		require.NoError(t, err)
+		_, err = e.Eval(NewEvalContext(), &Batch{Len: 1})
+		require.ErrorIs(t, err, ErrArithmeticOverflow, "op %v", op)
+	}
+	e, err := NewArith(OpSub, big38, big38)
+	require.NoError(t, err)
+	require.Equal(t, "0", eval1(t, e))
+}
