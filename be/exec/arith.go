@@ -336,7 +336,11 @@ func arithDec(op ArithOp, l, r *view, o *outVec, rows []int32) error {
 		)
 		switch op {
 		case OpAdd, OpSub:
-			x, y := toDec(l, ii, rs), toDec(r, ii, rs)
+			x, okx := toDecChecked(l, ii, rs)
+			y, oky := toDecChecked(r, ii, rs)
+			if !okx || !oky {
+				return fmt.Errorf("%w: an operand does not fit %v", ErrArithmeticOverflow, rt)
+			}
 			if !x.FitsInPrecision(37) || !y.FitsInPrecision(37) {
 				// Two values of 38 digits may sum past 128 bits.
 				z := x.BigInt()
@@ -378,7 +382,11 @@ func arithDec(op ArithOp, l, r *view, o *outVec, rows []int32) error {
 				return fmt.Errorf("%w: the result does not fit %v", ErrArithmeticOverflow, rt)
 			}
 		case OpMod:
-			x, y := toDec(l, ii, rs), toDec(r, ii, rs)
+			x, okx := toDecChecked(l, ii, rs)
+			y, oky := toDecChecked(r, ii, rs)
+			if !okx || !oky {
+				return fmt.Errorf("%w: an operand does not fit %v", ErrArithmeticOverflow, rt)
+			}
 			if y.Sign() == 0 {
 				continue
 			}

@@ -250,6 +250,9 @@ func castRow(v *view, i int, to types.Type, o *outVec, j int) {
 		case pFloat:
 			o.setFlt(j, decFloat(n, s))
 		case pDec:
+			if up := scaleOf(to) - s; up > 0 && !n.FitsInPrecision(decimal128.MaxPrecision-up) {
+				return // past 128 bits at the new scale: out of range, NULL
+			}
 			m := rescale(n, s, scaleOf(to))
 			if fitsType(m, to) {
 				o.setDec(j, m)

@@ -386,3 +386,21 @@ func TestDecimalArithmeticPast128Bits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "0", eval1(t, e))
 }
+
+// Raising a wide DECIMAL's scale past 128 bits: a cast gives NULL (out of
+// range), an addition the overflow error; both failed with an internal
+// error.
+func TestDecimalRescalePast128Bits(t *testing.T) {
+	wide := lit("-99999999999999999999999999999999.999999", types.Decimal(38, 6))
+	c, err := NewCast(wide, types.Decimal(38, 10))
+	require.NoError(t, err)
+	require.Nil(t, eval1(t, c))
+	c, err = NewCast(lit("1.5", types.Decimal(38, 6)), types.Decimal(38, 10))
+	require.NoError(t, err)
+	require.Equal(t, "1.5000000000", eval1(t, c))
+
+	sum, err := NewArith(OpAdd, wide, lit("0.0000000001", types.Decimal(11, 10)))
+	require.NoError(t, err)
+	_, err = sum.Eval(NewEvalContext(), &Batch{Len: 1})
+	require.ErrorIs(t, err, ErrArithmeticOverflow)
+}

@@ -184,6 +184,22 @@ func toDec(v *view, i int, s int32) decimal128.Num {
 	panic("BUG: toDec of " + v.t.String())
 }
 
+// toDecChecked is toDec, with false where raising the value's scale to s
+// would take it past 128 bits (toDec panics there).
+func toDecChecked(v *view, i int, s int32) (decimal128.Num, bool) {
+	switch v.p {
+	case pDec:
+		if from := scaleOf(v.t); s > from && !v.decv(i).FitsInPrecision(decimal128.MaxPrecision-(s-from)) {
+			return decimal128.Num{}, false
+		}
+	case pInt:
+		if s > decimal128.MaxPrecision-19 && !decimal128.FromI64(v.int(i)).FitsInPrecision(decimal128.MaxPrecision-s) {
+			return decimal128.Num{}, false
+		}
+	}
+	return toDec(v, i, s), true
+}
+
 // rescale changes the scale of n, rounding half away from zero when the
 // scale shrinks.
 func rescale(n decimal128.Num, from, to int32) decimal128.Num {
