@@ -103,6 +103,9 @@ type gen struct {
 	// setup builds the current database, kept for the reproducer a
 	// failure prints.
 	setup script
+	// unionArm is set while the arms of a UNION are generated: their
+	// numeric items are cast to DOUBLE (see union).
+	unionArm bool
 }
 
 func newGen(seed uint64) *gen {

@@ -86,7 +86,7 @@ func (g *gen) selectQuery() query {
 	var cls []class
 	for i, n := 0, 1+g.n(4); i < n; i++ {
 		c := pick(g, f.cols...).col.kind.class()
-		x := e.scalar(c, 2)
+		x := g.unionItem(e.scalar(c, 2))
 		xs = append(xs, x)
 		cls = append(cls, c)
 	}
@@ -327,8 +327,14 @@ func aliasColumns(q string) string {
 	panic("BUG: no FROM in " + q)
 }
 
-// union is two selects of the same classes joined by UNION [ALL].
+// union is two selects of the same classes joined by UNION [ALL]. Their
+// numeric items are DOUBLEs: the common type of two DECIMALs of different
+// widths is where engines legitimately part (Doris keeps both scales
+// within DECIMAL(38) and a value past it is out of range; DuckDB drops
+// digits of the scale), so it is left out.
 func (g *gen) union() query {
+	g.unionArm = true
+	defer func() { g.unionArm = false }()
 	a := g.selectQuery()
 	var cls []class
 	var p parts
@@ -337,7 +343,7 @@ func (g *gen) union() query {
 	e := exprGen{g: g, cols: f.cols}
 	var xs []expr
 	for _, c := range a.classes {
-		xs = append(xs, e.scalar(c, 1))
+		xs = append(xs, g.unionItem(e.scalar(c, 1)))
 		cls = append(cls, c)
 	}
 	p.my = append(p.my, a.my)
@@ -349,6 +355,14 @@ func (g *gen) union() query {
 	p.dk = append(p.dk, " FROM "+f.dk)
 	g.where(&p, e)
 	return p.query("union", cls, false)
+}
+
+// unionItem casts a numeric item of a UNION arm to DOUBLE on both sides.
+func (g *gen) unionItem(x expr) expr {
+	if !g.unionArm || x.cls != cNum {
+		return x
+	}
+	return expr{my: "CAST(" + x.my + " AS DOUBLE)", cls: cNum}.castBoth(x)
 }
 
 // subquery is a select filtered by x [NOT] IN (SELECT ...) or compared
