@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
+
+	"github.com/strata-db/strata/tests/testbin"
 )
 
 var (
@@ -56,8 +58,8 @@ func TestDifferential(t *testing.T) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("differential seed %d (replay: go test . -diff.seed=%d -diff.queries=%d)", seed, seed, *queriesFlag)
-	s := startServer(t)
-	my, err := sql.Open("mysql", fmt.Sprintf("root@tcp(127.0.0.1:%d)/", s.query))
+	s := testbin.StartServer(t, "../..")
+	my, err := sql.Open("mysql", fmt.Sprintf("root@tcp(127.0.0.1:%d)/", s.Query))
 	require.NoError(t, err)
 	defer my.Close()
 	my.SetMaxOpenConns(1)
@@ -95,7 +97,7 @@ func sortedCounts(m map[string]int) string {
 
 type runner struct {
 	t    *testing.T
-	s    *server
+	s    *testbin.Server
 	my   *sql.DB
 	duck *sql.DB
 	seed uint64
@@ -279,8 +281,8 @@ func (r *runner) reproducer(why string, q query, strata, duck []row) string {
 	}
 	b.WriteString(q.dk + ";\n")
 	fmt.Fprintf(&b, "-- Strata's result (%d rows):\n%s-- DuckDB's result (%d rows):\n%s", len(strata), showRows(strata), len(duck), showRows(duck))
-	if r.s.exited() {
-		fmt.Fprintf(&b, "server exited; its log:\n%s", r.s.logs.String())
+	if r.s.Exited() {
+		fmt.Fprintf(&b, "server exited; its log:\n%s", r.s.Logs.String())
 	}
 	return b.String()
 }

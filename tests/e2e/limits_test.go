@@ -74,29 +74,8 @@ func (s *Server) metrics() map[string]float64 {
 	require.NoError(s.t, err)
 	defer resp.Body.Close()
 	require.Equal(s.t, http.StatusOK, resp.StatusCode)
-	m := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		series := line[:i]
-		m[series] = v
-		if j := strings.IndexByte(series, '{'); j >= 0 {
-			m[series[:j]] += v
-		}
-	}
-	require.NoError(s.t, sc.Err())
+	m, err := testbin.ParseMetrics(resp.Body)
+	require.NoError(s.t, err)
 	return m
 }
 

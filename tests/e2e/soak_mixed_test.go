@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -1162,29 +1161,7 @@ func (r *soakRun) metrics() (map[string]float64, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET /metrics: HTTP %d", resp.StatusCode)
 	}
-	m := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		series := line[:i]
-		m[series] = v
-		if j := strings.IndexByte(series, '{'); j >= 0 {
-			m[series[:j]] += v
-		}
-	}
-	return m, sc.Err()
+	return testbin.ParseMetrics(resp.Body)
 }
 
 // sample reads the metrics and the process's status.

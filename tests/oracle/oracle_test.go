@@ -17,6 +17,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
+
+	"github.com/strata-db/strata/tests/testbin"
 )
 
 var (
@@ -50,8 +52,8 @@ func TestOracles(t *testing.T) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("oracle seed %d (replay: go test ./tests/oracle -oracle.seed=%d -oracle.queries=%d)", seed, seed, *queriesFlag)
-	s := startServer(t)
-	db, err := sql.Open("mysql", fmt.Sprintf("root@tcp(127.0.0.1:%d)/", s.query))
+	s := testbin.StartServer(t, "../..")
+	db, err := sql.Open("mysql", fmt.Sprintf("root@tcp(127.0.0.1:%d)/", s.Query))
 	require.NoError(t, err)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
@@ -69,7 +71,7 @@ func TestOracles(t *testing.T) {
 
 type runner struct {
 	t    *testing.T
-	s    *server
+	s    *testbin.Server
 	db   *sql.DB
 	seed uint64
 	g    *gen
@@ -110,8 +112,8 @@ func (r *runner) fail(why string, queries ...string) {
 	for _, q := range queries {
 		b.WriteString("-- query\n" + q + ";\n")
 	}
-	if r.s.exited() {
-		fmt.Fprintf(&b, "server exited; its log:\n%s", r.s.logs.String())
+	if r.s.Exited() {
+		fmt.Fprintf(&b, "server exited; its log:\n%s", r.s.Logs.String())
 	}
 	r.t.Fatal(b.String())
 }

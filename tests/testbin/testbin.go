@@ -6,14 +6,19 @@
 package testbin
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -117,4 +122,95 @@ func WaitServing(t *testing.T, queryPort, beHTTPPort int, exited <-chan struct{}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Server is a `strata server` process on fresh ports and a temporary data
+// directory, for tests that only need one to talk to over MySQL.
+type Server struct {
+	Query int           // MySQL port
+	Logs  *LockedBuffer // the process's output
+
+	t        *testing.T
+	cmd      *exec.Cmd
+	waitDone chan struct{}
+}
+
+// StartServer builds cmd/strata (without the race detector: the caller is
+// a client, and its run time matters more than racing the server again),
+// starts it and waits until it serves; it is stopped when the test ends.
+// root is the repository root relative to the test's package directory.
+func StartServer(t *testing.T, root string) *Server {
+	t.Helper()
+	bin := Strata(t, root, false)
+	p := FreePorts(t, 6)
+	s := &Server{t: t, Query: p[0], Logs: &LockedBuffer{}}
+	s.cmd = exec.Command(bin, "server",
+		"--data-dir", t.TempDir(),
+		"--query-port", strconv.Itoa(p[0]), "--http-port", strconv.Itoa(p[1]),
+		"--be-http-port", strconv.Itoa(p[2]), "--be-rpc-port", strconv.Itoa(p[3]),
+		"--etcd-client-port", strconv.Itoa(p[4]), "--etcd-peer-port", strconv.Itoa(p[5]),
+		"--arrow-flight-sql-port", "0", "--log-level", "warn")
+	s.cmd.Stdout = s.Logs
+	s.cmd.Stderr = s.Logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitDone = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(s.waitDone) }()
+	t.Cleanup(s.Stop)
+	WaitServing(t, p[0], p[2], s.waitDone, s.Logs)
+	return s
+}
+
+// Exited reports whether the server process has ended (a crash).
+func (s *Server) Exited() bool {
+	select {
+	case <-s.waitDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (s *Server) Stop() {
+	if s.Exited() {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.waitDone:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.waitDone
+		s.t.Errorf("strata server did not stop within 30s of SIGTERM:\n%s", s.Logs.String())
+	}
+}
+
+// ParseMetrics reads a Prometheus text exposition: each series by its full
+// name with labels, and each metric name as the sum of its series.
+func ParseMetrics(r io.Reader) (map[string]float64, error) {
+	m := map[string]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		series := line[:i]
+		m[series] = v
+		if j := strings.IndexByte(series, '{'); j >= 0 {
+			m[series[:j]] += v
+		}
+	}
+	return m, sc.Err()
 }
