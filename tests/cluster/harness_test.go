@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -33,57 +32,6 @@ import (
 func strataBinary(t *testing.T) string {
 	t.Helper()
 	return testbin.Strata(t, "../..", raceEnabled)
-}
-
-// The ports the tests give processes come from below the kernel's
-// ephemeral range (ip_local_port_range), so that no outgoing connection
-// of a running process takes one between the test choosing it and the
-// process binding it.
-var (
-	portMu    sync.Mutex // protects following fields
-	handedOut = map[int]bool{}
-)
-
-// freePort returns a port nothing listens on, one this test binary has not
-// handed out before.
-func freePort(t *testing.T) int {
-	t.Helper()
-	portMu.Lock()
-	defer portMu.Unlock()
-	const lo = 20000
-	if hi := ephemeralStart() - 1; hi-lo >= 1000 {
-		for range 1000 {
-			p := lo + rand.IntN(hi-lo+1)
-			if handedOut[p] {
-				continue
-			}
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				continue
-			}
-			l.Close()
-			handedOut[p] = true
-			return p
-		}
-	}
-	// No room below the ephemeral range: let the kernel choose.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// ephemeralStart is the first port of the kernel's ephemeral range.
-func ephemeralStart() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil {
-				return n
-			}
-		}
-	}
-	return 32768 // Linux's default
 }
 
 // proc is one process of the cluster.
@@ -198,7 +146,7 @@ type Cluster struct {
 func (c *Cluster) AddBackend(env ...string) *BE {
 	c.t.Helper()
 	i := len(c.BEs)
-	be := &BE{HTTP: freePort(c.t), RPC: freePort(c.t), Dir: filepath.Join(c.dir, fmt.Sprintf("be%d", i))}
+	be := &BE{HTTP: testbin.FreePort(c.t), RPC: testbin.FreePort(c.t), Dir: filepath.Join(c.dir, fmt.Sprintf("be%d", i))}
 	c.MustExec(0, fmt.Sprintf(`ALTER SYSTEM ADD BACKEND "127.0.0.1:%d"`, be.RPC))
 	be.proc = proc{t: c.t, name: fmt.Sprintf("be%d", i), args: []string{strataBinary(c.t), "be",
 		"--fe", fmt.Sprintf("127.0.0.1:%d", c.FEs[0].HTTP),
@@ -239,7 +187,7 @@ func startCluster(t *testing.T, o clusterOptions) *Cluster {
 		o.leaseTTL = 3 * time.Second
 	}
 	c := &Cluster{t: t, dir: t.TempDir(), proxies: map[int]*proxy{}}
-	cp, pp := freePort(t), freePort(t)
+	cp, pp := testbin.FreePort(t), testbin.FreePort(t)
 	c.EtcdURL = fmt.Sprintf("http://127.0.0.1:%d", cp)
 	peer := fmt.Sprintf("http://127.0.0.1:%d", pp)
 	c.etcd = proc{t: t, name: "etcd", args: []string{"etcd", "--name", "t", "--data-dir", filepath.Join(c.dir, "etcd"),
@@ -260,7 +208,7 @@ func startCluster(t *testing.T, o clusterOptions) *Cluster {
 				etcdURL = "http://" + px.addr
 			}
 		}
-		fe := &FE{Query: freePort(t), HTTP: freePort(t), RPC: freePort(t), FlightSQL: freePort(t)}
+		fe := &FE{Query: testbin.FreePort(t), HTTP: testbin.FreePort(t), RPC: testbin.FreePort(t), FlightSQL: testbin.FreePort(t)}
 		fe.proc = proc{t: t, name: fmt.Sprintf("fe%d", i), args: []string{bin, "fe", "--etcd", etcdURL, "--name", fmt.Sprintf("fe%d", i),
 			"--data-dir", filepath.Join(c.dir, fmt.Sprintf("fe%d", i)),
 			"--query-port", strconv.Itoa(fe.Query), "--http-port", strconv.Itoa(fe.HTTP), "--rpc-port", strconv.Itoa(fe.RPC),

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -78,23 +79,67 @@ func (l *LockedBuffer) String() string {
 	return l.b.String()
 }
 
-// FreePorts reserves n distinct loopback ports.
+// The ports tests give processes come from below the kernel's ephemeral
+// range (ip_local_port_range), so that no outgoing connection of a running
+// process takes one between the test choosing it and the process binding
+// it (a port the kernel picked for a listener of our own could be).
+var (
+	portMu    sync.Mutex // protects handedOut
+	handedOut = map[int]bool{}
+)
+
+// FreePort returns a loopback port nothing listens on, one this test
+// binary has not handed out before.
+func FreePort(t *testing.T) int {
+	t.Helper()
+	portMu.Lock()
+	defer portMu.Unlock()
+	const lo = 20000
+	if hi := ephemeralStart() - 1; hi-lo >= 1000 {
+		for range 1000 {
+			p := lo + rand.IntN(hi-lo+1)
+			if handedOut[p] {
+				continue
+			}
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				continue
+			}
+			l.Close()
+			handedOut[p] = true
+			return p
+		}
+	}
+	// No room below the ephemeral range: let the kernel choose.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreePorts returns n distinct free loopback ports (see FreePort).
 func FreePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ls []net.Listener
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
+	ports := make([]int, n)
+	for i := range ports {
+		ports[i] = FreePort(t)
 	}
 	return ports
+}
+
+// ephemeralStart is the first port of the kernel's ephemeral range.
+func ephemeralStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				return n
+			}
+		}
+	}
+	return 32768 // Linux's default
 }
 
 // WaitServing waits up to 60 s for a starting `strata server` to accept
