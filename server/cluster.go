@@ -576,22 +576,10 @@ func (x *replicaIndex) replicas(tabletID int64) []int64 {
 	return out
 }
 
-// runningJobTxns lists the ids under which the catalog's unfinished alter
-// jobs write converted rows, as session.Engine.RunningJobTxns does where
-// the jobs run: a backend's cleanup leaves their pending rowsets alone,
-// which belong to no transaction and wait for the job's rebuild.
+// runningJobTxns lists, at each call, the ids under which the catalog's
+// unfinished alter jobs write converted rows.
 func runningJobTxns(cat *catalog.Catalog) func() map[int64]bool {
-	return func() map[int64]bool {
-		out := map[int64]bool{}
-		for _, t := range allTablesOf(cat.Snapshot()) {
-			for _, j := range t.AlterJobs {
-				if !j.State.Finished() && j.Watershed != 0 {
-					out[j.Watershed] = true
-				}
-			}
-		}
-		return out
-	}
+	return func() map[int64]bool { return cat.Snapshot().RunningJobTxns() }
 }
 
 func allTablesOf(snap *catalog.Snapshot) []*catalog.Table {

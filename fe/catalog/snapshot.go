@@ -101,6 +101,24 @@ func (s *Snapshot) TableByID(dbID, tableID int64) (*Table, bool) {
 	return t, ok
 }
 
+// RunningJobTxns lists the ids under which the unfinished alter jobs write
+// converted rows: their pending rowsets belong to no load transaction and
+// wait for the job's rebuild, so a backend's cleanup of pending rowsets
+// leaves them alone.
+func (s *Snapshot) RunningJobTxns() map[int64]bool {
+	out := map[int64]bool{}
+	for _, e := range s.dbs {
+		for _, t := range e.tables {
+			for _, j := range t.AlterJobs {
+				if !j.State.Finished() && j.Watershed != 0 {
+					out[j.Watershed] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
 // state is the raw catalog as stored in etcd, owned by the watch goroutine.
 // It turns into snapshots, rebuilding only what changed.
 type state struct {

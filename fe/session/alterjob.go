@@ -104,15 +104,8 @@ func (e *Engine) runningJobs() []jobRef {
 }
 
 // RunningJobTxns lists the ids under which running alter jobs write
-// converted rows: their pending rowsets belong to no transaction and must
-// be left alone.
-func (e *Engine) RunningJobTxns() map[int64]bool {
-	out := map[int64]bool{}
-	for _, j := range e.runningJobs() {
-		out[j.job.Watershed] = true
-	}
-	return out
-}
+// converted rows (see catalog.Snapshot.RunningJobTxns).
+func (e *Engine) RunningJobTxns() map[int64]bool { return e.Catalog.Snapshot().RunningJobTxns() }
 
 // updateJob changes a job that is still in state from, with the table.
 func (e *Engine) updateJob(ctx context.Context, ref jobRef, from catalog.JobState, fn func(t *catalog.Table, j *catalog.AlterJob) error) error {
