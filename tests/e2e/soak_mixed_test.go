@@ -458,21 +458,29 @@ func (r *soakRun) loadOnce(table string, body []byte, viaFE bool, label string, 
 	return soakReply{}, fmt.Errorf("stream load %s: no answer after 5 attempts: %w", label, lastErr)
 }
 
-// dupBody makes load n's rows: ids n*soakRowsPerLoad+i, kind n%10, seq n,
-// and v in 1..97; it returns the body and sum(v).
+// dupBody makes load n's rows as CSV (see dupRows); it returns the body
+// and sum(v).
 func dupBody(n int64, rows int) ([]byte, int64) {
 	var b bytes.Buffer
+	sum := dupRows(&b, n, rows, "%d,%d,%d,%d", "\n")
+	return b.Bytes(), sum
+}
+
+// dupRows writes batch n's rows, ids n*soakRowsPerLoad+i, kind n%10, seq
+// n and v in 1..97, each as format (of id, kind, seq, v) with sep between
+// them; it returns sum(v).
+func dupRows(w io.Writer, n int64, rows int, format, sep string) int64 {
 	var sum int64
 	for i := range rows {
 		id := n*soakRowsPerLoad + int64(i)
 		v := id%97 + 1
 		sum += v
 		if i > 0 {
-			b.WriteByte('\n')
+			io.WriteString(w, sep)
 		}
-		fmt.Fprintf(&b, "%d,%d,%d,%d", id, n%10, n, v)
+		fmt.Fprintf(w, format, id, n%10, n, v)
 	}
-	return b.Bytes(), sum
+	return sum
 }
 
 func (l *soakDupLedger) begin(rows, sum int64) {
@@ -641,16 +649,7 @@ func (r *soakRun) dupInsert(rng *rand.Rand) {
 	n := r.nextLoad.Add(1)
 	rows := 1 + rng.IntN(50)
 	var b strings.Builder
-	var sum int64
-	for i := range rows {
-		id := n*soakRowsPerLoad + int64(i)
-		v := id%97 + 1
-		sum += v
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "(%d,%d,%d,%d)", id, n%10, n, v)
-	}
+	sum := dupRows(&b, n, rows, "(%d,%d,%d,%d)", ",")
 	label := fmt.Sprintf("soak_ins_%d", n)
 	stmt := fmt.Sprintf("INSERT INTO soak.dup WITH LABEL %s (id, kind, seq, v) VALUES %s", label, b.String())
 	r.dup.begin(int64(rows), sum)
